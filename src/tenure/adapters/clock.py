@@ -1,0 +1,27 @@
+"""Time comes from a clock passed in, never from `datetime.now()` deep inside."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that says what it is told: for `--as-of` and for tests."""
+
+    def __init__(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment

@@ -1,0 +1,218 @@
+"""Loading and saving accounts: rows, their closure entries and their holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tenure.adapters.db import sql
+from tenure.adapters.db.tables import account_ancestors as AA
+from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import holds as H
+from tenure.adapters.db.tables import site
+from tenure.domain.access import Caller
+from tenure.domain.errors import AlreadySuspended, BillingRefTaken, NotFound, VersionConflict
+from tenure.domain.model import (
+    Account,
+    AncestorHold,
+    ClientType,
+    Contact,
+    Hold,
+    HoldReason,
+    Kind,
+    Stage,
+)
+
+
+def sort_key(name: str, is_management: bool) -> str:
+    """Management client first, then by case-insensitive name."""
+    return ("0" if is_management else "1") + name.casefold()[:230]
+
+
+class AccountRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+        self._for_update = connection.dialect.name == "postgresql"
+
+    # -- loading ---------------------------------------------------------
+    def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
+        """One account, or NotFound when absent or not visible to `caller`."""
+        query = select(A).where(A.c.id == account_id)
+        if caller is not None:
+            query = query.where(sql.visible_to(caller))
+        if lock and self._for_update:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"account {account_id} not found")
+        return self.hydrate([row])[0]
+
+    def hydrate(self, rows: Sequence[Row[Any]]) -> list[Account]:
+        """Accounts from rows, with own holds and inherited suspension in two queries in all."""
+        ids = [row.id for row in rows]
+        own = self.holds_in_force(ids)
+        inherited = self.nearest_held_ancestors(ids)
+        return [_account(row, own.get(row.id, []), inherited.get(row.id)) for row in rows]
+
+    def holds_in_force(self, ids: Sequence[str]) -> dict[str, list[Hold]]:
+        found: dict[str, list[Hold]] = {}
+        if not ids:
+            return found
+        query = select(H).where(H.c.account_id.in_(ids), H.c.lifted_at.is_(None)).order_by(H.c.placed_at)
+        for row in self.conn.execute(query):
+            found.setdefault(row.account_id, []).append(_hold(row))
+        return found
+
+    def nearest_held_ancestors(self, ids: Sequence[str]) -> dict[str, AncestorHold]:
+        found: dict[str, AncestorHold] = {}
+        if not ids:
+            return found
+        ancestor = A.alias("ancestor")
+        query = (
+            select(AA.c.account_id, ancestor.c.id, ancestor.c.name, ancestor.c.kind, H.c.reason, H.c.placed_at)
+            .join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
+            .join(ancestor, ancestor.c.id == AA.c.ancestor_id)
+            .where(AA.c.account_id.in_(ids), AA.c.depth > 0)
+            .order_by(AA.c.account_id, AA.c.depth, H.c.placed_at)
+        )
+        for row in self.conn.execute(query):
+            found.setdefault(
+                row.account_id,
+                AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at),
+            )
+        return found
+
+    def children_blocking_decommission(self, account_id: str, on: date) -> int:
+        """Children still undecommissioned on `on` (not themselves due to go by then)."""
+        query = select(func.count()).where(
+            A.c.parent_id == account_id,
+            A.c.stage != Stage.DECOMMISSIONED.value,
+            or_(A.c.decommission_on.is_(None), A.c.decommission_on > on),
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
+        query = select(A.c.id).where(A.c.billing_ref == ref)
+        if other_than:
+            query = query.where(A.c.id != other_than)
+        return self.conn.execute(query.limit(1)).first() is not None
+
+    def next_billing_ref_number(self) -> tuple[str, int]:
+        """Take the next number of the operator's billing-ref sequence (row-locked by the UPDATE)."""
+        self.conn.execute(update(site).where(site.c.id == 1).values(billing_seq=site.c.billing_seq + 1))
+        row = self.conn.execute(select(site.c.billing_prefix, site.c.billing_seq).where(site.c.id == 1)).one()
+        return row.billing_prefix, int(row.billing_seq)
+
+    # -- saving ----------------------------------------------------------
+    def add(self, account: Account, *, now: datetime) -> None:
+        """Insert the row and its closure entries (itself, then every ancestor of its parent)."""
+        try:
+            self.conn.execute(insert(A).values(**_columns(account), created_at=now, updated_at=now, version=1))
+        except IntegrityError as error:
+            raise BillingRefTaken(f"billing ref {account.billing_ref} is already in use") from error
+        self.conn.execute(insert(AA).values(account_id=account.id, ancestor_id=account.id, depth=0))
+        if account.parent_id is not None:
+            ancestors = select(literal(account.id), AA.c.ancestor_id, AA.c.depth + 1).where(
+                AA.c.account_id == account.parent_id
+            )
+            self.conn.execute(insert(AA).from_select(["account_id", "ancestor_id", "depth"], ancestors))
+
+    def save(self, account: Account, *, now: datetime) -> None:
+        """Write the row if nobody changed it since it was read (optimistic lock on `version`)."""
+        query = (
+            update(A)
+            .where(A.c.id == account.id, A.c.version == account.version)
+            .values(**_columns(account), updated_at=now, version=A.c.version + 1)
+        )
+        try:
+            result = self.conn.execute(query)
+        except IntegrityError as error:
+            raise BillingRefTaken(f"billing ref {account.billing_ref} is already in use") from error
+        if result.rowcount != 1:
+            raise VersionConflict(f"{account.name} was changed by someone else; reload and try again")
+        account.version += 1
+
+    def add_hold(self, hold: Hold) -> None:
+        """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""
+        statement = insert(H).values(
+            id=hold.id,
+            account_id=hold.account_id,
+            reason=hold.reason.value,
+            note=hold.note,
+            placed_at=hold.placed_at,
+            placed_by=hold.placed_by,
+        )
+        try:
+            self.conn.execute(statement)
+        except IntegrityError as error:
+            raise AlreadySuspended(f"the account already has a {hold.reason.label} hold") from error
+
+    def lift_holds(self, lifted: Iterable[Hold]) -> None:
+        for hold in lifted:
+            self.conn.execute(
+                update(H).where(H.c.id == hold.id).values(lifted_at=hold.lifted_at, lifted_by=hold.lifted_by)
+            )
+
+    def set_wizard_step(self, account_id: str, step: str | None) -> None:
+        self.conn.execute(update(A).where(A.c.id == account_id).values(wizard_step=step))
+
+
+def _columns(account: Account) -> dict[str, object]:
+    return {
+        "id": account.id,
+        "kind": account.kind.value,
+        "parent_id": account.parent_id,
+        "name": account.name,
+        "sort_key": sort_key(account.name, account.is_management),
+        "billing_ref": account.billing_ref,
+        "contact_name": account.main_contact.name,
+        "contact_email": account.main_contact.email,
+        "notes": account.notes,
+        "stage": account.stage.value,
+        "is_management": account.is_management,
+        "client_type": account.client_type.value if account.client_type else None,
+        "start_date": account.start_date,
+        "end_date": account.end_date,
+        "decommission_on": account.decommission_on,
+        "decommissioned_on": account.decommissioned_on,
+    }
+
+
+def _account(row: Row[Any], holds: list[Hold], inherited: AncestorHold | None) -> Account:
+    return Account(
+        id=row.id,
+        kind=Kind(row.kind),
+        parent_id=row.parent_id,
+        name=row.name,
+        billing_ref=row.billing_ref,
+        main_contact=Contact(row.contact_name, row.contact_email),
+        stage=Stage(row.stage),
+        created_at=row.created_at,
+        version=row.version,
+        notes=row.notes,
+        is_management=row.is_management,
+        client_type=ClientType(row.client_type) if row.client_type else None,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        decommission_on=row.decommission_on,
+        decommissioned_on=row.decommissioned_on,
+        holds=holds,
+        inherited=inherited,
+    )
+
+
+def _hold(row: Row[Any]) -> Hold:
+    return Hold(
+        id=row.id,
+        account_id=row.account_id,
+        reason=HoldReason(row.reason),
+        note=row.note,
+        placed_at=row.placed_at,
+        placed_by=row.placed_by,
+        lifted_at=row.lifted_at,
+        lifted_by=row.lifted_by,
+    )

@@ -1,0 +1,114 @@
+"""Listing accounts: every filter of api.md, scoped to the caller, with keyset pagination.
+
+Keyset (sort_key, id) rather than OFFSET, so page 20,000 costs what page 1 does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select, tuple_
+
+from tenure.adapters.db import sql
+from tenure.adapters.db.tables import accounts as A
+from tenure.domain.access import Caller
+from tenure.domain.errors import ValidationFailed
+from tenure.domain.model import Kind, Status
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    kind: Kind | None = None
+    statuses: frozenset[Status] = field(default_factory=frozenset)
+    parent_id: str | None = None
+    within: str | None = None
+    q: str | None = None
+    include_inactive: bool = False
+
+
+def encode_cursor(values: Sequence[object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    """A cursor we issued, or a clear validation error; never a crash on junk."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed("cursor is not valid", field="cursor") from error
+    if not isinstance(values, list) or len(values) != length:
+        raise ValidationFailed("cursor is not valid", field="cursor")
+    return values
+
+
+def _status_condition(status: Status) -> ColumnElement[bool]:
+    if status is Status.INACTIVE:
+        return A.c.stage == "decommissioned"
+    if status is Status.SUSPENDED:
+        return and_(A.c.stage != "decommissioned", sql.suspended())
+    return and_(A.c.stage == status.value, ~sql.suspended())
+
+
+def conditions(caller: Caller, flt: AccountFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [sql.visible_to(caller)]
+    if flt.kind is not None:
+        where.append(A.c.kind == flt.kind.value)
+    if flt.parent_id is not None:
+        where.append(A.c.parent_id == flt.parent_id)
+    if flt.within is not None:
+        where.append(sql.within(flt.within))
+    if flt.q:
+        where.append(_search(flt.q))
+    if flt.statuses:
+        where.append(or_(*(_status_condition(s) for s in sorted(flt.statuses))))
+    if not flt.include_inactive and Status.INACTIVE not in flt.statuses:
+        where.append(A.c.stage != "decommissioned")
+    return where
+
+
+def _search(q: str) -> ColumnElement[bool]:
+    """Case-insensitive substring of the name or the billing ref (LIKE wildcards escaped)."""
+    needle = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{needle}%"
+    return or_(
+        A.c.sort_key.like(pattern, escape="\\"),
+        func.lower(A.c.billing_ref).like(pattern, escape="\\"),
+    )
+
+
+def page_query(caller: Caller, flt: AccountFilter, *, limit: int, cursor: str | None) -> Select[Any]:
+    query = select(A).where(*conditions(caller, flt))
+    if cursor:
+        key, last_id = decode_cursor(cursor, 2)
+        query = query.where(tuple_(A.c.sort_key, A.c.id) > tuple_(str(key), str(last_id)))
+    return query.order_by(A.c.sort_key, A.c.id).limit(limit + 1)
+
+
+def fetch_page(
+    conn: Connection, caller: Caller, flt: AccountFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Row[Any]], str | None]:
+    rows = list(conn.execute(page_query(caller, flt, limit=limit, cursor=cursor)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor([last.sort_key, last.id])
+
+
+def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
+    """Counts per derived status for the filter (status filter itself ignored)."""
+    broad = AccountFilter(flt.kind, frozenset(), flt.parent_id, flt.within, flt.q, include_inactive=True)
+    status = sql.status().label("status")
+    query = select(status, func.count()).where(*conditions(caller, broad)).group_by(status)
+    counts = dict.fromkeys(Status, 0)
+    for row in conn.execute(query):
+        counts[Status(row[0])] = int(row[1])
+    return counts
+
+
+__all__ = ["AccountFilter", "count_by_status", "decode_cursor", "encode_cursor", "fetch_page"]

@@ -1,0 +1,53 @@
+"""The installation's settings: the operator, its time zone, policy and billing prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, insert, select, update
+
+from tenure.adapters.db.tables import site
+from tenure.domain.policy import PRESETS, Policy, from_matrix
+
+
+@dataclass(frozen=True)
+class Site:
+    operator_id: str
+    timezone: ZoneInfo
+    policy: Policy
+    billing_prefix: str
+    secret_key: str
+
+
+class NotInitialised(RuntimeError):
+    """`tenure init` has not been run against this database."""
+
+
+class SiteRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def load(self) -> Site:
+        row = self.conn.execute(select(site).where(site.c.id == 1)).first()
+        if row is None:
+            raise NotInitialised("Tenure is not initialised: run `tenure init` (or `tenure demo`) first")
+        policy = from_matrix(row.policy_matrix, row.policy_name) if row.policy_matrix else PRESETS[row.policy_name]
+        return Site(row.operator_id, ZoneInfo(row.timezone), policy, row.billing_prefix, row.secret_key)
+
+    def exists(self) -> bool:
+        return self.conn.execute(select(site.c.id)).first() is not None
+
+    def create(self, **values: Any) -> None:
+        self.conn.execute(insert(site).values(id=1, **values))
+
+    def set_operator(self, operator_id: str) -> None:
+        self.conn.execute(update(site).where(site.c.id == 1).values(operator_id=operator_id))
+
+    def set_policy(self, name: str, matrix: dict[str, Any] | None) -> None:
+        self.conn.execute(
+            update(site)
+            .where(site.c.id == 1)
+            .values(policy_name=name, policy_matrix=matrix, version=site.c.version + 1)
+        )

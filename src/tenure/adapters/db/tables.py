@@ -1,0 +1,294 @@
+"""The schema, as SQLAlchemy Core tables; Alembic migrations must match it (`alembic check`).
+
+Design for a million accounts:
+- `account_ancestors` is a closure table (self at depth 0, then each
+  ancestor). "Is this account suspended?" is one indexed probe per level of a
+  tree at most four deep, and "everything below the channel" is one index
+  range — no walking the tree in Python.
+- Suspension is rows in `holds`; suspending a channel inserts one row and
+  rewrites no descendant.
+- Scheduled changes are data on the account (`start_date` of a scheduled
+  account, `decommission_on`), each with a partial index the worker scans.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+ID = 26  # ULID length
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps in UTC on both databases (SQLite keeps no zone, so one is put back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = UTCDateTime()
+# SQLite's INTEGER PRIMARY KEY autoincrements only as INTEGER, not BIGINT.
+BIGID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _partial(where: str) -> dict[str, object]:
+    """The same partial-index predicate for both databases."""
+    return {"sqlite_where": text(where), "postgresql_where": text(where)}
+
+
+site = Table(
+    "site",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "operator_id", String(ID), ForeignKey("accounts.id"), nullable=True
+    ),  # set right after the operator is created
+    Column("timezone", String(64), nullable=False),
+    Column("policy_name", String(32), nullable=False),
+    Column("policy_matrix", JSON, nullable=True),
+    Column("billing_prefix", String(16), nullable=False),
+    Column("billing_seq", Integer, nullable=False, server_default="0"),
+    Column("secret_key", String(128), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("parent_id", String(ID), ForeignKey("accounts.id"), nullable=True, index=True),
+    Column("name", String(200), nullable=False),
+    # "0" + casefolded name for the management client, "1" + casefolded name otherwise:
+    # one column gives the spec's sort order and an index for keyset pagination.
+    Column("sort_key", String(240), nullable=False),
+    Column("billing_ref", String(32), nullable=False, unique=True),
+    Column("contact_name", String(200), nullable=False, server_default=""),
+    Column("contact_email", String(320), nullable=False, server_default=""),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("stage", String(16), nullable=False),
+    Column("is_management", Boolean, nullable=False, server_default=text("false")),
+    Column("client_type", String(16), nullable=True),
+    Column("start_date", Date, nullable=True),
+    Column("end_date", Date, nullable=True),
+    Column("decommission_on", Date, nullable=True),
+    Column("decommissioned_on", Date, nullable=True),
+    Column("wizard_step", String(32), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Index("ix_accounts_sort", "sort_key", "id"),
+    Index("ix_accounts_due_start", "start_date", **_partial("stage = 'scheduled'")),  # type: ignore[arg-type]
+    Index("ix_accounts_due_decommission", "decommission_on", **_partial("decommission_on IS NOT NULL")),  # type: ignore[arg-type]
+)
+
+account_ancestors = Table(
+    "account_ancestors",
+    metadata,
+    Column("account_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("ancestor_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("depth", Integer, nullable=False),
+    Index("ix_account_ancestors_down", "ancestor_id", "account_id"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("reason", String(16), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("placed_at", TS, nullable=False),
+    Column("placed_by", String(320), nullable=False),
+    Column("lifted_at", TS, nullable=True),
+    Column("lifted_by", String(320), nullable=True),
+    # One hold per reason in force: the database refuses a second, whatever races.
+    Index("uq_holds_in_force", "account_id", "reason", unique=True, **_partial("lifted_at IS NULL")),  # type: ignore[arg-type]
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BIGID, primary_key=True, autoincrement=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("before", JSON, nullable=False),
+    Column("after", JSON, nullable=False),
+    Index("ix_events_account", "account_id", "id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BIGID, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # "email" or "webhook"
+    Column("topic", String(64), nullable=False),  # the event type or email template
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    Column("recipient", String(320), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", TS, nullable=True),
+    Index("ix_outbox_due", "next_attempt_at", "id", **_partial("status = 'pending'")),  # type: ignore[arg-type]
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BIGID, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("at", TS, nullable=False),
+    Index("ix_login_failures_email_at", "email", "at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", String(ID), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("floor", String(50), nullable=True),
+    Column("capacity", Integer, nullable=True),
+    Column("created_at", TS, nullable=False),
+)
+
+office_assignments = Table(
+    "office_assignments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("office_id", String(ID), ForeignKey("offices.id"), nullable=False),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("assigned_at", TS, nullable=False),
+    Column("released_at", TS, nullable=True),
+    # One holder at a time, enforced by the database.
+    Index("uq_office_held", "office_id", unique=True, **_partial("released_at IS NULL")),  # type: ignore[arg-type]
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("monthly_price_cents", BigInteger, nullable=False),  # exact money, no float anywhere
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=True),  # set when removed; the removal day is billed
+    Column("created_at", TS, nullable=False),
+    # A number is held by one client at a time, enforced by the database.
+    Index(
+        "uq_services_number_held",
+        "label",
+        unique=True,
+        **_partial("kind = 'phone_number' AND end_date IS NULL"),  # type: ignore[arg-type]
+    ),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BIGID, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(ID), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("outbox_id", BIGID, ForeignKey("outbox.id"), nullable=False),
+    Column("message_id", String(64), nullable=False),  # the `webhook-id` header, the same on every attempt
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("delivered_at", TS, nullable=True),
+    UniqueConstraint("webhook_id", "outbox_id", name="uq_webhook_deliveries_once"),
+    Index("ix_webhook_deliveries_due", "next_attempt_at", "id", **_partial("status = 'pending'")),  # type: ignore[arg-type]
+)

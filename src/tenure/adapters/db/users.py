@@ -1,0 +1,118 @@
+"""Users, API tokens and failed sign-ins (the throttle shared by API and console)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tenure.adapters.db import sql
+from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import api_tokens as T
+from tenure.adapters.db.tables import login_failures as F
+from tenure.adapters.db.tables import users as U
+from tenure.domain.access import Caller, Role
+from tenure.domain.errors import NotFound, ValidationFailed
+from tenure.domain.model import Kind
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    account_id: str
+    role: Role
+    password_hash: str
+    account_kind: Kind
+
+    def as_caller(self) -> Caller:
+        return Caller(self.id, self.email, self.account_id, self.account_kind, self.role)
+
+
+class UserRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def _select(self) -> Any:
+        return select(U, A.c.kind.label("account_kind")).join(A, A.c.id == U.c.account_id)
+
+    def by_email(self, email: str) -> User | None:
+        row = self.conn.execute(self._select().where(U.c.email == email.lower())).first()
+        return _user(row) if row else None
+
+    def get(self, user_id: str, *, caller: Caller | None = None) -> User:
+        query = self._select().where(U.c.id == user_id)
+        if caller is not None:
+            query = query.where(sql.visible_to(caller, U.c.account_id))
+        row = self.conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"user {user_id} not found")
+        return _user(row)
+
+    def list(self, caller: Caller, *, account_id: str | None, limit: int, after: str | None) -> list[User]:
+        query = self._select().where(sql.visible_to(caller, U.c.account_id))
+        if account_id is not None:
+            query = query.where(U.c.account_id == account_id)
+        if after is not None:
+            query = query.where(U.c.id > after)
+        return [_user(r) for r in self.conn.execute(query.order_by(U.c.id).limit(limit + 1))]
+
+    def add(self, *, user_id: str, email: str, password_hash: str, account_id: str, role: Role, now: datetime) -> None:
+        try:
+            self.conn.execute(
+                insert(U).values(
+                    id=user_id,
+                    email=email.lower(),
+                    password_hash=password_hash,
+                    account_id=account_id,
+                    role=role.value,
+                    created_at=now,
+                )
+            )
+        except IntegrityError as error:
+            raise ValidationFailed(f"a user with email {email} already exists", field="email") from error
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.conn.execute(update(U).where(U.c.id == user_id).values(password_hash=password_hash))
+
+    def delete(self, user_id: str) -> None:
+        self.conn.execute(delete(T).where(T.c.user_id == user_id))
+        self.conn.execute(delete(U).where(U.c.id == user_id))
+
+    # -- tokens ----------------------------------------------------------
+    def add_token(self, *, token_id: str, user_id: str, token_hash: str, now: datetime, ttl: timedelta) -> None:
+        self.conn.execute(
+            insert(T).values(id=token_id, user_id=user_id, token_hash=token_hash, created_at=now, expires_at=now + ttl)
+        )
+
+    def by_token(self, token_hash: str, *, now: datetime) -> tuple[User, str] | None:
+        """The user of a live token, and the token's id."""
+        query = (
+            self._select()
+            .add_columns(T.c.id.label("token_id"))
+            .join(T, T.c.user_id == U.c.id)
+            .where(T.c.token_hash == token_hash, T.c.revoked_at.is_(None), T.c.expires_at > now)
+        )
+        row = self.conn.execute(query).first()
+        return (_user(row), row.token_id) if row else None
+
+    def revoke_token(self, token_id: str, *, now: datetime) -> None:
+        self.conn.execute(update(T).where(T.c.id == token_id).values(revoked_at=now))
+
+    # -- throttle --------------------------------------------------------
+    def record_failure(self, email: str, *, now: datetime) -> None:
+        self.conn.execute(insert(F).values(email=email.lower(), at=now))
+
+    def failures_since(self, email: str, since: datetime) -> int:
+        query = select(func.count()).where(F.c.email == email.lower(), F.c.at > since)
+        return int(self.conn.execute(query).scalar_one())
+
+    def forget_failures_before(self, before: datetime) -> None:
+        self.conn.execute(delete(F).where(F.c.at < before))
+
+
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.email, row.account_id, Role(row.role), row.password_hash, Kind(row.account_kind))

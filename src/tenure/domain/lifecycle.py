@@ -1,0 +1,327 @@
+"""The lifecycle rules (lifecycle.md §1-3): every allowed move, and why others are refused.
+
+Each function checks the rules in the order the spec gives (decommissioned
+first), changes the in-memory account, and returns the audit event. Nothing
+here knows about storage; the service layer loads, calls, and saves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tenure.domain.errors import (
+    AccountDecommissioned,
+    AlreadySuspended,
+    HasActiveChildren,
+    InheritedSuspension,
+    InvalidTransition,
+    NotSuspended,
+    ValidationFailed,
+)
+from tenure.domain.events import Action, Event, JSONObject, as_json, diff
+from tenure.domain.model import (
+    ALLOWED_PARENTS,
+    Account,
+    ActivateMode,
+    ClientType,
+    Contact,
+    Hold,
+    HoldReason,
+    Kind,
+    Stage,
+)
+
+NAME_MAX = 200
+
+
+def one_year_after(start: date) -> date:
+    """The default end date; 29 February falls back to the 28th."""
+    try:
+        return start.replace(year=start.year + 1)
+    except ValueError:
+        return start.replace(year=start.year + 1, day=28)
+
+
+def clean_name(name: str) -> str:
+    cleaned = name.strip()
+    if not 1 <= len(cleaned) <= NAME_MAX:
+        raise ValidationFailed(f"name must be 1-{NAME_MAX} characters", field="name")
+    return cleaned
+
+
+def check_dates(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed("end_date must not be before start_date", field="end_date")
+
+
+def ensure_changeable(account: Account) -> None:
+    """A decommissioned account refuses every change; this check comes first."""
+    if account.stage is Stage.DECOMMISSIONED:
+        raise AccountDecommissioned(f"{account.name} is decommissioned and can no longer change")
+
+
+def _ensure_not_protected(account: Account, action: str) -> None:
+    if account.kind is Kind.OPERATOR:
+        raise InvalidTransition(f"the operator can never be {action}")
+    if account.is_management:
+        raise InvalidTransition(f"the management client can never be {action}")
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What a caller asks for when creating an account (already type-checked)."""
+
+    id: str
+    kind: Kind
+    name: str
+    billing_ref: str
+    main_contact: Contact
+    notes: str = ""
+    client_type: ClientType | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    activate: ActivateMode = ActivateMode.ON_START_DATE
+    is_management: bool = False
+
+
+def create(request: NewAccount, *, parent: Account | None, today: date, now: datetime) -> tuple[Account, Event]:
+    """Create an account under `parent`; clients get their stage from the start date."""
+    _check_parent(request.kind, parent)
+    name = clean_name(request.name)
+    start: date | None = None
+    end: date | None = None
+    client_type: ClientType | None = None
+    if request.kind is Kind.CLIENT:
+        start = request.start_date or today
+        end = request.end_date or one_year_after(start)
+        check_dates(start, end)
+        stage = _initial_client_stage(request.activate, start, today)
+        client_type = request.client_type or ClientType.RESIDENTIAL
+    else:
+        if request.start_date or request.end_date or request.client_type:
+            raise ValidationFailed("start_date, end_date and client_type are for clients only")
+        stage = Stage.ACTIVE
+    account = Account(
+        id=request.id,
+        kind=request.kind,
+        parent_id=parent.id if parent else None,
+        name=name,
+        billing_ref=request.billing_ref,
+        main_contact=request.main_contact,
+        stage=stage,
+        created_at=now,
+        notes=request.notes,
+        is_management=request.is_management,
+        client_type=client_type,
+        start_date=start,
+        end_date=end,
+    )
+    return account, Event(account.id, Action.CREATED, after=as_json_dict(snapshot(account)))
+
+
+def _check_parent(kind: Kind, parent: Account | None) -> None:
+    if parent is None:
+        if kind is not Kind.OPERATOR:
+            raise ValidationFailed("parent_id is required", field="parent_id")
+        return
+    ensure_changeable(parent)
+    if parent.kind not in ALLOWED_PARENTS[kind]:
+        raise InvalidTransition(f"a {kind.value} cannot be placed under a {parent.kind.value}")
+
+
+def _initial_client_stage(mode: ActivateMode, start: date, today: date) -> Stage:
+    if mode is ActivateMode.MANUAL:
+        return Stage.NEW
+    return Stage.ACTIVE if start <= today else Stage.SCHEDULED
+
+
+def activate(account: Account, *, on: date | None, today: date) -> Event:
+    """Activate now (early activation moves the start date to today) or on a date."""
+    ensure_changeable(account)
+    if account.stage not in (Stage.NEW, Stage.SCHEDULED):
+        raise InvalidTransition(
+            f"{account.name} is {account.stage.value}; only new or scheduled accounts can be activated"
+        )
+    before = snapshot(account)
+    if on is None or on <= today:
+        if account.start_date is None or account.start_date > today:
+            account.start_date = today
+        account.stage = Stage.ACTIVE
+        action = Action.ACTIVATED
+    else:
+        check_dates(on, account.end_date)
+        account.start_date = on
+        account.stage = Stage.SCHEDULED
+        action = Action.ACTIVATION_SCHEDULED
+    return _event(account, action, before)
+
+
+def start_date_reached(account: Account, *, today: date) -> Event:
+    """The worker's move: a scheduled account whose start date has come becomes active."""
+    ensure_changeable(account)
+    if account.stage is not Stage.SCHEDULED or account.start_date is None or account.start_date > today:
+        raise InvalidTransition(f"{account.name} is not due for activation")
+    before = snapshot(account)
+    account.stage = Stage.ACTIVE
+    return _event(account, Action.ACTIVATED, before)
+
+
+def suspend(account: Account, *, hold: Hold) -> Event:
+    """Add a hold. Only an active account takes one; each reason at most once."""
+    ensure_changeable(account)
+    _ensure_not_protected(account, "suspended")
+    if account.stage is not Stage.ACTIVE:
+        raise InvalidTransition(f"{account.name} is {account.stage.value}; only an active account can be suspended")
+    if hold.reason in account.held_reasons():
+        raise AlreadySuspended(f"{account.name} already has a {hold.reason.label} hold")
+    before = _hold_snapshot(account)
+    account.holds.append(hold)
+    return Event(account.id, Action.SUSPENDED, before, _hold_snapshot(account), reason=hold.reason.value)
+
+
+def unsuspend(account: Account, *, reason: HoldReason | None, by: str, now: datetime) -> tuple[list[Hold], Event]:
+    """Lift the own hold with `reason`, or all own holds; inherited ones are not ours to lift."""
+    ensure_changeable(account)
+    if not account.holds:
+        if account.inherited is not None:
+            ancestor = account.inherited
+            raise InheritedSuspension(
+                f"{account.name} is suspended only because {ancestor.account_kind.value} "
+                f"{ancestor.account_name} is suspended",
+                suspended_by={"id": ancestor.account_id, "name": ancestor.account_name},
+            )
+        raise NotSuspended(f"{account.name} is not suspended")
+    lifted = [h for h in account.holds if reason is None or h.reason is reason]
+    if not lifted:
+        raise NotSuspended(f"{account.name} has no {reason.label if reason else ''} hold")
+    before = _hold_snapshot(account)
+    for hold in lifted:
+        hold.lifted_at = now
+        hold.lifted_by = by
+    account.holds = [h for h in account.holds if h not in lifted]
+    event = Event(
+        account.id,
+        Action.UNSUSPENDED,
+        before,
+        _hold_snapshot(account),
+        reason=",".join(h.reason.value for h in lifted),
+    )
+    return lifted, event
+
+
+def decommission(account: Account, *, on: date | None, today: date, blocking_children: int) -> Event:
+    """Decommission now (final) or record the date the worker will apply it.
+
+    `blocking_children` counts the children still undecommissioned on that day
+    (those not themselves scheduled to go by then): a partner waits for them.
+    """
+    ensure_changeable(account)
+    _ensure_not_protected(account, "decommissioned")
+    if blocking_children:
+        raise HasActiveChildren(
+            f"{account.name} still has {blocking_children} undecommissioned "
+            f"child account{'s' if blocking_children != 1 else ''}"
+        )
+    before = snapshot(account)
+    if on is None or on <= today:
+        account.stage = Stage.DECOMMISSIONED
+        account.decommissioned_on = today
+        account.decommission_on = None
+        return _event(account, Action.DECOMMISSIONED, before)
+    account.decommission_on = on
+    return _event(account, Action.DECOMMISSION_SCHEDULED, before)
+
+
+def cancel_decommission(account: Account) -> Event:
+    ensure_changeable(account)
+    if account.decommission_on is None:
+        raise InvalidTransition(f"{account.name} has no scheduled decommission")
+    before = snapshot(account)
+    account.decommission_on = None
+    return _event(account, Action.DECOMMISSION_CANCELLED, before)
+
+
+def convert(account: Account, *, to: ClientType) -> Event:
+    """Flip a client between residential and virtual; the caller releases offices."""
+    ensure_changeable(account)
+    if account.kind is not Kind.CLIENT:
+        raise InvalidTransition("only clients can be converted")
+    if account.client_type is to:
+        raise InvalidTransition(f"{account.name} is already a {to.value} client")
+    before = snapshot(account)
+    account.client_type = to
+    return _event(account, Action.CONVERTED, before)
+
+
+@dataclass(frozen=True)
+class AccountChanges:
+    """A PATCH: only the fields present are changed. `billing_ref=""` asks for a new generated one."""
+
+    name: str | None = None
+    billing_ref: str | None = None
+    main_contact: Contact | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    notes: str | None = None
+
+
+def update(account: Account, changes: AccountChanges) -> Event | None:
+    """Edit the descriptive fields; the start date only moves while not yet active."""
+    ensure_changeable(account)
+    before = snapshot(account)
+    if changes.name is not None:
+        account.name = clean_name(changes.name)
+    if changes.billing_ref is not None:
+        account.billing_ref = changes.billing_ref
+    if changes.main_contact is not None:
+        account.main_contact = changes.main_contact
+    if changes.notes is not None:
+        account.notes = changes.notes
+    if changes.start_date is not None or changes.end_date is not None:
+        _update_dates(account, changes)
+    if snapshot(account) == before:
+        return None
+    return _event(account, Action.UPDATED, before)
+
+
+def _update_dates(account: Account, changes: AccountChanges) -> None:
+    if account.kind is not Kind.CLIENT:
+        raise ValidationFailed("only clients have start and end dates")
+    if changes.start_date is not None and changes.start_date != account.start_date:
+        if account.stage not in (Stage.NEW, Stage.SCHEDULED):
+            raise InvalidTransition("the start date can only change while the client is not yet active")
+        account.start_date = changes.start_date
+    if changes.end_date is not None:
+        account.end_date = changes.end_date
+    check_dates(account.start_date, account.end_date)
+
+
+def snapshot(account: Account) -> dict[str, object]:
+    """The fields an audit event compares before and after."""
+    return {
+        "name": account.name,
+        "billing_ref": account.billing_ref,
+        "main_contact": {"name": account.main_contact.name, "email": account.main_contact.email},
+        "notes": account.notes,
+        "stage": account.stage,
+        "status": account.status,
+        "client_type": account.client_type,
+        "start_date": account.start_date,
+        "end_date": account.end_date,
+        "decommission_on": account.decommission_on,
+        "decommissioned_on": account.decommissioned_on,
+    }
+
+
+def as_json_dict(values: dict[str, object]) -> JSONObject:
+    return {key: as_json(value) for key, value in values.items() if value is not None}
+
+
+def _hold_snapshot(account: Account) -> JSONObject:
+    return {"status": account.status.value, "holds": as_json(sorted(h.reason.value for h in account.holds))}
+
+
+def _event(account: Account, action: Action, before: dict[str, object]) -> Event:
+    old, new = diff(before, snapshot(account))
+    return Event(account.id, action, old, new)

@@ -1,0 +1,98 @@
+"""Every error as RFC 9457 problem+json with a stable `code` (api.md "Conventions")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tenure.domain.errors import DomainError
+
+log = structlog.get_logger()
+
+PROBLEM = "application/problem+json"
+
+STATUS_FOR_CODE: dict[str, int] = {
+    "validation-error": 422,
+    "not-found": 404,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "invalid-transition": 409,
+    "account-decommissioned": 409,
+    "already-suspended": 409,
+    "not-suspended": 409,
+    "inherited-suspension": 409,
+    "has-active-children": 409,
+    "office-taken": 409,
+    "number-taken": 409,
+    "billing-ref-taken": 409,
+    "version-conflict": 412,
+    "idempotency-key-reused": 422,
+    "login-suspended": 403,
+    "rate-limited": 429,
+}
+_CODE_FOR_HTTP_STATUS = {
+    400: "validation-error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+}
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://tenure.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 429:
+        headers["Retry-After"] = str(extra.get("retry_after", 60))
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_problem(error: DomainError) -> JSONResponse:
+    return problem(STATUS_FOR_CODE.get(error.code, 409), error.code, error.title, error.detail, **error.extra)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, error: DomainError) -> JSONResponse:
+        return domain_problem(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": [str(part) for part in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in error.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+        return problem(422, "validation-error", "The request is not valid", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _CODE_FOR_HTTP_STATUS.get(error.status_code, "http-error")
+        return problem(error.status_code, code, str(error.detail), str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return problem(500, "internal-error", "Internal error", "an unexpected error occurred; nothing was changed")

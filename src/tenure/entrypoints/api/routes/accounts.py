@@ -1,0 +1,265 @@
+"""Accounts: create, list, read, edit, the status actions and the audit trail.
+
+Each route translates HTTP into one service call; the rules live below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from tenure.adapters.db.listing import AccountFilter
+from tenure.domain import lifecycle
+from tenure.domain.access import Caller
+from tenure.domain.errors import ValidationFailed
+from tenure.domain.model import Account, Contact, Kind, Status
+from tenure.entrypoints.api import idempotency
+from tenure.entrypoints.api.deps import Ctx, CurrentCaller, ExpectedVersion, IdempotencyKey
+from tenure.entrypoints.api.presenters import account_out, event_out
+from tenure.entrypoints.api.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountUpdate,
+    ActivateIn,
+    ConvertIn,
+    DecommissionIn,
+    EventOut,
+    Page,
+    Problem,
+    SuspendIn,
+    UnsuspendIn,
+)
+from tenure.entrypoints.context import AppContext
+from tenure.services import accounts as service
+from tenure.services import queries
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 409, 412, 422, 429)
+}
+router = APIRouter(prefix="/accounts", tags=["accounts"], responses=ERRORS)
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=1000)]
+
+
+def account_response(ctx: AppContext, account: Account, status_code: int = 200) -> JSONResponse:
+    view = queries.view_of(ctx.uow(), account, ctx.clock.now())
+    return JSONResponse(account_out(view), status_code=status_code, headers={"ETag": f'"{account.version}"'})
+
+
+def _act(
+    ctx: AppContext, caller: Caller, key: str | None, fingerprint: str, change: Callable[[], Account]
+) -> JSONResponse:
+    return idempotency.run(ctx, caller, key, fingerprint, lambda: account_response(ctx, change()))
+
+
+@router.post("", status_code=201, response_model=AccountOut)
+def create_account(body: AccountCreate, ctx: Ctx, caller: CurrentCaller, key: IdempotencyKey = None) -> JSONResponse:
+    request = service.CreateAccount(
+        kind=Kind(body.kind),
+        parent_id=body.parent_id,
+        name=body.name,
+        main_contact=Contact(body.main_contact.name, str(body.main_contact.email)),
+        billing_ref=body.billing_ref or None,
+        client_type=body.client_type,
+        start_date=body.start_date,
+        end_date=body.end_date,
+        activate=body.activate,
+        notes=body.notes,
+    )
+
+    def create() -> JSONResponse:
+        account = service.create_account(ctx.uow(), caller=caller, request=request, now=ctx.clock.now())
+        return account_response(ctx, account, 201)
+
+    return idempotency.run(ctx, caller, key, "POST /accounts " + body.model_dump_json(), create)
+
+
+@router.get("", response_model=Page[AccountOut])
+def list_accounts(
+    ctx: Ctx,
+    caller: CurrentCaller,
+    kind: Kind | None = None,
+    status: Annotated[str | None, Query(max_length=200, description="comma list of statuses")] = None,
+    parent_id: Annotated[str | None, Query(max_length=64)] = None,
+    within: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    include_inactive: bool = False,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, object]:
+    flt = AccountFilter(kind, _statuses(status), parent_id, within, q, include_inactive)
+    views, next_cursor = queries.list_accounts(
+        ctx.uow(), caller=caller, flt=flt, limit=limit, cursor=cursor, now=ctx.clock.now()
+    )
+    return {"items": [account_out(v) for v in views], "next_cursor": next_cursor}
+
+
+def _statuses(raw: str | None) -> frozenset[Status]:
+    if not raw:
+        return frozenset()
+    try:
+        return frozenset(Status(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError as error:
+        allowed = ", ".join(s.value for s in Status)
+        raise ValidationFailed(f"status must be a comma list of: {allowed}", field="status") from error
+
+
+@router.get("/{account_id}", response_model=AccountOut)
+def get_account(account_id: str, ctx: Ctx, caller: CurrentCaller) -> JSONResponse:
+    view = queries.get_account(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
+    return JSONResponse(account_out(view), headers={"ETag": f'"{view.account.version}"'})
+
+
+@router.patch("/{account_id}", response_model=AccountOut)
+def update_account(
+    account_id: str, body: AccountUpdate, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
+) -> JSONResponse:
+    fields = body.model_fields_set
+    changes = lifecycle.AccountChanges(
+        name=body.name,
+        billing_ref=(body.billing_ref or "") if "billing_ref" in fields else None,
+        main_contact=Contact(body.main_contact.name, str(body.main_contact.email)) if body.main_contact else None,
+        start_date=body.start_date,
+        end_date=body.end_date,
+        notes=body.notes,
+    )
+    account = service.update_account(
+        ctx.uow(), caller=caller, account_id=account_id, changes=changes, expected_version=version, now=ctx.clock.now()
+    )
+    return account_response(ctx, account)
+
+
+@router.post("/{account_id}/activate", response_model=AccountOut)
+def activate(
+    account_id: str,
+    ctx: Ctx,
+    caller: CurrentCaller,
+    version: ExpectedVersion,
+    body: ActivateIn | None = None,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    on = body.on if body else None
+    return _act(
+        ctx,
+        caller,
+        key,
+        f"activate {account_id} {on}",
+        lambda: service.activate(
+            ctx.uow(), caller=caller, account_id=account_id, on=on, expected_version=version, now=ctx.clock.now()
+        ),
+    )
+
+
+@router.post("/{account_id}/suspend", response_model=AccountOut)
+def suspend(
+    account_id: str,
+    body: SuspendIn,
+    ctx: Ctx,
+    caller: CurrentCaller,
+    version: ExpectedVersion,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    return _act(
+        ctx,
+        caller,
+        key,
+        f"suspend {account_id} {body.model_dump_json()}",
+        lambda: service.suspend(
+            ctx.uow(),
+            caller=caller,
+            account_id=account_id,
+            reason=body.reason,
+            note=body.note,
+            expected_version=version,
+            now=ctx.clock.now(),
+        ),
+    )
+
+
+@router.post("/{account_id}/unsuspend", response_model=AccountOut)
+def unsuspend(
+    account_id: str,
+    ctx: Ctx,
+    caller: CurrentCaller,
+    version: ExpectedVersion,
+    body: UnsuspendIn | None = None,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    reason = body.reason if body else None
+    return _act(
+        ctx,
+        caller,
+        key,
+        f"unsuspend {account_id} {reason}",
+        lambda: service.unsuspend(
+            ctx.uow(),
+            caller=caller,
+            account_id=account_id,
+            reason=reason,
+            expected_version=version,
+            now=ctx.clock.now(),
+        ),
+    )
+
+
+@router.post("/{account_id}/decommission", response_model=AccountOut)
+def decommission(
+    account_id: str,
+    ctx: Ctx,
+    caller: CurrentCaller,
+    version: ExpectedVersion,
+    body: DecommissionIn | None = None,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    on = body.on if body else None
+    return _act(
+        ctx,
+        caller,
+        key,
+        f"decommission {account_id} {on}",
+        lambda: service.decommission(
+            ctx.uow(), caller=caller, account_id=account_id, on=on, expected_version=version, now=ctx.clock.now()
+        ),
+    )
+
+
+@router.delete("/{account_id}/scheduled-decommission", response_model=AccountOut)
+def cancel_decommission(account_id: str, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion) -> JSONResponse:
+    account = service.cancel_decommission(
+        ctx.uow(), caller=caller, account_id=account_id, expected_version=version, now=ctx.clock.now()
+    )
+    return account_response(ctx, account)
+
+
+@router.post("/{account_id}/convert", response_model=AccountOut)
+def convert(
+    account_id: str,
+    body: ConvertIn,
+    ctx: Ctx,
+    caller: CurrentCaller,
+    version: ExpectedVersion,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    return _act(
+        ctx,
+        caller,
+        key,
+        f"convert {account_id} {body.to}",
+        lambda: service.convert(
+            ctx.uow(), caller=caller, account_id=account_id, to=body.to, expected_version=version, now=ctx.clock.now()
+        ),
+    )
+
+
+@router.get("/{account_id}/events", response_model=Page[EventOut])
+def account_events(
+    account_id: str, ctx: Ctx, caller: CurrentCaller, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, object]:
+    entries, next_cursor = queries.account_events(
+        ctx.uow(), caller=caller, account_id=account_id, limit=limit, cursor=cursor
+    )
+    return {"items": [event_out(e) for e in entries], "next_cursor": next_cursor}

@@ -1,0 +1,40 @@
+"""The ASGI application: API v1, health and metrics (and the console, when present)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from tenure.adapters.clock import Clock, SystemClock
+from tenure.adapters.db.engine import make_engine
+from tenure.config import Settings, load_settings
+from tenure.entrypoints import metrics
+from tenure.entrypoints.api import problems
+from tenure.entrypoints.api.routes import accounts, auth, health
+from tenure.entrypoints.context import AppContext
+
+DESCRIPTION = """Tenure's HTTP API: the account lifecycle, entitlements for network
+equipment, billing and webhooks. Errors are `application/problem+json` with a stable `code`."""
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="Tenure",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = AppContext(engine or make_engine(settings.database_url), clock or SystemClock(), settings)
+    problems.install(app)
+    app.middleware("http")(metrics.measure)
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth.router)
+    api.include_router(accounts.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,144 @@
+"""The `tenure` command (operations.md "Commands")."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from tenure.adapters.clock import SystemClock
+from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.migrate import upgrade
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.config import load_settings
+from tenure.domain.errors import DomainError
+from tenure.entrypoints.logging import configure
+from tenure.services import auth
+from tenure.services.setup import AlreadyInitialised, initialise
+
+app = typer.Typer(help="Tenure: switch customers' services on and off, correctly.", no_args_is_help=True)
+
+
+def _engine() -> Engine:
+    return make_engine(load_settings().database_url)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the schema to the latest version."""
+    upgrade(_engine())
+    typer.echo("schema is up to date")
+
+
+@app.command()
+def init(
+    operator_name: Annotated[str, typer.Option(help="the operator's name")],
+    admin_email: Annotated[str, typer.Option(help="the first admin's email")],
+    admin_password: Annotated[str, typer.Option(help="at least 10 characters")],
+    timezone: Annotated[str, typer.Option(help="the operator's time zone")] = "Europe/London",
+    policy: Annotated[str, typer.Option(help="connect or metis")] = "connect",
+    billing_prefix: Annotated[str, typer.Option(help="prefix of generated billing refs")] = "TEN",
+) -> None:
+    """Create the schema, the operator, its management client and the first admin."""
+    engine = _engine()
+    upgrade(engine)
+    try:
+        initialise(
+            UnitOfWork(engine),
+            operator_name=operator_name,
+            admin_email=admin_email,
+            admin_password=admin_password,
+            timezone=timezone,
+            policy=policy,
+            billing_prefix=billing_prefix,
+            secret_key=load_settings().secret_key,
+            now=SystemClock().now(),
+        )
+    except AlreadyInitialised as error:
+        _fail(str(error))
+    except DomainError as error:
+        _fail(error.detail, 2)
+    typer.echo(f"initialised: sign in as {admin_email}")
+
+
+@app.command()
+def token(email: Annotated[str, typer.Option(help="an existing user's email")]) -> None:
+    """Print a new API token for a user, and nothing else."""
+    try:
+        typer.echo(auth.token_for_email(UnitOfWork(_engine()), email=email, now=SystemClock().now()))
+    except DomainError as error:
+        _fail(error.detail)
+
+
+@app.command()
+def demo() -> None:
+    """Initialise (if needed) and load a believable demo data set; safe to run twice."""
+    from tenure.entrypoints.demo import load_demo
+
+    engine = _engine()
+    upgrade(engine)
+    for line in load_demo(engine, now=SystemClock().now()):
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    with_worker: Annotated[bool | None, typer.Option("--with-worker/--no-worker")] = None,
+) -> None:
+    """Serve the API and the console."""
+    import uvicorn
+
+    settings = load_settings()
+    configure(settings.log_format)
+    run_worker = settings.database_url.startswith("sqlite") if with_worker is None else with_worker
+    typer.echo(f"Tenure on http://{host}:{port} (API docs at /api/v1/docs){' with the worker' if run_worker else ''}")
+    if run_worker:
+        from tenure.entrypoints.worker import start_background_worker
+
+        start_background_worker(make_engine(settings.database_url), settings)
+    uvicorn.run(
+        "tenure.entrypoints.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="treat this RFC 3339 instant as now")] = None,
+) -> None:
+    """Apply due scheduled changes and deliver notifications."""
+    from tenure.entrypoints.worker import run_worker
+
+    settings = load_settings()
+    configure(settings.log_format)
+    moment = _parse_instant(as_of) if as_of else None
+    run_worker(make_engine(settings.database_url), settings, once=once, as_of=moment)
+
+
+def _parse_instant(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"--as-of {value!r} is not an RFC 3339 timestamp", 2)
+        raise
+    if moment.tzinfo is None:
+        _fail("--as-of needs a time zone (e.g. 2026-12-01T00:00:30Z)", 2)
+    return moment
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

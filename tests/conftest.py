@@ -1,0 +1,115 @@
+"""Shared fixtures: a fresh, migrated database on SQLite and on PostgreSQL, and a clock.
+
+Every integration test that takes `engine` runs twice, once per database.
+PostgreSQL comes from TENURE_TEST_POSTGRES_URL (a role allowed to create
+databases); without it the PostgreSQL half is skipped with a clear reason,
+except under CI=true where a missing PostgreSQL is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.migrate import upgrade
+from tenure.adapters.db.tables import metadata
+from tests.support import Installation, MutableClock
+
+os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
+
+PG_ENV = "TENURE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock()
+
+
+def _worker_suffix(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine | None]:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        yield None
+        return
+    name = f"tenure_test_{_worker_suffix(request)}"
+    admin = make_engine(url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+_TRUNCATE = "TRUNCATE TABLE {} RESTART IDENTITY CASCADE".format(", ".join(t.name for t in metadata.sorted_tables))
+
+
+def _need_postgres() -> None:
+    message = f"PostgreSQL half not run: set {PG_ENV} (scripts/test does when PostgreSQL is installed)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_engine: Engine | None
+) -> Iterator[Engine]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "tenure.db"
+        shutil.copy(sqlite_template, path)
+        sqlite = make_engine(f"sqlite:///{path}")
+        yield sqlite
+        sqlite.dispose()
+        return
+    if postgres_engine is None:
+        _need_postgres()
+        return
+    with postgres_engine.begin() as connection:
+        connection.execute(text(_TRUNCATE))
+    yield postgres_engine
+
+
+@pytest.fixture
+def pg_engine(postgres_engine: Engine | None) -> Engine:
+    """PostgreSQL only, for tests of real concurrency (row locks, two connections)."""
+    if postgres_engine is None:
+        _need_postgres()
+        raise AssertionError("unreachable")
+    with postgres_engine.begin() as connection:
+        connection.execute(text(_TRUNCATE))
+    return postgres_engine
+
+
+@pytest.fixture
+def site(engine: Engine, clock: MutableClock) -> Installation:
+    """An initialised installation (operator, management client, admin) on each database."""
+    return Installation.start(engine, clock)
+
+
+@pytest.fixture
+def pg_site(pg_engine: Engine, clock: MutableClock) -> Installation:
+    return Installation.start(pg_engine, clock)
