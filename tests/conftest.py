@@ -51,7 +51,8 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine | None]:
     if not url:
         yield None
         return
-    name = f"tenure_test_{_worker_suffix(request)}"
+    # TENURE_TEST_DB_TAG keeps test runs of several people sharing one server apart.
+    name = f"tenure_test_{os.environ.get('TENURE_TEST_DB_TAG', '')}{_worker_suffix(request)}"
     admin = make_engine(url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
