@@ -51,17 +51,20 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine | None]:
     if not url:
         yield None
         return
-    # TENURE_TEST_DB_TAG keeps test runs of several people sharing one server apart.
-    name = f"tenure_test_{os.environ.get('TENURE_TEST_DB_TAG', '')}{_worker_suffix(request)}"
+    # One database per test process, dropped afterwards: parallel runs (xdist workers, or
+    # several people sharing one server) never collide.
+    name = f"tenure_test_{_worker_suffix(request)}_{os.getpid()}"
     admin = make_engine(url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     engine = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
     upgrade(engine)
     yield engine
     engine.dispose()
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 _TRUNCATE = "TRUNCATE TABLE {} RESTART IDENTITY CASCADE".format(", ".join(t.name for t in metadata.sorted_tables))
