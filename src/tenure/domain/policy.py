@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import AncestorHold, Hold, Stage, Status
@@ -118,6 +118,8 @@ class Subject:
     inherited: AncestorHold | None
     start_date: date | None = None
     decommissioned_on: date | None = None
+    # The operator's time zone: "since <date>" is a date there, like every date Tenure shows.
+    zone: tzinfo | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def hold_description(subject: Subject) -> str:
     """'fraud hold on channel North Sales since 2026-11-02' (own holds first, oldest first)."""
     if subject.holds:
         parts = [
-            f"{hold.reason.label} hold on {subject.kind} {subject.name} since {_day(hold.placed_at)}"
+            f"{hold.reason.label} hold on {subject.kind} {subject.name} since {_day(hold.placed_at, subject.zone)}"
             for hold in sorted(subject.holds, key=lambda h: h.placed_at)
         ]
         return "; ".join(parts)
@@ -187,12 +189,12 @@ def hold_description(subject: Subject) -> str:
         return "suspended"
     return (
         f"{ancestor.reason.label} hold on {ancestor.account_kind.value} "
-        f"{ancestor.account_name} since {_day(ancestor.since)}"
+        f"{ancestor.account_name} since {_day(ancestor.since, subject.zone)}"
     )
 
 
-def _day(moment: datetime) -> str:
-    return moment.date().isoformat()
+def _day(moment: datetime, zone: tzinfo | None) -> str:
+    return (moment.astimezone(zone) if zone is not None else moment).date().isoformat()
 
 
 def suspension_summary(policy: Policy) -> tuple[list[Capability], list[Capability]]:
