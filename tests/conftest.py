@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Before anything imports tenure.adapters.passwords, which picks its hasher at import.
+os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
+
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,8 +25,6 @@ from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.tables import metadata
 from tests.support import Installation, MutableClock
-
-os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
 
 PG_ENV = "TENURE_TEST_POSTGRES_URL"
 

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.db.users import User
 from tenure.adapters.passwords import hash_password, verify_password
@@ -122,12 +123,14 @@ def delete_user(uow: UnitOfWork, *, caller: Caller, user_id: str) -> None:
 
 
 def list_users(
-    uow: UnitOfWork, *, caller: Caller, account_id: str | None, limit: int, after: str | None
+    uow: UnitOfWork, *, caller: Caller, account_id: str | None, limit: int, cursor: str | None
 ) -> tuple[list[User], str | None]:
-    with uow:
+    """Users the caller may see, by id; the cursor is opaque, like every other list's."""
+    after = str(decode_cursor(cursor, 1)[0]) if cursor else None
+    with uow.reading():
         users = uow.users.list(caller, account_id=account_id, limit=limit, after=after)
     if len(users) > limit:
-        return users[:limit], users[limit - 1].id
+        return users[:limit], encode_cursor([users[limit - 1].id])
     return users, None
 
 

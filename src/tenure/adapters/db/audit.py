@@ -13,6 +13,7 @@ from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import events as E
 from tenure.domain.access import Caller
+from tenure.domain.errors import ValidationFailed
 from tenure.domain.events import Event
 
 
@@ -59,7 +60,9 @@ class AuditRepository:
             query = query.where(E.c.account_id == account_id)
         if cursor:
             (last_id,) = decode_cursor(cursor, 1)
-            query = query.where(E.c.id < int(last_id))
+            if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 < last_id < 2**62:
+                raise ValidationFailed("cursor is not valid", field="cursor")
+            query = query.where(E.c.id < last_id)
         rows = list(self.conn.execute(query.order_by(E.c.id.desc()).limit(limit + 1)))
         entries = [
             AuditEntry(str(r.id), r.account_id, r.account_name, r.at, r.actor, r.action, r.reason, r.before, r.after)

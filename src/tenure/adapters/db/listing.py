@@ -77,7 +77,8 @@ def _search(q: str) -> ColumnElement[bool]:
     needle = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{needle}%"
     return or_(
-        A.c.sort_key.like(pattern, escape="\\"),
+        # sort_key is "0"/"1" + the casefolded name: the leading `_` skips that prefix.
+        A.c.sort_key.like("_" + pattern, escape="\\"),
         func.lower(A.c.billing_ref).like(pattern, escape="\\"),
     )
 
@@ -98,6 +99,22 @@ def fetch_page(
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode_cursor([last.sort_key, last.id])
+
+
+def fetch_page_before(
+    conn: Connection, caller: Caller, flt: AccountFilter, *, limit: int, cursor: str
+) -> tuple[list[Row[Any]], bool]:
+    """The page that ends just before the row `cursor` names (the console's "Previous"),
+    and whether there are more rows before it."""
+    key, first_id = decode_cursor(cursor, 2)
+    query = (
+        select(A)
+        .where(*conditions(caller, flt), tuple_(A.c.sort_key, A.c.id) < tuple_(str(key), str(first_id)))
+        .order_by(A.c.sort_key.desc(), A.c.id.desc())
+        .limit(limit + 1)
+    )
+    rows = list(conn.execute(query))
+    return list(reversed(rows[:limit])), len(rows) > limit
 
 
 def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from tenure.domain.access import Caller
-from tenure.domain.errors import Unauthorized, VersionConflict
+from tenure.domain.errors import Unauthorized, ValidationFailed
 from tenure.entrypoints.context import AppContext
 from tenure.services import auth
 
@@ -50,16 +50,31 @@ _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 
 
 def expected_version(
-    if_match: Annotated[str | None, Header(description='`"<version>"` from the ETag; stale → 412')] = None,
+    if_match: Annotated[
+        str | None, Header(max_length=100, description='`"<version>"` from the ETag; stale → 412')
+    ] = None,
 ) -> int | None:
-    """The version a change expects; `*` or no header means "whatever it is now"."""
+    """The version a change expects; `*` or no header means "whatever it is now".
+
+    A value that is not an entity tag at all is bad input (422), not a stale version (412):
+    the client has a bug to fix rather than a newer account to re-read.
+    """
     if if_match is None or if_match.strip() == "*":
         return None
     match = _ETAG.match(if_match)
     if match is None:
-        raise VersionConflict(f"If-Match {if_match!r} does not match the account's ETag")
+        raise ValidationFailed('If-Match must be an ETag this API sent, such as "7"', field="If-Match")
     return int(match.group(1))
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="a repeat with the same key and body within 24 h returns the first answer without acting again",
+    ),
+]
+AccountId = Annotated[str, Path(min_length=1, max_length=64, description="an account id")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenure.domain.errors import DomainError
+from tenure.entrypoints.api.schemas import Problem
 
 log = structlog.get_logger()
 
@@ -49,7 +51,45 @@ _CODE_FOR_HTTP_STATUS = {
 }
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+_DESCRIPTIONS = {
+    400: "Bad request (problem+json)",
+    401: "No token, or a bad, expired or revoked one (`unauthorized`)",
+    403: "Visible but not allowed (`forbidden`), or sign-in suspended (`login-suspended`)",
+    404: "Absent or not visible to the caller (`not-found`)",
+    409: "The rules refuse the change (`invalid-transition`, `already-suspended`, ...)",
+    412: "`If-Match` names an older version (`version-conflict`); nothing changed",
+    422: "Bad input (`validation-error`), or an `Idempotency-Key` reused (`idempotency-key-reused`)",
+    429: "Too many attempts (`rate-limited`)",
+    503: "Not ready",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True, "description": "`Bearer`"}},
+    429: {"Retry-After": {"schema": {"type": "string"}, "required": True, "description": "seconds to wait"}},
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error answers a route can give: problem+json with a `code`."""
+    schema = Problem.model_json_schema()
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, "Error"),
+            "content": {PROBLEM: {"schema": schema}},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
+        for status in statuses
+    }
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
     body = {
         "type": f"https://tenure.dev/problems/{code}",
         "title": title,
@@ -57,15 +97,17 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
         "detail": detail,
         "code": code,
     }
-    body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    body.update(extra or {})
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if status == 429:
-        headers["Retry-After"] = str(extra.get("retry_after", 60))
+        headers["Retry-After"] = str((extra or {}).get("retry_after", 60))
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def domain_problem(error: DomainError) -> JSONResponse:
-    return problem(STATUS_FOR_CODE.get(error.code, 409), error.code, error.title, error.detail, **error.extra)
+    return problem(STATUS_FOR_CODE.get(error.code, 409), error.code, error.title, error.detail, extra=error.extra)
 
 
 def install(app: FastAPI) -> None:
@@ -85,12 +127,12 @@ def install(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
-        return problem(422, "validation-error", "The request is not valid", detail, errors=errors)
+        return problem(422, "validation-error", "The request is not valid", detail, extra={"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _CODE_FOR_HTTP_STATUS.get(error.status_code, "http-error")
-        return problem(error.status_code, code, str(error.detail), str(error.detail))
+        return problem(error.status_code, code, str(error.detail), str(error.detail), headers=error.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

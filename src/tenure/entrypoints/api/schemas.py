@@ -173,6 +173,11 @@ class MeOut(BaseModel):
 
 
 class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is the stable slug to match on. Some answers add fields
+    (`errors` for bad input, `field`, `version` on a conflict, `retry_after` when rate-limited)."""
+
+    model_config = ConfigDict(extra="allow")
+
     type: str
     title: str
     status: int

@@ -16,8 +16,8 @@ from tenure.domain import lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Account, Contact, Kind, Status
-from tenure.entrypoints.api import idempotency
-from tenure.entrypoints.api.deps import Ctx, CurrentCaller, ExpectedVersion, IdempotencyKey
+from tenure.entrypoints.api import idempotency, problems
+from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, ExpectedVersion, IdempotencyKey
 from tenure.entrypoints.api.presenters import account_out, event_out
 from tenure.entrypoints.api.schemas import (
     AccountCreate,
@@ -28,7 +28,6 @@ from tenure.entrypoints.api.schemas import (
     DecommissionIn,
     EventOut,
     Page,
-    Problem,
     SuspendIn,
     UnsuspendIn,
 )
@@ -36,13 +35,16 @@ from tenure.entrypoints.context import AppContext
 from tenure.services import accounts as service
 from tenure.services import queries
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 409, 412, 422, 429)
-}
-router = APIRouter(prefix="/accounts", tags=["accounts"], responses=ERRORS)
-Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(max_length=1000)]
+ERRORS = problems.responses(401, 403, 404, 409, 412, 422, 429)
+"""Every error a route may answer, documented as problem+json (kept for routes that want them all)."""
+ETAG = {"ETag": {"schema": {"type": "string"}, "required": True, "description": '`"<version>"`, for If-Match'}}
+ACCOUNT = {"model": AccountOut, "headers": ETAG, "description": "The account"}
+READ = problems.responses(401, 403, 404, 422)
+CHANGE = problems.responses(401, 403, 404, 409, 412, 422)
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+Limit = Annotated[int, Query(ge=1, le=500, description="1-500")]
+Cursor = Annotated[str | None, Query(min_length=1, max_length=1000, description="`next_cursor` of the page before")]
 
 
 def account_response(ctx: AppContext, account: Account, status_code: int = 200) -> JSONResponse:
@@ -56,7 +58,7 @@ def _act(
     return idempotency.run(ctx, caller, key, fingerprint, lambda: account_response(ctx, change()))
 
 
-@router.post("", status_code=201, response_model=AccountOut)
+@router.post("", status_code=201, response_model=AccountOut, responses={201: ACCOUNT, **CHANGE})
 def create_account(body: AccountCreate, ctx: Ctx, caller: CurrentCaller, key: IdempotencyKey = None) -> JSONResponse:
     request = service.CreateAccount(
         kind=Kind(body.kind),
@@ -78,7 +80,7 @@ def create_account(body: AccountCreate, ctx: Ctx, caller: CurrentCaller, key: Id
     return idempotency.run(ctx, caller, key, "POST /accounts " + body.model_dump_json(), create)
 
 
-@router.get("", response_model=Page[AccountOut])
+@router.get("", response_model=Page[AccountOut], responses=READ)
 def list_accounts(
     ctx: Ctx,
     caller: CurrentCaller,
@@ -108,15 +110,15 @@ def _statuses(raw: str | None) -> frozenset[Status]:
         raise ValidationFailed(f"status must be a comma list of: {allowed}", field="status") from error
 
 
-@router.get("/{account_id}", response_model=AccountOut)
-def get_account(account_id: str, ctx: Ctx, caller: CurrentCaller) -> JSONResponse:
+@router.get("/{account_id}", response_model=AccountOut, responses={200: ACCOUNT, **READ})
+def get_account(account_id: AccountId, ctx: Ctx, caller: CurrentCaller) -> JSONResponse:
     view = queries.get_account(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
     return JSONResponse(account_out(view), headers={"ETag": f'"{view.account.version}"'})
 
 
-@router.patch("/{account_id}", response_model=AccountOut)
+@router.patch("/{account_id}", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def update_account(
-    account_id: str, body: AccountUpdate, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
+    account_id: AccountId, body: AccountUpdate, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
 ) -> JSONResponse:
     fields = body.model_fields_set
     changes = lifecycle.AccountChanges(
@@ -133,9 +135,9 @@ def update_account(
     return account_response(ctx, account)
 
 
-@router.post("/{account_id}/activate", response_model=AccountOut)
+@router.post("/{account_id}/activate", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def activate(
-    account_id: str,
+    account_id: AccountId,
     ctx: Ctx,
     caller: CurrentCaller,
     version: ExpectedVersion,
@@ -154,9 +156,9 @@ def activate(
     )
 
 
-@router.post("/{account_id}/suspend", response_model=AccountOut)
+@router.post("/{account_id}/suspend", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def suspend(
-    account_id: str,
+    account_id: AccountId,
     body: SuspendIn,
     ctx: Ctx,
     caller: CurrentCaller,
@@ -180,9 +182,9 @@ def suspend(
     )
 
 
-@router.post("/{account_id}/unsuspend", response_model=AccountOut)
+@router.post("/{account_id}/unsuspend", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def unsuspend(
-    account_id: str,
+    account_id: AccountId,
     ctx: Ctx,
     caller: CurrentCaller,
     version: ExpectedVersion,
@@ -206,9 +208,9 @@ def unsuspend(
     )
 
 
-@router.post("/{account_id}/decommission", response_model=AccountOut)
+@router.post("/{account_id}/decommission", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def decommission(
-    account_id: str,
+    account_id: AccountId,
     ctx: Ctx,
     caller: CurrentCaller,
     version: ExpectedVersion,
@@ -227,17 +229,19 @@ def decommission(
     )
 
 
-@router.delete("/{account_id}/scheduled-decommission", response_model=AccountOut)
-def cancel_decommission(account_id: str, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion) -> JSONResponse:
+@router.delete("/{account_id}/scheduled-decommission", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
+def cancel_decommission(
+    account_id: AccountId, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
+) -> JSONResponse:
     account = service.cancel_decommission(
         ctx.uow(), caller=caller, account_id=account_id, expected_version=version, now=ctx.clock.now()
     )
     return account_response(ctx, account)
 
 
-@router.post("/{account_id}/convert", response_model=AccountOut)
+@router.post("/{account_id}/convert", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def convert(
-    account_id: str,
+    account_id: AccountId,
     body: ConvertIn,
     ctx: Ctx,
     caller: CurrentCaller,
@@ -255,9 +259,9 @@ def convert(
     )
 
 
-@router.get("/{account_id}/events", response_model=Page[EventOut])
+@router.get("/{account_id}/events", response_model=Page[EventOut], responses=READ)
 def account_events(
-    account_id: str, ctx: Ctx, caller: CurrentCaller, limit: Limit = 50, cursor: Cursor = None
+    account_id: AccountId, ctx: Ctx, caller: CurrentCaller, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, object]:
     entries, next_cursor = queries.account_events(
         ctx.uow(), caller=caller, account_id=account_id, limit=limit, cursor=cursor

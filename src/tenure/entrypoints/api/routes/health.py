@@ -1,10 +1,13 @@
-"""Health and metrics: no token needed (api.md "Health")."""
+"""Health and metrics: no token needed (api.md "Health"), so probes and scrapers need no secret."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,13 +16,26 @@ from tenure.entrypoints.api.deps import Ctx
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+class Health(BaseModel):
+    status: str
+    database: str | None = None
 
 
-@router.get("/readyz")
+_UNREADY: dict[int | str, dict[str, Any]] = {503: {"model": Health, "description": "The database is unreachable"}}
+_PROMETHEUS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format"}
+}
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process is up (it answered)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses=_UNREADY)
 def readyz(ctx: Ctx) -> JSONResponse:
+    """The database answers a query."""
     try:
         with ctx.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -28,6 +44,6 @@ def readyz(ctx: Ctx) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "reachable"})
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, responses=_PROMETHEUS)
 def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
