@@ -67,8 +67,9 @@ class Installation:
 
     def create(self, kind: Kind, parent_id: str | None, name: str, **extra: Any) -> Account:
         email = extra.pop("email", f"{name.lower().replace(' ', '.')}@example.com")
+        caller = extra.pop("caller", self.admin)
         request = svc.CreateAccount(kind, parent_id or self.operator_id, name, Contact(name, email), **extra)
-        return svc.create_account(self.uow(), caller=extra.pop("caller", self.admin), request=request, now=self.now)
+        return svc.create_account(self.uow(), caller=caller, request=request, now=self.now)
 
     def reseller(self, name: str = "Northwind", **extra: Any) -> Account:
         return self.create(Kind.RESELLER, None, name, **extra)

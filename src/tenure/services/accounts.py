@@ -220,8 +220,8 @@ def decommission(
 def decommission_in(uow: UnitOfWork, account: Account, *, on: date | None, actor: str, now: datetime) -> None:
     """Decommission (or schedule it) inside an open unit of work: the API's and the worker's path."""
     day = today(uow, now)
-    effective_day = on if on is not None and on > day else day
-    blocking = uow.accounts.children_blocking_decommission(account.id, effective_day) if account.kind.is_partner else 0
+    scheduled_for = on if on is not None and on > day else None
+    blocking = uow.accounts.children_blocking_decommission(account.id, scheduled_for) if account.kind.is_partner else 0
     was = (account.stage, account.status)
     event = lifecycle.decommission(account, on=on, today=day, blocking_children=blocking)
     if event.action is Action.DECOMMISSIONED:

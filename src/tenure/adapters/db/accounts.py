@@ -86,14 +86,17 @@ class AccountRepository:
             )
         return found
 
-    def children_blocking_decommission(self, account_id: str, on: date) -> int:
-        """Children still undecommissioned on `on` (not themselves due to go by then)."""
-        query = select(func.count()).where(
-            A.c.parent_id == account_id,
-            A.c.stage != Stage.DECOMMISSIONED.value,
-            or_(A.c.decommission_on.is_(None), A.c.decommission_on > on),
-        )
-        return int(self.conn.execute(query).scalar_one())
+    def children_blocking_decommission(self, account_id: str, on: date | None = None) -> int:
+        """Children that would still be undecommissioned when the partner goes.
+
+        For a decommission scheduled `on` a future day, a child itself scheduled to go by
+        then does not block. Now (`on=None`) every undecommissioned child blocks, even one
+        due today that the worker has not reached yet: the partner never goes first.
+        """
+        conditions = [A.c.parent_id == account_id, A.c.stage != Stage.DECOMMISSIONED.value]
+        if on is not None:
+            conditions.append(or_(A.c.decommission_on.is_(None), A.c.decommission_on > on))
+        return int(self.conn.execute(select(func.count()).where(*conditions)).scalar_one())
 
     def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
         query = select(A.c.id).where(A.c.billing_ref == ref)
