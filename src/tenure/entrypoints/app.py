@@ -8,9 +8,10 @@ from sqlalchemy import Engine
 from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.db.engine import make_engine
 from tenure.config import Settings, load_settings
-from tenure.entrypoints import metrics
+from tenure.entrypoints import metrics, worker_metrics
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api.routes import accounts, auth, health
+from tenure.entrypoints.api.routes import webhooks as webhook_routes
 from tenure.entrypoints.context import AppContext
 
 DESCRIPTION = """Tenure's HTTP API: the account lifecycle, entitlements for network
@@ -30,11 +31,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = AppContext(engine or make_engine(settings.database_url), clock or SystemClock(), settings)
+    worker_metrics.observe(app.state.ctx.engine)
     problems.install(app)
     app.middleware("http")(metrics.measure)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(accounts.router)
+    api.include_router(webhook_routes.router)
     app.include_router(api)
     app.include_router(health.router)
     return app

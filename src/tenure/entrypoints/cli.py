@@ -15,11 +15,14 @@ from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
+from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.logging import configure
 from tenure.services import auth
 from tenure.services.setup import AlreadyInitialised, initialise
 
 app = typer.Typer(help="Tenure: switch customers' services on and off, correctly.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 
 
 def _engine() -> Engine:
@@ -116,6 +119,7 @@ def serve(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="treat this RFC 3339 instant as now")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus metrics on this port")] = None,
 ) -> None:
     """Apply due scheduled changes and deliver notifications."""
     from tenure.entrypoints.worker import run_worker
@@ -123,6 +127,10 @@ def worker(
     settings = load_settings()
     configure(settings.log_format)
     moment = _parse_instant(as_of) if as_of else None
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
     run_worker(make_engine(settings.database_url), settings, once=once, as_of=moment)
 
 

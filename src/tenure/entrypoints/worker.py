@@ -1,9 +1,19 @@
-"""`tenure worker`: applies due scheduled changes, then delivers the outbox."""
+"""`tenure worker`: applies due scheduled changes, then delivers the outbox.
+
+One pass = every due change (each in its own transaction), then every due
+email and webhook. The loop runs a pass every few seconds; a pass's delivery
+is cut short after DELIVERY_BUDGET_SECONDS so a backlog never delays the next
+day's scheduled changes. `--once` runs one pass to the end and exits. On
+SQLite passes take turns through the worker lock; on PostgreSQL any number of
+workers run side by side.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -11,44 +21,79 @@ from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
 from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.smtp import mailer_for
+from tenure.adapters.webhooks import WebhookSender
+from tenure.adapters.worker_lock import WorkerLock
 from tenure.config import Settings
-from tenure.services.scheduler import apply_due_changes
+from tenure.entrypoints import worker_metrics
+from tenure.services.delivery import Channels, DeliveryReport, deliver_due
+from tenure.services.scheduler import PassResult, apply_due_changes
 
 log = structlog.get_logger()
 INTERVAL_SECONDS = 5.0
+DELIVERY_BUDGET_SECONDS = 30.0
 
 
-def one_pass(engine: Engine, settings: Settings, clock: Clock) -> None:
-    result = apply_due_changes(lambda: UnitOfWork(engine), now=clock.now())
-    if result.activated or result.decommissioned or result.refused:
-        log.info(
-            "scheduled changes applied",
-            activated=len(result.activated),
-            decommissioned=len(result.decommissioned),
-            refused=len(result.refused),
-        )
+def channels_for(settings: Settings) -> Channels:
+    return Channels(mailer_for(settings.smtp_url), WebhookSender(), settings.mail_from)
+
+
+@dataclass
+class Worker:
+    engine: Engine
+    channels: Channels
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        self.lock = WorkerLock(self.engine)
+
+    def new_uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    def one_pass(self, *, budget: float | None = None) -> tuple[PassResult, DeliveryReport]:
+        """Apply due changes, then deliver; `budget` (seconds) bounds the delivery part."""
+        with self.lock.held():
+            changes = apply_due_changes(self.new_uow, now=self.clock.now())
+            deadline = time.monotonic() + budget if budget is not None else None
+            report = asyncio.run(deliver_due(self.new_uow, self.channels, now=self.clock.now(), deadline=deadline))
+        worker_metrics.count_pass(changes, report)
+        if changes.activated or changes.decommissioned or changes.refused:
+            log.info(
+                "scheduled changes applied",
+                activated=len(changes.activated),
+                decommissioned=len(changes.decommissioned),
+                refused=len(changes.refused),
+            )
+        if report.emails or report.webhooks:
+            log.info("notices delivered", emails=dict(report.emails), webhooks=dict(report.webhooks))
+        return changes, report
+
+    def loop(self, stop: threading.Event | None = None) -> None:
+        """Pass after pass until `stop` is set; a failed pass is logged and the next one retries."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            finished = True
+            try:
+                _, report = self.one_pass(budget=DELIVERY_BUDGET_SECONDS)
+                finished = report.finished
+            except Exception:  # the database may be briefly away: the next pass picks everything up
+                log.exception("worker pass failed")
+            if finished:
+                stop.wait(INTERVAL_SECONDS)
 
 
 def run_worker(engine: Engine, settings: Settings, *, once: bool, as_of: datetime | None) -> None:
     clock: Clock = FixedClock(as_of) if as_of else SystemClock()
-    while True:
-        one_pass(engine, settings, clock)
-        if once:
-            return
-        time.sleep(INTERVAL_SECONDS)
+    worker = Worker(engine, channels_for(settings), clock)
+    if once:
+        worker.one_pass()
+    else:
+        worker.loop()
 
 
 def start_background_worker(engine: Engine, settings: Settings) -> threading.Thread:
     """The worker inside `tenure serve` (the default on SQLite)."""
-
-    def loop() -> None:
-        while True:
-            try:
-                one_pass(engine, settings, SystemClock())
-            except Exception:  # the server must outlive a failed pass; the next pass retries
-                log.exception("worker pass failed")
-            time.sleep(INTERVAL_SECONDS)
-
-    thread = threading.Thread(target=loop, name="tenure-worker", daemon=True)
+    worker = Worker(engine, channels_for(settings))
+    thread = threading.Thread(target=worker.loop, name="tenure-worker", daemon=True)
     thread.start()
     return thread

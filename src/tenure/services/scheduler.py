@@ -2,6 +2,9 @@
 
 Each change runs in its own transaction on a locked, re-read row, so running
 the pass twice, or two workers at once, applies every change exactly once.
+Workers claim due rows one at a time with `FOR UPDATE SKIP LOCKED` (on
+PostgreSQL; SQLite runs one worker at a time), walking the due set in id
+order, so several workers split the work instead of queueing on the same row.
 """
 
 from __future__ import annotations
@@ -9,20 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import case, select
+from sqlalchemy import Select, select
 
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR
 from tenure.domain.errors import DomainError
-from tenure.domain.model import Stage
+from tenure.domain.model import Kind, Stage
 from tenure.services.accounts import activate_due, decommission_in
 from tenure.services.common import today
 
 log = structlog.get_logger()
-BATCH = 200
 
 
 @dataclass
@@ -37,45 +40,58 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
     result = PassResult()
     with new_uow().reading() as uow:
         day = today(uow, now)
-    for account_id in _due(new_uow, _due_activations(day)):
-        if _apply(new_uow, account_id, result, lambda uow, a: _activate(uow, a, now)):
-            result.activated.append(account_id)
-    for account_id in _due(new_uow, _due_decommissions(day)):
-        if _apply(new_uow, account_id, result, lambda uow, a: _decommission(uow, a, day, now)):
-            result.decommissioned.append(account_id)
+    _drain(new_uow, _due_activations(day), result, result.activated, lambda uow, a: _activate(uow, a, now))
+    # Clients before channels before resellers, so a partner's children have gone first.
+    for kind in (Kind.CLIENT, Kind.CHANNEL, Kind.RESELLER):
+        _drain(
+            new_uow,
+            _due_decommissions(day, kind),
+            result,
+            result.decommissioned,
+            lambda uow, a: _decommission(uow, a, day, now),
+        )
     return result
 
 
-def _due_activations(day: date):  # type: ignore[no-untyped-def]
-    return select(A.c.id).where(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day).order_by(A.c.id)
+def _due_activations(day: date) -> Select[Any]:
+    return select(A.c.id).where(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day)
 
 
-def _due_decommissions(day: date):  # type: ignore[no-untyped-def]
-    # Clients before channels before resellers, so a partner's children have gone first.
-    depth_order = case((A.c.kind == "client", 0), (A.c.kind == "channel", 1), else_=2)
-    return (
-        select(A.c.id)
-        .where(A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value)
-        .order_by(depth_order, A.c.id)
+def _due_decommissions(day: date, kind: Kind) -> Select[Any]:
+    return select(A.c.id).where(
+        A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value, A.c.kind == kind.value
     )
 
 
-def _due(new_uow: Callable[[], UnitOfWork], query) -> list[str]:  # type: ignore[no-untyped-def]
-    with new_uow().reading() as uow:
-        return [row.id for row in uow.connection.execute(query)]
+def _drain(
+    new_uow: Callable[[], UnitOfWork],
+    due: Select[Any],
+    result: PassResult,
+    applied: list[str],
+    change: Callable[[UnitOfWork, str], bool],
+) -> None:
+    """Claim the next due row after the last one seen, apply it, commit; until none is left.
 
-
-def _apply(new_uow: Callable[[], UnitOfWork], account_id: str, result: PassResult, change) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        with new_uow() as uow:
-            applied = change(uow, account_id)
-            if applied:
-                uow.commit()
-            return bool(applied)
-    except DomainError as error:
-        result.refused[account_id] = error.detail
-        log.warning("scheduled change refused", account_id=account_id, code=error.code, detail=error.detail)
-        return False
+    A row another worker holds is skipped (it is being applied there); one the
+    rules refuse stays due and is tried again on the next pass.
+    """
+    after = ""
+    while True:
+        try:
+            with new_uow() as uow:
+                query = due.where(A.c.id > after).order_by(A.c.id).limit(1)
+                if uow.connection.dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                account_id = uow.connection.execute(query).scalar()
+                if account_id is None:
+                    return
+                after = account_id
+                if change(uow, account_id):
+                    uow.commit()
+                    applied.append(account_id)
+        except DomainError as error:
+            result.refused[after] = error.detail
+            log.warning("scheduled change refused", account_id=after, code=error.code, detail=error.detail)
 
 
 def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:

@@ -177,7 +177,8 @@ outbox = Table(
     Column("next_attempt_at", TS, nullable=False),
     Column("last_error", Text, nullable=True),
     Column("sent_at", TS, nullable=True),
-    Index("ix_outbox_due", "next_attempt_at", "id", **_partial("status = 'pending'")),  # type: ignore[arg-type]
+    # the worker's queues: due emails and due webhook events, each in order
+    Index("ix_outbox_due", "kind", "next_attempt_at", "id", **_partial("status = 'pending'")),  # type: ignore[arg-type]
 )
 
 users = Table(

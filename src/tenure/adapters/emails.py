@@ -1,0 +1,90 @@
+"""Emails rendered from Jinja2 templates: a plain-text part and an HTML part (lifecycle.md §6).
+
+Every subject names the client and the change ("Acme Ltd: services
+suspended"). The account's name is read when the email is sent, so a rename
+between the change and the delivery shows the name the client knows now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import format_datetime, formatdate
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from tenure.domain.policy import Capability
+
+SUBJECTS: dict[str, str] = {
+    "suspended": "{name}: services suspended",
+    "unsuspended": "{name}: services restored",
+    "decommission_scheduled": "{name}: decommission scheduled for {decommission_on}",
+    "decommission_cancelled": "{name}: scheduled decommission cancelled",
+    "decommissioned": "{name}: services decommissioned",
+}
+
+_env = Environment(
+    loader=PackageLoader("tenure", "templates/email"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_env.filters["capability"] = lambda value: Capability(value).label
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The account an email is about, as it is when the email leaves."""
+
+    account_id: str
+    name: str
+    kind: str
+    billing_ref: str
+    contact_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, recipient: Recipient, payload: dict[str, Any], *, queued_on: date) -> RenderedEmail:
+    """Subject, text and HTML for one outbox row; an unknown template is a programming error (KeyError)."""
+    context = {
+        "account": recipient,
+        "greeting": recipient.contact_name or recipient.name,
+        "payload": payload,
+        "queued_on": queued_on.isoformat(),
+        # the suspension came from above when the held account is not the recipient's own
+        "inherited": payload.get("held_account", {}).get("id", recipient.account_id) != recipient.account_id,
+        "is_partner": recipient.kind in ("reseller", "channel"),
+    }
+    subject = SUBJECTS[template].format(name=recipient.name, decommission_on=payload.get("decommission_on") or "")
+    return RenderedEmail(
+        to=recipient.email,
+        subject=subject,
+        text=_env.get_template(f"{template}.txt").render(context),
+        html=_env.get_template(f"{template}.html").render(context),
+    )
+
+
+def as_message(email: RenderedEmail, *, sender: str, message_id: str, sent_at: Any = None) -> EmailMessage:
+    """A MIME multipart/alternative message; the Message-ID is stable across retries of one notice."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(sent_at) if sent_at is not None else formatdate(usegmt=True)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message

@@ -1,0 +1,80 @@
+"""Posting webhooks: Standard Webhooks headers and signature, sent concurrently with hard time limits.
+
+Every attempt of one delivery carries the same `webhook-id` (the receiver's
+key for de-duplicating retries) and a fresh `webhook-timestamp` from the wall
+clock, because receivers reject signatures older than a few minutes. Each post
+is cut off after `timeout` seconds in all, so a slow or dead endpoint costs
+one timeout per batch and never holds up the deliveries beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from tenure.adapters.clock import Clock, SystemClock
+
+USER_AGENT = "Tenure-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class WebhookMessage:
+    url: str
+    secret: str
+    message_id: str
+    body: str  # the exact JSON text that is signed
+
+
+@dataclass(frozen=True)
+class PostResult:
+    ok: bool
+    detail: str
+    status_code: int | None = None
+
+
+def signed_headers(message: WebhookMessage, clock: Clock) -> dict[str, str]:
+    moment = clock.now().replace(microsecond=0)
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": message.message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook(message.secret).sign(message.message_id, moment, message.body),
+    }
+
+
+class WebhookSender:
+    def __init__(self, *, timeout: float = 10.0, concurrency: int = 32, clock: Clock | None = None) -> None:
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.clock = clock or SystemClock()
+
+    async def post_all(self, messages: Sequence[WebhookMessage]) -> list[PostResult]:
+        """One result per message, in order; nothing raised for an endpoint's failure."""
+        gate = asyncio.Semaphore(self.concurrency)
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        async with httpx.AsyncClient(timeout=self.timeout, limits=limits, follow_redirects=False) as client:
+
+            async def post(message: WebhookMessage) -> PostResult:
+                async with gate:
+                    return await self._post(client, message)
+
+            return list(await asyncio.gather(*(post(m) for m in messages)))
+
+    async def _post(self, client: httpx.AsyncClient, message: WebhookMessage) -> PostResult:
+        try:
+            async with asyncio.timeout(self.timeout):
+                headers = signed_headers(message, self.clock)
+                async with client.stream("POST", message.url, content=message.body, headers=headers) as response:
+                    status = response.status_code
+        except TimeoutError:
+            return PostResult(False, f"no answer within {self.timeout:g} s")
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            return PostResult(False, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+        if 200 <= status < 300:
+            return PostResult(True, f"HTTP {status}", status)
+        return PostResult(False, f"HTTP {status}", status)

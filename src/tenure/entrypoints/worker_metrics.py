@@ -1,0 +1,82 @@
+"""The worker's Prometheus metrics (issue 4 "Observability"), on the shared `/metrics`.
+
+Counters are kept by the process that runs the worker (`serve --with-worker`,
+or `tenure worker --metrics-port`). The backlog gauges are read from the
+database at scrape time, so any API process shows the queue of every worker:
+how many notices wait, and how old the oldest one is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tenure.adapters.db.deliveries import DeliveryQueue
+from tenure.services.delivery import DeliveryReport
+from tenure.services.scheduler import PassResult
+
+CHANGES_APPLIED = Counter("tenure_worker_changes_applied_total", "Scheduled changes the worker applied", ["change"])
+CHANGES_REFUSED = Counter("tenure_worker_changes_refused_total", "Due scheduled changes the rules refused")
+ATTEMPTS = Counter(
+    "tenure_notice_attempts_total", "Delivery attempts of emails and webhooks, by outcome", ["channel", "outcome"]
+)
+FAILURES = Counter("tenure_notice_failures_total", "Notices given up on (refused for good or retried out)", ["channel"])
+DISPATCHED = Counter("tenure_webhook_events_dispatched_total", "Webhook events fanned out to their subscriptions")
+
+
+def count_pass(changes: PassResult, report: DeliveryReport) -> None:
+    CHANGES_APPLIED.labels("activated").inc(len(changes.activated))
+    CHANGES_APPLIED.labels("decommissioned").inc(len(changes.decommissioned))
+    CHANGES_REFUSED.inc(len(changes.refused))
+    for outcome, count in report.emails.items():
+        if outcome != "deferred":
+            ATTEMPTS.labels("email", outcome).inc(count)
+    FAILURES.labels("email").inc(report.emails.get("refused", 0))
+    for status, count in report.webhooks.items():
+        ATTEMPTS.labels("webhook", status).inc(count)
+    FAILURES.labels("webhook").inc(report.webhooks.get("failed", 0))
+    DISPATCHED.inc(report.dispatched)
+
+
+class BacklogCollector(Collector):
+    """`tenure_outbox_depth` and `tenure_outbox_oldest_undelivered_seconds`, per queue, read when scraped."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        if self.engine is None:
+            return
+        try:
+            with self.engine.connect() as connection:
+                backlog = DeliveryQueue(connection).backlog()
+        except SQLAlchemyError:
+            return  # not initialised or unreachable: /readyz says so, /metrics stays up
+        depth = GaugeMetricFamily("tenure_outbox_depth", "Notices waiting to be delivered", labels=["queue"])
+        age = GaugeMetricFamily(
+            "tenure_outbox_oldest_undelivered_seconds", "Age of the oldest notice still waiting", labels=["queue"]
+        )
+        now = time.time()
+        for queue, (count, oldest) in backlog.items():
+            depth.add_metric([queue], count)
+            age.add_metric([queue], max(0.0, now - oldest.timestamp()) if oldest else 0.0)
+        yield depth
+        yield age
+
+
+BACKLOG = BacklogCollector()
+REGISTRY.register(BACKLOG)
+
+
+def observe(engine: Engine) -> None:
+    """Report the backlog of this database on /metrics (the latest app created wins)."""
+    BACKLOG.engine = engine

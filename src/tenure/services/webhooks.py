@@ -1,0 +1,133 @@
+"""Webhook subscriptions (api.md "Webhooks"): operator and partner admins, each within its own tree.
+
+A subscription is held by an account (the caller's own unless another in its
+tree is named) and receives the events of that account and everything below
+it. The secret is a Standard Webhooks secret, generated when not given, and
+shown only in the answer to its creation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.webhooks import DeliveryRecord, WebhookRepository, WebhookSubscription
+from tenure.domain.access import Caller
+from tenure.domain.errors import Forbidden, ValidationFailed
+from tenure.domain.ids import new_id
+from tenure.domain.model import Kind
+from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
+
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+@dataclass(frozen=True)
+class CreateWebhook:
+    url: str
+    events: Sequence[str]
+    secret: str | None = None
+    account_id: str | None = None
+
+
+def create_webhook(uow: UnitOfWork, *, caller: Caller, request: CreateWebhook, now: datetime) -> WebhookSubscription:
+    _require_partner_or_operator(caller)
+    caller.require_admin()
+    subscription = WebhookSubscription(
+        id=new_id(),
+        account_id=request.account_id or caller.account_id,
+        url=check_url(request.url),
+        events=check_events(request.events),
+        secret=check_secret(request.secret) if request.secret is not None else generate_secret(),
+        created_at=now,
+        created_by=caller.email,
+    )
+    with uow:
+        uow.accounts.get(subscription.account_id, caller=caller)  # 404 outside the caller's tree
+        WebhookRepository(uow.connection).add(subscription)
+        uow.commit()
+    return subscription
+
+
+def list_webhooks(
+    uow: UnitOfWork, *, caller: Caller, limit: int, cursor: str | None
+) -> tuple[list[WebhookSubscription], str | None]:
+    _require_partner_or_operator(caller)
+    with uow.reading():
+        return WebhookRepository(uow.connection).page(caller, limit=limit, cursor=cursor)
+
+
+def get_webhook(uow: UnitOfWork, *, caller: Caller, webhook_id: str) -> WebhookSubscription:
+    _require_partner_or_operator(caller)
+    with uow.reading():
+        return WebhookRepository(uow.connection).get(webhook_id, caller=caller)
+
+
+def delete_webhook(uow: UnitOfWork, *, caller: Caller, webhook_id: str) -> None:
+    _require_partner_or_operator(caller)
+    with uow:
+        repository = WebhookRepository(uow.connection)
+        repository.get(webhook_id, caller=caller)
+        caller.require_admin()
+        repository.delete(webhook_id)
+        uow.commit()
+
+
+def list_deliveries(
+    uow: UnitOfWork, *, caller: Caller, webhook_id: str, statuses: Sequence[str], limit: int, cursor: str | None
+) -> tuple[list[DeliveryRecord], str | None]:
+    _require_partner_or_operator(caller)
+    unknown = set(statuses) - set(DELIVERY_STATUSES)
+    if unknown:
+        raise ValidationFailed(f"status must be among {', '.join(DELIVERY_STATUSES)}", field="status")
+    with uow.reading():
+        repository = WebhookRepository(uow.connection)
+        repository.get(webhook_id, caller=caller)
+        return repository.deliveries(webhook_id, statuses=statuses, limit=limit, cursor=cursor)
+
+
+def _require_partner_or_operator(caller: Caller) -> None:
+    """Clients' portal users never see integrations; viewers read, only admins change."""
+    if caller.account_kind is Kind.CLIENT or not caller.sees_subtree:
+        raise Forbidden("webhooks belong to the operator's and partners' admins")
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or any(c.isspace() for c in url):
+        raise ValidationFailed("url must be an http:// or https:// URL with a host", field="url")
+    return url.strip()
+
+
+def check_events(events: Sequence[str]) -> list[str]:
+    unknown = [e for e in events if e not in WEBHOOK_EVENT_TYPES]
+    if unknown or not events:
+        raise ValidationFailed(f"events must be a non-empty list of: {', '.join(WEBHOOK_EVENT_TYPES)}", field="events")
+    return list(dict.fromkeys(events))
+
+
+def check_secret(secret: str) -> str:
+    """`whsec_` and the base64 of 24 to 64 random bytes (the Standard Webhooks format)."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        raw = base64.b64decode(encoded, validate=True) if secret.startswith(SECRET_PREFIX) else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not 24 <= len(raw) <= 64:
+        raise ValidationFailed("secret must be 'whsec_' followed by the base64 of 24 to 64 bytes", field="secret")
+    return secret
+
+
+def generate_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
