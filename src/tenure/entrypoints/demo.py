@@ -15,6 +15,7 @@ from tenure.adapters.db.tables import accounts
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller, Role
 from tenure.domain.model import Account, ActivateMode, ClientType, Contact, HoldReason, Kind
+from tenure.entrypoints.demo_catalog import number_of, populate_catalog
 from tenure.services import accounts as svc
 from tenure.services.auth import create_user
 from tenure.services.common import today
@@ -82,6 +83,9 @@ def load_demo(engine: Engine, *, now: datetime) -> list[str]:
         f"  operator admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
         f"  reseller admin: {PARTNER_EMAIL} / {ADMIN_PASSWORD}",
         f"  viewer:         {VIEWER_EMAIL} / {ADMIN_PASSWORD}",
+        "  a suspended client's number (fraud hold), as a softswitch asks:",
+        '    curl -H "Authorization: Bearer $(tenure token --email admin@example.com)" \\',
+        f"      'http://127.0.0.1:8000/api/v1/entitlements/numbers/{_e164(number_of(11))}?capability=outbound_calls'",
     ]
 
 
@@ -143,6 +147,7 @@ def _populate(engine: Engine, now: datetime) -> None:
         if index in (8, 9):
             extra = {"activate": ActivateMode.MANUAL, "start_date": day + timedelta(days=3)}  # New
         made.append(b.account(Kind.CLIENT, parent, name, **extra))
+    populate_catalog(engine, b.caller, made, now=now)
     b.suspend(made[10], HoldReason.NON_PAYMENT, "Invoice 2026-104 unpaid after 30 days")
     b.suspend(made[11], HoldReason.FRAUD, "Unusual international call volume")
     b.suspend(made[12], HoldReason.REQUESTED, "Office closed for refurbishment")
@@ -164,3 +169,7 @@ def _populate(engine: Engine, now: datetime) -> None:
         role=Role.PORTAL,
         **admin_kw,  # type: ignore[arg-type]
     )
+
+
+def _e164(number: str) -> str:
+    return number.replace(" ", "")

@@ -1,0 +1,126 @@
+"""The hot path: who holds a number, and may it do X right now — in ONE SQL statement.
+
+A softswitch asks on every call setup, so the answer must be cheap and must
+never be stale. The statement reads, all by index:
+
+- the service by number (the partial unique index `uq_services_number_held`),
+- its account (primary key),
+- the caller's visibility (`ix_account_ancestors_down` or the account id),
+- the account's holds in force and those of every ancestor, with the holding
+  account's name (closure table by primary key, `ix_holds_account_id`, primary key):
+  at most one row per hold in force on the path, never one per account in the tree,
+- the site row (primary key) for the operator's policy and time zone.
+
+Nothing is cached: a suspension committed before the request started is seen
+by it, so an "allowed" can never outlive the suspension that revoked it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Row, Select, and_, literal_column, select
+
+from tenure.adapters.db import sql
+from tenure.adapters.db.services import number_held
+from tenure.adapters.db.tables import account_ancestors as AA
+from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import holds as H
+from tenure.adapters.db.tables import services as S
+from tenure.adapters.db.tables import site
+from tenure.domain.access import Caller
+from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, derive_status
+from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
+
+
+@dataclass(frozen=True)
+class NumberHolder:
+    """Everything a decision about one number needs, from one statement."""
+
+    account_id: str
+    service_start: date
+    subject: Subject
+    policy: Policy
+    timezone: ZoneInfo
+
+
+def number_query(caller: Caller, number: str) -> Select[Any]:
+    holder = A.alias("holder")
+    path = AA.join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None))).join(
+        holder, holder.c.id == AA.c.ancestor_id
+    )
+    return (
+        select(
+            S.c.start_date.label("service_start"),
+            A.c.id.label("account_id"),
+            A.c.name,
+            A.c.kind,
+            A.c.stage,
+            A.c.start_date,
+            A.c.decommissioned_on,
+            site.c.timezone,
+            site.c.policy_name,
+            site.c.policy_matrix,
+            AA.c.depth,
+            H.c.id.label("hold_id"),
+            H.c.reason,
+            H.c.note,
+            H.c.placed_at,
+            H.c.placed_by,
+            holder.c.id.label("holder_id"),
+            holder.c.name.label("holder_name"),
+            holder.c.kind.label("holder_kind"),
+        )
+        .select_from(
+            S.join(A, A.c.id == S.c.account_id)
+            .join(site, site.c.id == literal_column("1"))
+            .outerjoin(path, AA.c.account_id == A.c.id)
+        )
+        .where(*number_held(number), sql.visible_to(caller, S.c.account_id))
+        .order_by(AA.c.depth, H.c.placed_at)
+    )
+
+
+def find_number(conn: Connection, caller: Caller, number: str) -> NumberHolder | None:
+    """The holder of an E.164 number visible to the caller, or None (absent, ended, or not visible)."""
+    rows = list(conn.execute(number_query(caller, number)))
+    if not rows:
+        return None
+    first = rows[0]
+    own = tuple(_hold(r) for r in rows if r.hold_id is not None and r.depth == 0)
+    inherited = next((_ancestor_hold(r) for r in rows if r.hold_id is not None and r.depth > 0), None)
+    stage = Stage(first.stage)
+    zone = ZoneInfo(first.timezone)
+    subject = Subject(
+        name=first.name,
+        kind=first.kind,
+        stage=stage,
+        status=derive_status(stage, bool(own) or inherited is not None),
+        holds=own,
+        inherited=inherited,
+        start_date=first.start_date,
+        decommissioned_on=first.decommissioned_on,
+        zone=zone,
+    )
+    matrix = json.dumps(first.policy_matrix, sort_keys=True) if first.policy_matrix else None
+    policy = _policy(first.policy_name, matrix)
+    return NumberHolder(first.account_id, first.service_start, subject, policy, zone)
+
+
+@lru_cache(maxsize=32)
+def _policy(name: str, matrix: str | None) -> Policy:
+    """Parsing is memoised by the stored value itself, so a changed policy is a new key: never stale."""
+    return from_matrix(json.loads(matrix), name) if matrix else PRESETS[name]
+
+
+def _hold(row: Row[Any]) -> Hold:
+    return Hold(row.hold_id, row.account_id, HoldReason(row.reason), row.note, row.placed_at, row.placed_by)
+
+
+def _ancestor_hold(row: Row[Any]) -> AncestorHold:
+    return AncestorHold(row.holder_id, row.holder_name, Kind(row.holder_kind), HoldReason(row.reason), row.placed_at)

@@ -1,0 +1,88 @@
+"""Services of clients: numbers, internet, Wi-Fi, local network, anything else billed monthly.
+
+A number is held by one client at a time through the partial unique index
+`uq_services_number_held` (label WHERE kind = 'phone_number' AND end_date IS
+NULL); the racing loser's insert fails and becomes `number-taken`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, insert, literal_column, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tenure.adapters.db.listing import decode_cursor, encode_cursor
+from tenure.adapters.db.tables import services as S
+from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.errors import NotFound, NumberTaken
+
+
+def number_held(number: str) -> list[ColumnElement[bool]]:
+    """The predicate of the partial unique index, written with literals so PostgreSQL can use the index.
+
+    A bound parameter in place of 'phone_number' would hide from the planner that the
+    query implies the index's WHERE clause, and a generic plan would not use it.
+    """
+    return [S.c.label == number, S.c.kind == literal_column("'phone_number'"), S.c.end_date.is_(None)]
+
+
+class ServiceRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def add(self, service: Service, *, now: datetime) -> None:
+        statement = insert(S).values(
+            id=service.id,
+            account_id=service.account_id,
+            kind=service.kind.value,
+            label=service.label,
+            monthly_price_cents=service.monthly_price_cents,
+            start_date=service.start_date,
+            end_date=service.end_date,
+            created_at=now,
+        )
+        try:
+            self.conn.execute(statement)
+        except IntegrityError as error:
+            raise NumberTaken(f"{service.label} is held by another client") from error
+
+    def number_holder(self, number: str) -> str | None:
+        """The account holding the number now, if any (a clear answer; the index still decides)."""
+        return self.conn.execute(select(S.c.account_id).where(*number_held(number))).scalar_one_or_none()
+
+    def get(self, service_id: str, *, account_id: str) -> Service:
+        row = self.conn.execute(select(S).where(S.c.id == service_id, S.c.account_id == account_id)).first()
+        if row is None:
+            raise NotFound(f"service {service_id} not found")
+        return _service(row)
+
+    def page(
+        self, account_id: str, *, include_ended: bool, limit: int, cursor: str | None
+    ) -> tuple[list[Service], str | None]:
+        """An account's services in the order they were added (ids are time-ordered)."""
+        query = select(S).where(S.c.account_id == account_id)
+        if not include_ended:
+            query = query.where(S.c.end_date.is_(None))
+        if cursor:
+            (last_id,) = decode_cursor(cursor, 1)
+            query = query.where(S.c.id > str(last_id))
+        rows = list(self.conn.execute(query.order_by(S.c.id).limit(limit + 1)))
+        next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+        return [_service(r) for r in rows[:limit]], next_cursor
+
+    def end(self, service: Service) -> None:
+        self.conn.execute(update(S).where(S.c.id == service.id).values(end_date=service.end_date))
+
+
+def _service(row: Row[Any]) -> Service:
+    return Service(
+        id=row.id,
+        account_id=row.account_id,
+        kind=ServiceKind(row.kind),
+        label=row.label,
+        monthly_price_cents=int(row.monthly_price_cents),
+        start_date=row.start_date,
+        end_date=row.end_date,
+    )

@@ -1,0 +1,108 @@
+"""Bodies for offices, services, entitlements, billing and the policy (api.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
+from tenure.domain.model import Status
+from tenure.entrypoints.api.schemas import AccountRefOut, Input
+
+# Money in: a decimal string, 0 or more, at most two places ("25.00"); never a float.
+Money = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$"),
+    Field(description='a decimal string, 0 or more, at most two places: "25.00"', examples=["25.00"]),
+]
+MoneyOut = Annotated[str, Field(description='a decimal string with two places: "25.00"', examples=["25.00"])]
+
+
+class OfficeCreate(Input):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)]
+    floor: Annotated[str, StringConstraints(max_length=FLOOR_MAX)] | None = None
+    capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
+
+
+class OfficeOut(BaseModel):
+    id: str
+    name: str
+    floor: str | None
+    capacity: int | None
+    free: bool | None = Field(None, description="false while a client holds it (in lists)")
+    held_by: AccountRefOut | None = Field(None, description="the client holding it, when visible to the caller")
+
+
+class ServiceCreate(Input):
+    kind: ServiceKind
+    label: Annotated[str, StringConstraints(min_length=1, max_length=LABEL_MAX)] = Field(
+        description="for phone_number the number in international form (+44 20 7946 0000), stored as E.164"
+    )
+    monthly_price: Money
+    start_date: date | None = Field(None, description="default: today (operator time zone)")
+
+
+class ServiceOut(BaseModel):
+    id: str
+    account_id: str
+    kind: ServiceKind
+    label: str
+    monthly_price: MoneyOut
+    start_date: date
+    end_date: date | None
+
+
+class DecisionOut(BaseModel):
+    allowed: bool
+    because: str
+
+
+class EntitlementsOut(BaseModel):
+    account_id: str
+    status: Status
+    billed: bool
+    capabilities: dict[str, DecisionOut]
+
+
+class NumberDecisionOut(BaseModel):
+    number: str
+    account_id: str
+    capability: str
+    allowed: bool
+    because: str
+
+
+class ChargeLineOut(BaseModel):
+    service_id: str
+    service: ServiceKind
+    label: str
+    month: Annotated[str, Field(description="YYYY-MM")]
+    days: int
+    amount: MoneyOut
+
+
+class ChargesOut(BaseModel):
+    account_id: str
+    lines: list[ChargeLineOut]
+    total: MoneyOut
+
+
+Matrix = dict[str, dict[str, bool]]
+
+
+class PolicyIn(Input):
+    """Exactly one of `preset` and `matrix`."""
+
+    preset: Literal["connect", "metis"] | None = None
+    matrix: Matrix | None = Field(
+        None,
+        description="{capability: {status: allowed}} for every capability and status, plus an optional `billed` row",
+    )
+
+
+class PolicyOut(BaseModel):
+    name: str
+    custom: bool
+    matrix: Matrix

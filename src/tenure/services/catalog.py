@@ -1,0 +1,78 @@
+"""Services of a client: add, list, remove (lifecycle.md §5).
+
+Adding or removing a service locks the client's row, so it cannot cross a
+decommission that ends every service; a number's single holder is decided by
+the database's partial unique index, whatever races.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.phone import to_e164
+from tenure.domain import catalog
+from tenure.domain.access import Caller
+from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.errors import NumberTaken
+from tenure.domain.ids import new_id
+from tenure.domain.lifecycle import ensure_changeable
+from tenure.services.common import load_for_change, today
+
+
+def repository(uow: UnitOfWork) -> ServiceRepository:
+    return ServiceRepository(uow.connection)
+
+
+def add_service(
+    uow: UnitOfWork,
+    *,
+    caller: Caller,
+    account_id: str,
+    kind: ServiceKind,
+    label: str,
+    monthly_price: str,
+    start_date: date | None,
+    now: datetime,
+) -> Service:
+    """A new service from `start_date` (default today); a number is stored in E.164."""
+    cleaned = to_e164(label) if kind is ServiceKind.PHONE_NUMBER else catalog.clean_label(label)
+    cents = catalog.parse_price(monthly_price)
+    with uow:
+        account = load_for_change(uow, caller, account_id, None)
+        catalog.check_can_take_service(account)
+        services = repository(uow)
+        if kind is ServiceKind.PHONE_NUMBER and services.number_holder(cleaned) is not None:
+            raise NumberTaken(f"{cleaned} is already held by a client")
+        service = Service(new_id(), account.id, kind, cleaned, cents, start_date or today(uow, now))
+        services.add(service, now=now)  # the unique index decides any race
+        uow.audit.append(catalog.service_added(service), actor=caller.email, at=now)
+        uow.commit()
+    return service
+
+
+def list_services(
+    uow: UnitOfWork, *, caller: Caller, account_id: str, include_ended: bool, limit: int, cursor: str | None
+) -> tuple[list[Service], str | None]:
+    with uow.reading():
+        account = uow.accounts.get(account_id, caller=caller)
+        return repository(uow).page(account.id, include_ended=include_ended, limit=limit, cursor=cursor)
+
+
+def remove_service(uow: UnitOfWork, *, caller: Caller, account_id: str, service_id: str, now: datetime) -> Service:
+    """End the service today: it leaves the list, its number is free again, today is still billed.
+
+    Removing an already ended service changes nothing (a retried DELETE is harmless).
+    """
+    with uow:
+        account = load_for_change(uow, caller, account_id, None)
+        ensure_changeable(account)
+        services = repository(uow)
+        service = services.get(service_id, account_id=account.id)
+        event = catalog.end_service(service, today=today(uow, now))
+        if event is not None:
+            services.end(service)
+            uow.audit.append(event, actor=caller.email, at=now)
+            uow.commit()
+    return service

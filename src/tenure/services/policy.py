@@ -1,0 +1,59 @@
+"""The operator's entitlement policy: a preset (`connect`, `metis`) or its own matrix.
+
+Stored on the site row, read by every decision in the same statement or
+transaction as the account it judges, so a change is in force for the very
+next request and nothing can serve the old answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.domain.access import Caller
+from tenure.domain.errors import ValidationFailed
+from tenure.domain.events import Action, Event, JSONObject
+from tenure.domain.policy import PRESETS, Policy, from_matrix
+
+CUSTOM = "custom"
+
+
+def get_policy(uow: UnitOfWork, *, caller: Caller) -> Policy:
+    """Any signed-in user may read the policy: it explains every decision they see."""
+    with uow.reading():
+        return uow.site.policy
+
+
+def set_policy(
+    uow: UnitOfWork,
+    *,
+    caller: Caller,
+    preset: str | None,
+    matrix: Mapping[str, Mapping[str, bool]] | None,
+    now: datetime,
+) -> Policy:
+    """Switch to a preset, or store a complete custom matrix (validated by `domain.policy.from_matrix`)."""
+    caller.require_operator_admin()
+    if (preset is None) == (matrix is None):
+        raise ValidationFailed("give either `preset` or `matrix`, not both and not neither")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValidationFailed(f"preset must be one of {', '.join(PRESETS)}", field="preset")
+        policy, stored = PRESETS[preset], None
+    else:
+        assert matrix is not None
+        policy = from_matrix(matrix, CUSTOM)
+        stored = policy.as_matrix()
+    with uow:
+        before = _describe(uow.site.policy)
+        uow.site_settings.set_policy(policy.name, stored)
+        event = Event(uow.site.operator_id, Action.UPDATED, before, _describe(policy), reason="entitlement policy")
+        uow.audit.append(event, actor=caller.email, at=now)
+        uow.commit()
+    return policy
+
+
+def _describe(policy: Policy) -> JSONObject:
+    matrix: JSONObject = {key: dict(row) for key, row in policy.as_matrix().items()}
+    return {"policy": policy.name, "matrix": matrix}
