@@ -21,8 +21,19 @@ LATENCY = Histogram(
 async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     started = time.perf_counter()
     response = await call_next(request)
-    route = request.scope.get("route")
-    name = getattr(route, "path", "unmatched")
+    name = _route_template(request)
     LATENCY.labels(name).observe(time.perf_counter() - started)
     REQUESTS.labels(request.method, name, str(response.status_code)).inc()
     return response
+
+
+def _route_template(request: Request) -> str:
+    """The matched route as a template with its full prefix (`/api/v1/accounts/{account_id}`).
+
+    Included routers keep only their own path on the route object, so the template is rebuilt
+    from the URL and the path parameters; unmatched paths share one label to bound cardinality.
+    """
+    if request.scope.get("route") is None:
+        return "unmatched"
+    names = {str(value): f"{{{key}}}" for key, value in request.path_params.items()}
+    return "/".join(names.get(segment, segment) for segment in request.url.path.split("/"))

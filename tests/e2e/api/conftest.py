@@ -40,6 +40,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+__all__ = ["API", "TestClient", "World", "app_for", "bearer", "build_world", "token_for"]
+
 API = "/api/v1"
 
 

@@ -27,7 +27,7 @@ _PROMETHEUS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, response_model_exclude_none=True)
 def healthz() -> Health:
     """The process is up (it answered)."""
     return Health(status="ok")
