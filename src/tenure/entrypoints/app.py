@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.db.engine import make_engine
 from tenure.config import Settings, load_settings
-from tenure.entrypoints import metrics, worker_metrics
+from tenure.entrypoints import console, metrics, worker_metrics
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api.routes import accounts, auth, billing, entitlements, health, offices, policy, services
 from tenure.entrypoints.api.routes import webhooks as webhook_routes
@@ -42,4 +42,5 @@ def create_app(
         api.include_router(catalog_router)
     app.include_router(api)
     app.include_router(health.router)
+    console.mount(app)
     return app

@@ -163,6 +163,11 @@ class AccountRepository:
     def set_wizard_step(self, account_id: str, step: str | None) -> None:
         self.conn.execute(update(A).where(A.c.id == account_id).values(wizard_step=step))
 
+    def wizard_step(self, account_id: str) -> str | None:
+        """Where the console's new-client wizard stopped for this account (None when finished)."""
+        step: str | None = self.conn.execute(select(A.c.wizard_step).where(A.c.id == account_id)).scalar()
+        return step
+
 
 def _columns(account: Account) -> dict[str, object]:
     return {

@@ -1,0 +1,124 @@
+"""Which changes the rules allow on an account right now, for the console to offer.
+
+The console shows only the actions listed here; each one still goes through
+the service layer, which checks the same rules again (lifecycle.md §2-3). The
+answers must agree with `lifecycle`: an action is offered exactly when its
+lifecycle function would accept it (tests/unit/test_actions.py checks both).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from tenure.domain.access import Role
+from tenure.domain.model import Account, ClientType, HoldReason, Kind, Stage, Status
+from tenure.domain.policy import Policy, suspension_summary
+
+
+class StatusAction(enum.StrEnum):
+    ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+    DECOMMISSION = "decommission"
+    CANCEL_DECOMMISSION = "cancel-decommission"
+    CONVERT_TO_VIRTUAL = "convert-virtual"
+    CONVERT_TO_RESIDENTIAL = "convert-residential"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    StatusAction.ACTIVATE: "Activate",
+    StatusAction.SUSPEND: "Suspend",
+    StatusAction.UNSUSPEND: "Unsuspend",
+    StatusAction.DECOMMISSION: "Decommission",
+    StatusAction.CANCEL_DECOMMISSION: "Cancel scheduled decommission",
+    StatusAction.CONVERT_TO_VIRTUAL: "Convert to virtual",
+    StatusAction.CONVERT_TO_RESIDENTIAL: "Convert to residential",
+}
+
+
+def _protected(account: Account) -> bool:
+    """The operator and the management client can be neither suspended nor decommissioned."""
+    return account.kind is Kind.OPERATOR or account.is_management
+
+
+def suspend_reasons(account: Account) -> list[HoldReason]:
+    """The reasons a new hold may still take: each reason at most once per account."""
+    held = account.held_reasons()
+    return [reason for reason in HoldReason if reason not in held]
+
+
+def allowed_actions(account: Account, *, role: Role, blocking_children: int = 0) -> list[StatusAction]:
+    """The status actions a user with `role` may take on `account` now, in menu order.
+
+    `blocking_children` is the number of children still undecommissioned (a
+    partner can only be decommissioned once it has none).
+    """
+    if role is not Role.ADMIN or account.stage is Stage.DECOMMISSIONED:
+        return []
+    offered: list[StatusAction] = []
+    if account.stage in (Stage.NEW, Stage.SCHEDULED):
+        offered.append(StatusAction.ACTIVATE)
+    if account.stage is Stage.ACTIVE and not _protected(account) and suspend_reasons(account):
+        offered.append(StatusAction.SUSPEND)
+    if account.holds:
+        offered.append(StatusAction.UNSUSPEND)
+    if not _protected(account) and not blocking_children:
+        offered.append(StatusAction.DECOMMISSION)
+    if account.decommission_on is not None:
+        offered.append(StatusAction.CANCEL_DECOMMISSION)
+    if account.kind is Kind.CLIENT:
+        to_virtual = account.client_type is not ClientType.VIRTUAL
+        offered.append(StatusAction.CONVERT_TO_VIRTUAL if to_virtual else StatusAction.CONVERT_TO_RESIDENTIAL)
+    return offered
+
+
+def can_edit(account: Account, *, role: Role) -> bool:
+    """Descriptive fields change for admins until the account is decommissioned."""
+    return role is Role.ADMIN and account.stage is not Stage.DECOMMISSIONED
+
+
+def start_date_editable(account: Account) -> bool:
+    """The start date only moves while the client is not yet active."""
+    return account.kind is Kind.CLIENT and account.stage in (Stage.NEW, Stage.SCHEDULED)
+
+
+def can_view_as_client(account: Account, *, role: Role, caller_kind: Kind) -> bool:
+    """An operator or partner admin may look at what a client's own users see."""
+    return role is Role.ADMIN and caller_kind is not Kind.CLIENT and account.kind is Kind.CLIENT
+
+
+def _spoken(capabilities: list[str]) -> str:
+    if len(capabilities) <= 1:
+        return "".join(capabilities)
+    return ", ".join(capabilities[:-1]) + " and " + capabilities[-1]
+
+
+def suspension_effects(policy: Policy) -> tuple[str, str]:
+    """('outbound calls and internet', 'inbound calls, local network, portal login and billing')."""
+    stops, goes_on = suspension_summary(policy)
+    continuing = [c.label for c in goes_on]
+    if Status.SUSPENDED in policy.billed:
+        continuing.append("billing")
+    return _spoken([c.label for c in stops]) or "nothing", _spoken(continuing) or "nothing"
+
+
+def suspend_confirmation(name: str, policy: Policy) -> str:
+    """console.md: 'Suspend Acme Ltd? Outbound calls and internet stop; inbound calls and billing continue.'"""
+    stops, goes_on = suspension_effects(policy)
+    return f"Suspend {name}? {stops[0].upper()}{stops[1:]} stop; {goes_on} continue."
+
+
+__all__ = [
+    "StatusAction",
+    "allowed_actions",
+    "can_edit",
+    "can_view_as_client",
+    "start_date_editable",
+    "suspend_confirmation",
+    "suspend_reasons",
+    "suspension_effects",
+]

@@ -1,0 +1,57 @@
+"""Turning form fields into values, with messages a person can act on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+
+from tenure.domain.errors import DomainError
+
+FRIENDLY = {
+    "version-conflict": "{name} was changed by someone else while this form was open. "
+    "The form now shows the latest state; check it and try again.",
+}
+
+
+class FormErrors(dict[str, str]):
+    """Field name -> message; empty when the form is fine."""
+
+
+def parse_day(raw: str, field: str, errors: FormErrors, *, required: bool = False) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        if required:
+            errors[field] = "Enter a date."
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+def parse_email(raw: str, field: str, errors: FormErrors) -> str:
+    raw = raw.strip()
+    if not raw:
+        errors[field] = "Enter an email address."
+        return raw
+    try:
+        return str(validate_email(raw, check_deliverability=False).normalized)
+    except EmailNotValidError:
+        errors[field] = "Enter an email address like name@example.com."
+        return raw
+
+
+def friendly(error: DomainError, name: str = "The account") -> str:
+    """A refused rule as one sentence for the page."""
+    template = FRIENDLY.get(error.code)
+    if template:
+        return template.format(name=name)
+    detail = error.detail
+    return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
+
+
+def field_of(error: DomainError) -> str | None:
+    field = error.extra.get("field")
+    return field if isinstance(field, str) else None

@@ -1,0 +1,66 @@
+"""What the console keeps for the life of the app: templates, the cookie signer, the site's time zone.
+
+The secret key and time zone are read from the site the first time a page is
+served (the app may start before `tenure init` has run), then kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+
+from tenure.domain.model import Status
+from tenure.entrypoints.console.session import SessionCookies
+from tenure.entrypoints.context import AppContext
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    cookies: SessionCookies
+    timezone: ZoneInfo
+
+
+class ConsoleState:
+    def __init__(self) -> None:
+        self.templates = Jinja2Templates(directory=HERE / "templates")
+        env = self.templates.env
+        env.filters["day"] = format_day
+        env.filters["iso"] = lambda d: d.isoformat() if d else ""
+        env.globals["Status"] = Status
+        env.trim_blocks = True
+        env.lstrip_blocks = True
+        self._site: SiteInfo | None = None
+        self._lock = threading.Lock()
+
+    def site(self, ctx: AppContext) -> SiteInfo:
+        with self._lock:
+            if self._site is None:
+                with ctx.uow().reading() as uow:
+                    site = uow.site
+                self._site = SiteInfo(SessionCookies(ctx.settings.secret_key or site.secret_key), site.timezone)
+            return self._site
+
+
+def console_state(request: Request) -> ConsoleState:
+    state: ConsoleState = request.app.state.console
+    return state
+
+
+def format_day(value: date | None) -> str:
+    """'5 Dec 2026': unambiguous in every locale the console is read in."""
+    if value is None:
+        return ""
+    return f"{value.day} {value.strftime('%b %Y')}"
+
+
+def format_moment(value: datetime, tz: ZoneInfo) -> str:
+    local = value.astimezone(tz)
+    return f"{format_day(local.date())} {local.strftime('%H:%M')}"

@@ -1,0 +1,218 @@
+"""The console's read side: whole pages read in one transaction, scoped to the caller.
+
+Everything here goes through the same scoped queries as the API (listing and
+`AccountRepository.get` with the caller), so a page can never show an account
+its user may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+
+from tenure.adapters.db.audit import AuditEntry
+from tenure.adapters.db.billing import billable_services
+from tenure.adapters.db.listing import AccountFilter, count_by_status, encode_cursor, fetch_page, fetch_page_before
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.domain.access import Caller
+from tenure.domain.catalog import Service
+from tenure.domain.charges import ChargeLine, charge_lines
+from tenure.domain.errors import NotFound
+from tenure.domain.model import Account, Kind, Stage, Status
+from tenure.domain.policy import Capability, Decision, Policy, decide_all
+from tenure.services import billing, catalog
+from tenure.services.entitlements import subject_of
+from tenure.services.queries import AccountView, views
+
+
+@dataclass(frozen=True)
+class ClientsPage:
+    items: list[AccountView]
+    counts: dict[Status, int]
+    next_cursor: str | None
+    prev_cursor: str | None  # names this page's first row: the page before it ends just above
+
+
+def clients_page(
+    uow: UnitOfWork,
+    *,
+    caller: Caller,
+    flt: AccountFilter,
+    limit: int,
+    cursor: str | None,
+    before: str | None,
+    now: datetime,
+) -> ClientsPage:
+    """A page of the Clients table going forward (`cursor`) or back (`before`), with the counts."""
+    with uow.reading():
+        conn = uow.connection
+        if before:
+            rows, more_before = fetch_page_before(conn, caller, flt, limit=limit, cursor=before)
+            next_cursor = _key(rows[-1]) if rows else None
+        else:
+            rows, next_cursor = fetch_page(conn, caller, flt, limit=limit, cursor=cursor)
+            more_before = bool(cursor)
+        prev_cursor = _key(rows[0]) if rows and more_before else None
+        counts = count_by_status(conn, caller, flt)
+        items = views(uow, uow.accounts.hydrate(rows), now)
+    return ClientsPage(items, counts, next_cursor, prev_cursor)
+
+
+def _key(row: Row[Any]) -> str:
+    return encode_cursor([row.sort_key, row.id])
+
+
+@dataclass(frozen=True)
+class ClientDetail:
+    view: AccountView
+    parent: Account | None  # None when the parent is outside what the caller may see
+    decisions: dict[Capability, Decision]
+    events: list[AuditEntry]
+    more_events: str | None
+    blocking_children: int
+    policy: Policy
+    services: list[Service]
+
+
+def client_detail(uow: UnitOfWork, *, caller: Caller, account_id: str, now: datetime, events: int = 25) -> ClientDetail:
+    """Everything the client page shows, in one read."""
+    with uow.reading():
+        account = uow.accounts.get(account_id, caller=caller)
+        parent = None
+        if account.parent_id:
+            try:
+                parent = uow.accounts.get(account.parent_id, caller=caller)
+            except NotFound:
+                parent = None
+        view = views(uow, [account], now)[0]
+        entries, more = uow.audit.page(caller, account_id=account.id, limit=events, cursor=None)
+        blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
+        policy = uow.site.policy
+        decisions = decide_all(policy, subject_of(account, uow.site.timezone))
+        services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
+    return ClientDetail(view, parent, decisions, entries, more, blocking, policy, services)
+
+
+def suspension_policy(uow: UnitOfWork) -> Policy:
+    with uow.reading():
+        return uow.site.policy
+
+
+@dataclass(frozen=True)
+class PartnerNode:
+    account: Account
+    depth: int
+    counts: dict[Status, int]
+
+    @property
+    def clients(self) -> int:
+        """Clients below it that are not decommissioned: those a suspension reaches."""
+        return sum(n for status, n in self.counts.items() if status is not Status.INACTIVE)
+
+
+@dataclass(frozen=True)
+class PartnersPage:
+    tree: list[PartnerNode]
+    active_channels: list[Account] = field(default_factory=list)
+    held_channels: list[Account] = field(default_factory=list)
+    active_clients: list[Account] = field(default_factory=list)
+    held_clients: list[Account] = field(default_factory=list)
+
+
+QUICK_LIMIT = 200
+
+
+def partners_page(uow: UnitOfWork, *, caller: Caller) -> PartnersPage:
+    """Resellers and channels as a tree with client counts, and the quick-form choices."""
+    with uow.reading():
+        partners = _accounts(uow, caller, AccountFilter(kind=Kind.RESELLER), 500)
+        partners += _accounts(uow, caller, AccountFilter(kind=Kind.CHANNEL), 500)
+        counts = {
+            p.id: count_by_status(uow.connection, caller, AccountFilter(kind=Kind.CLIENT, within=p.id))
+            for p in partners
+        }
+        channels = [p for p in partners if p.kind is Kind.CHANNEL]
+        active_clients = _accounts(uow, caller, AccountFilter(Kind.CLIENT, frozenset({Status.ACTIVE})), QUICK_LIMIT)
+        suspended = _accounts(uow, caller, AccountFilter(Kind.CLIENT, frozenset({Status.SUSPENDED})), QUICK_LIMIT)
+    return PartnersPage(
+        tree=_tree(partners, counts),
+        active_channels=[c for c in channels if c.status is Status.ACTIVE],
+        held_channels=[c for c in channels if c.holds],
+        active_clients=[c for c in active_clients if not c.is_management],
+        held_clients=[c for c in suspended if c.holds and c.stage is Stage.ACTIVE],
+    )
+
+
+def _accounts(uow: UnitOfWork, caller: Caller, flt: AccountFilter, limit: int) -> list[Account]:
+    rows, _ = fetch_page(uow.connection, caller, flt, limit=limit, cursor=None)
+    return uow.accounts.hydrate(rows)
+
+
+def _tree(partners: list[Account], counts: dict[str, dict[Status, int]]) -> list[PartnerNode]:
+    """Depth-first: each partner followed by the partners below it; roots are those whose parent is not shown."""
+    by_parent: dict[str | None, list[Account]] = {}
+    ids = {p.id for p in partners}
+    for partner in partners:
+        by_parent.setdefault(partner.parent_id if partner.parent_id in ids else None, []).append(partner)
+    ordered: list[PartnerNode] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for partner in by_parent.get(parent, []):
+            ordered.append(PartnerNode(partner, depth, counts[partner.id]))
+            walk(partner.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def partner_impact(uow: UnitOfWork, *, caller: Caller, account_id: str) -> PartnerNode:
+    """A partner with the clients below it by status: what a suspension would reach."""
+    with uow.reading():
+        account = uow.accounts.get(account_id, caller=caller)
+        counts = count_by_status(uow.connection, caller, AccountFilter(kind=Kind.CLIENT, within=account.id))
+    return PartnerNode(account, 0, counts)
+
+
+def parent_choices(uow: UnitOfWork, *, caller: Caller) -> list[Account]:
+    """Where the caller may place a new client: its own account (if not a client) and the partners below it."""
+    with uow.reading():
+        own = uow.accounts.get(caller.account_id, caller=caller)
+        partners = _accounts(uow, caller, AccountFilter(kind=Kind.RESELLER), 500)
+        partners += _accounts(uow, caller, AccountFilter(kind=Kind.CHANNEL), 500)
+    choices = [own] if own.kind is not Kind.CLIENT and own.stage is not Stage.DECOMMISSIONED else []
+    return choices + [p for p in partners if p.id != own.id]
+
+
+@dataclass(frozen=True)
+class ChargeRow:
+    billing_ref: str
+    client_name: str
+    account_id: str
+    line: ChargeLine
+
+
+@dataclass(frozen=True)
+class MonthCharges:
+    month: str
+    rows: list[ChargeRow]
+    total: Decimal
+    truncated: bool
+
+
+def month_charges(uow: UnitOfWork, *, caller: Caller, month: str, limit: int = 500) -> MonthCharges:
+    """The first `limit` charge lines of a month for the page (the CSV has them all), and the month's total."""
+    first, last = billing.parse_month(month)
+    rows: list[ChargeRow] = []
+    amount = Decimal("0.00")
+    with uow.reading():
+        for batch in billable_services(uow.connection, caller, first=first, last=last):
+            for item in batch:
+                for line in charge_lines(item.service, item.account, first=first, last=last):
+                    amount += line.amount
+                    if len(rows) <= limit:
+                        rows.append(ChargeRow(item.billing_ref, item.client_name, item.account_id, line))
+    return MonthCharges(month, rows[:limit], amount, len(rows) > limit)
