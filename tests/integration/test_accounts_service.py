@@ -584,6 +584,7 @@ ON_DECOMMISSIONED: dict[str, Change] = {
     "update": lambda s, t: _update(s, t["active"], notes="one more thing"),
     "update bad name": lambda s, t: _update(s, t["active"], name=""),
     "create under it": lambda s, t: s.client(t["active"], "Child"),
+    "with a stale version": lambda s, t: _update(s, t["active"], version=1, notes="stale"),
 }
 
 

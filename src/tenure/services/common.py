@@ -9,6 +9,7 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR, Caller, Role
 from tenure.domain.errors import VersionConflict
 from tenure.domain.events import Event
+from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account, Kind, Stage, Status
 from tenure.domain.notifications import (
     EMAIL_TEMPLATES,
@@ -29,10 +30,15 @@ def system_caller(uow: UnitOfWork) -> Caller:
 
 
 def load_for_change(uow: UnitOfWork, caller: Caller, account_id: str, expected_version: int | None) -> Account:
-    """The account, locked for the change: 404 if not visible, 403 if read-only, 412 if stale."""
+    """The account, locked for the change: 404 if not visible, 403 if read-only, 412 if stale.
+
+    A decommissioned account answers `account-decommissioned` even to a stale version:
+    that check comes before every other rule (lifecycle.md §2), and reloading would not help.
+    """
     account = uow.accounts.get(account_id, caller=caller, lock=True)
     caller.require_admin()
     if expected_version is not None and expected_version != account.version:
+        ensure_changeable(account)
         raise VersionConflict(
             f"{account.name} is at version {account.version}, not {expected_version}", version=account.version
         )
