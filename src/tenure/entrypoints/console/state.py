@@ -33,6 +33,7 @@ class ConsoleState:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         env = self.templates.env
         env.filters["day"] = format_day
+        env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
         env.filters["iso"] = lambda d: d.isoformat() if d else ""
         env.globals["Status"] = Status
         env.trim_blocks = True
