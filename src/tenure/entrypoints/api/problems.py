@@ -131,6 +131,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # A body FastAPI cannot even decode: bad input like any other, so the same 422 every
+            # route documents, rather than a 400 only some clients expect.
+            return problem(422, "validation-error", "The request is not valid", f"body: {error.detail}")
         code = _CODE_FOR_HTTP_STATUS.get(error.status_code, "http-error")
         return problem(error.status_code, code, str(error.detail), str(error.detail), headers=error.headers)
 
