@@ -20,6 +20,7 @@ os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
@@ -65,7 +66,12 @@ def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine | None]:
     yield engine
     engine.dispose()
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except DBAPIError:
+            # FORCE refuses a non-superuser when an autovacuum worker is in the database
+            # ("must be a member of the role whose process is being terminated"); a plain DROP waits it out.
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 
