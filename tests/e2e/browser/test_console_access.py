@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tenure.domain.access import Role
 from tenure.domain.model import Account, Contact, HoldReason, Kind
 from tenure.services import accounts, auth
-from tests.e2e.browser.conftest import PASSWORD, Server, sign_in, start_server
+from tests.e2e.browser.conftest import ADMIN, PASSWORD, Server, sign_in, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -124,3 +124,30 @@ def test_session_cookie_is_http_only_and_lax(page: Page, server: Server) -> None
     expect(page.locator(".flash")).to_have_text("You are signed out.")
     page.goto(server.url + "/clients")
     expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)clients$"))
+
+
+def _signed_in_http(server: Server) -> httpx.Client:
+    """A plain HTTP client holding a console session (the caller closes it)."""
+    http = httpx.Client(base_url=server.url)
+    token = http.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = http.post("/login", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token})
+    assert signed.status_code == 303
+    return http
+
+
+def test_billing_offers_the_months_csv(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    page.get_by_role("link", name="Billing").click()
+    month = page.get_by_label("Month").input_value()
+    assert re.fullmatch(r"\d{4}-\d{2}", month)
+    link = page.get_by_role("link", name="Download CSV")
+    assert link.get_attribute("href") == f"/billing/{month}.csv"
+    http = _signed_in_http(server)
+    try:
+        csv = http.get(f"/billing/{month}.csv")
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        assert csv.text.splitlines()[0] == "billing_ref,client,service,label,month,days,amount"
+        bad = http.get("/billing/2026-13.csv")
+        assert bad.status_code == 422 and "month must be YYYY-MM" in bad.text
+    finally:
+        http.close()
