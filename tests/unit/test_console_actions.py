@@ -22,7 +22,7 @@ from tenure.domain.actions import (
 )
 from tenure.domain.errors import DomainError
 from tenure.domain.model import Account, AncestorHold, ClientType, Contact, Hold, HoldReason, Kind, Stage
-from tenure.domain.policy import CONNECT, METIS
+from tenure.domain.policy import CONNECT, METIS, Policy
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 TODAY = NOW.date()
@@ -118,5 +118,5 @@ def test_start_date_editable_exactly_when_update_accepts_it(account: Account) ->
         ),
     ],
 )
-def test_suspend_confirmation_comes_from_the_policy(policy: object, text: str) -> None:
-    assert suspend_confirmation("Acme Ltd", policy) == text  # type: ignore[arg-type]
+def test_suspend_confirmation_comes_from_the_policy(policy: Policy, text: str) -> None:
+    assert suspend_confirmation("Acme Ltd", policy) == text

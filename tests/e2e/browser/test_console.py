@@ -249,3 +249,26 @@ def test_wizard_left_after_details_resumes_and_activates(page: Page, server: Ser
     expect(page.locator(".status-line .badge")).to_have_text("Active")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
     expect(page.locator("#clients tbody tr", has_text="Foxtrot Media")).not_to_contain_text("Click to complete")
+
+
+def test_edit_status_menu_and_dialog_work_with_the_keyboard(page: Page, server: Server) -> None:
+    golf = create(server, "Golf Keys")
+    sign_in(page, server)
+    open_client(page, server, golf)
+    summary = page.locator("#status-menu summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status-menu")).to_have_attribute("open", "")
+    page.keyboard.press("Escape")  # closes the menu, focus back on its button
+    expect(page.locator("#status-menu")).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Suspend…")).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Reason")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".status-line .badge")).to_have_text("Active")

@@ -151,3 +151,13 @@ def test_billing_offers_the_months_csv(page: Page, server: Server) -> None:
         assert bad.status_code == 422 and "month must be YYYY-MM" in bad.text
     finally:
         http.close()
+
+
+def test_failed_api_sign_ins_throttle_the_console_too(page: Page, server: Server) -> None:
+    client_with_portal_user(server, "Lima Lamps", "it@lima.example")
+    with httpx.Client(base_url=server.url) as http:
+        for _ in range(10):
+            wrong = http.post("/api/v1/auth/token", data={"username": "it@lima.example", "password": "wrong-password"})
+            assert wrong.status_code == 401
+    sign_in(page, server, "it@lima.example")  # the right password, but the throttle is shared
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed sign-ins for this email")
