@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +94,7 @@ class Server:
         return datetime.now(UTC)
 
 
+@contextmanager
 def start_server(tmp: Path, *, policy: str) -> Iterator[Server]:
     database = tmp / "tenure.db"
     engine = make_engine(f"sqlite:///{database}")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tenure.domain.access import Role
-from tenure.domain.model import Account, Contact, Kind
+from tenure.domain.model import Account, ActivateMode, ClientType, Contact, HoldReason, Kind
 from tenure.services import accounts, auth
 from tenure.services.common import today
 from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server
@@ -20,7 +20,42 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from start_server(tmp_path_factory.mktemp("console"), policy="connect")
+    with start_server(tmp_path_factory.mktemp("console"), policy="connect") as running:
+        _neighbours(running)
+        yield running
+
+
+def _neighbours(server: Server) -> None:
+    """Clients in every status around the ones each test makes, so the pages look like real use."""
+    day = server_today(server)
+    create(server, "Birch & Co", activate=ActivateMode.MANUAL)
+    create(server, "Cobalt Ventures", start_date=day + timedelta(days=14))
+    create(
+        server,
+        "Ember Law",
+        client_type=ClientType.VIRTUAL,
+        start_date=day - timedelta(days=400),
+        end_date=day - timedelta(days=35),
+    )
+    held = create(server, "Harbour Freight", start_date=day - timedelta(days=90))
+    accounts.suspend(
+        server.uow(),
+        caller=server.admin,
+        account_id=held.id,
+        reason=HoldReason.NON_PAYMENT,
+        note="invoice 1042 unpaid",
+        expected_version=None,
+        now=server.now,
+    )
+    leaving = create(server, "Juniper Health", start_date=day - timedelta(days=200))
+    accounts.decommission(
+        server.uow(),
+        caller=server.admin,
+        account_id=leaving.id,
+        on=day + timedelta(days=20),
+        expected_version=None,
+        now=server.now,
+    )
 
 
 def create(

@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from start_server(tmp_path_factory.mktemp("console-metis"), policy="metis")
+    with start_server(tmp_path_factory.mktemp("console-metis"), policy="metis") as running:
+        yield running
 
 
 def client_with_portal_user(server: Server, name: str, email: str) -> Account:
