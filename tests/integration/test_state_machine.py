@@ -3,8 +3,8 @@
 A hypothesis `RuleBasedStateMachine` builds a tree (operator, management client, a reseller,
 a channel under it, clients under each) and applies random actions through the service layer:
 suspend and unsuspend with reasons, activate, decommission now or on a date, cancel, convert,
-create, a stale write, and the worker's pass a few days later. The model below is lifecycle.md
-§1-3 written out plainly; after every step the database must agree with it:
+create, a start-date edit, a stale write, and the worker's pass a few days later. The model
+below is lifecycle.md §1-3 written out plainly; after every step the database must agree with it:
 
 - decommissioned is final: every later change is refused with `account-decommissioned`;
 - status is derived as inactive > suspended (own or inherited) > stage, in Python and in SQL;
@@ -46,7 +46,7 @@ from tenure.adapters.db.tables import events as E
 from tenure.adapters.db.tables import metadata
 from tenure.adapters.db.tables import outbox as O
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain import errors
+from tenure.domain import errors, lifecycle
 from tenure.domain.model import ALLOWED_PARENTS, ActivateMode, ClientType, Contact, HoldReason, Kind, Stage, Status
 from tenure.domain.model import derive_status as derive
 from tenure.domain.notifications import capabilities_changed
@@ -397,6 +397,27 @@ class LifecycleMachine(RuleBasedStateMachine):
                     Stage.NEW if manual else Stage.ACTIVE if start <= self.today else Stage.SCHEDULED
                 )
                 assert child.start == start
+
+    @rule(data=st.data(), days=st.integers(-2, 8))
+    def move_start(self, data: st.DataObject, days: int) -> None:
+        """PATCH the start date: only a client's, only while it is not yet active."""
+        node = self.pick(data)
+        start = self.today + timedelta(days=days)
+        expected: Outcome = None
+        if node.stage is Stage.DECOMMISSIONED:
+            expected = errors.AccountDecommissioned
+        elif node.kind is not Kind.CLIENT:
+            expected = errors.ValidationFailed
+        elif start != node.start and node.stage not in (Stage.NEW, Stage.SCHEDULED):
+            expected = errors.InvalidTransition
+        version, last = self.version_for(data, node), self.last_outbox()
+        changes = lifecycle.AccountChanges(start_date=start)
+        call = lambda: self.site_call(svc.update_account, node, changes=changes, expected_version=version)  # noqa: E731
+        if self.attempt(expected, call):
+            if start != node.start:  # the same date again is no change at all
+                node.start = start
+                self.changed(node)
+            assert self.outbox_since(last) == Counter()
 
     @rule(data=st.data(), ahead=st.integers(1, 2))
     def stale_write(self, data: st.DataObject, ahead: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from tenure.adapters.db.uow import UnitOfWork
@@ -104,18 +104,12 @@ def update_account(
         account = load_for_change(uow, caller, account_id, expected_version)
         lifecycle.ensure_changeable(account)
         if changes.billing_ref is not None and changes.billing_ref != account.billing_ref:
-            changes = _with_ref(changes, _billing_ref(uow, changes.billing_ref, account.id))
+            changes = replace(changes, billing_ref=_billing_ref(uow, changes.billing_ref, account.id))
         event = lifecycle.update(account, changes)
         if event is not None:
             record(uow, account, event, actor=caller.email, now=now)
             uow.commit()
     return account
-
-
-def _with_ref(changes: lifecycle.AccountChanges, ref: str) -> lifecycle.AccountChanges:
-    return lifecycle.AccountChanges(
-        changes.name, ref, changes.main_contact, changes.start_date, changes.end_date, changes.notes
-    )
 
 
 def activate(
