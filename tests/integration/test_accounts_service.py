@@ -699,3 +699,18 @@ def test_a_scheduled_client_under_a_suspended_channel_starts_suspended(site: Ins
     assert _pass(site, datetime(2026, 12, 3, 0, 0, tzinfo=UTC)).activated == [client.id]
     stored = site.get(client.id)
     assert (stored.stage, stored.status) == (Stage.ACTIVE, Status.SUSPENDED)
+
+
+def test_a_client_created_under_a_suspended_channel_is_suspended_from_the_start(site: Installation) -> None:
+    reseller = site.reseller()
+    channel = site.channel(reseller.id)
+    site.suspend(reseller.id, HoldReason.NON_PAYMENT)
+    site.suspend(channel.id, HoldReason.FRAUD)
+    created = site.client(channel.id)
+    stored = site.get(created.id)
+    for account in (created, stored):  # the answer to the create request, and what is stored
+        assert account.status is Status.SUSPENDED
+        assert account.inherited is not None and account.inherited.account_id == channel.id
+        assert account.inherited.reason is HoldReason.FRAUD
+    after = next(e for e in dump(site.engine)["events"] if e[1] == created.id)[-1]
+    assert isinstance(after, dict) and after["status"] == "suspended"

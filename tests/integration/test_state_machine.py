@@ -115,7 +115,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         n = len(self.order)
         request = svc.CreateAccount(kind, parent, f"A{n}", Contact(f"A{n}", f"a{n}@example.com"), **extra)  # type: ignore[arg-type]
         account = svc.create_account(self.uow(), caller=self.site.admin, request=request, now=self.site.now)
-        return self._add_node(account)
+        node_id = self._add_node(account)
+        assert account.status is self.status(self.nodes[node_id])  # the answer the caller gets
+        return node_id
 
     def _add_node(self, account: svc.Account) -> str:
         self.nodes[account.id] = Node(

@@ -9,8 +9,19 @@ import pytest
 from tenure.domain import billing_refs, lifecycle
 from tenure.domain.errors import AccountDecommissioned, DomainError, InvalidTransition, ValidationFailed
 from tenure.domain.events import Action
-from tenure.domain.model import ALLOWED_PARENTS, Account, ActivateMode, ClientType, Contact, Kind, Stage
-from tests.unit.builders import NOW, TODAY, account, client
+from tenure.domain.model import (
+    ALLOWED_PARENTS,
+    Account,
+    ActivateMode,
+    AncestorHold,
+    ClientType,
+    Contact,
+    HoldReason,
+    Kind,
+    Stage,
+    Status,
+)
+from tests.unit.builders import NOW, TODAY, account, client, held, hold, through
 
 CONTACT = Contact("Ann", "ann@example.com")
 
@@ -100,6 +111,22 @@ def test_create_records_a_created_event_with_the_fields() -> None:
     assert event.after["name"] == "Acme Ltd" and event.after["stage"] == "active"
     assert event.after["start_date"] == TODAY.isoformat()
     assert created.version == 1 and created.created_at == NOW
+
+
+def test_a_child_of_a_suspended_parent_is_born_suspended_through_it() -> None:
+    channel = held(account(Kind.CHANNEL, name="North Sales"), HoldReason.OTHER)
+    oldest = hold(channel, HoldReason.FRAUD, days_ago=3)
+    channel.holds.append(oldest)
+    created, event = lifecycle.create(_request(), parent=channel, today=TODAY, now=NOW)
+    assert created.status is Status.SUSPENDED and created.holds == []
+    assert created.inherited == AncestorHold(
+        channel.id, "North Sales", Kind.CHANNEL, HoldReason.FRAUD, oldest.placed_at
+    )
+    assert event.after["status"] == "suspended"
+    # under a channel suspended only through its reseller, the reseller is named
+    grand = account(Kind.CHANNEL, inherited=through("Northwind", kind=Kind.RESELLER))
+    assert _create(_request(), grand).inherited == grand.inherited
+    assert _create(_request(), account(Kind.CHANNEL)).inherited is None
 
 
 # -- names -----------------------------------------------------------------

@@ -24,6 +24,7 @@ from tenure.domain.model import (
     ALLOWED_PARENTS,
     Account,
     ActivateMode,
+    AncestorHold,
     ClientType,
     Contact,
     Hold,
@@ -116,8 +117,19 @@ def create(request: NewAccount, *, parent: Account | None, today: date, now: dat
         client_type=client_type,
         start_date=start,
         end_date=end,
+        inherited=inherited_from(parent),
     )
     return account, Event(account.id, Action.CREATED, after=as_json_dict(snapshot(account)))
+
+
+def inherited_from(parent: Account | None) -> AncestorHold | None:
+    """What a new child of `parent` inherits: born under a suspended channel, it is suspended too."""
+    if parent is None:
+        return None
+    if parent.holds:
+        oldest = min(parent.holds, key=lambda hold: hold.placed_at)
+        return AncestorHold(parent.id, parent.name, parent.kind, oldest.reason, oldest.placed_at)
+    return parent.inherited
 
 
 def _check_parent(kind: Kind, parent: Account | None) -> None:
