@@ -55,7 +55,7 @@ class MailSink:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if address in self.reject:
-            return "550 5.1.1 <%s>: mailbox unavailable" % address
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -141,7 +141,9 @@ def http_receiver(behaviour: Behaviour | None = None) -> Iterator[Receiver]:
     receiver = Receiver(behaviour or always())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
             with receiver.lock:
                 receiver.hits.append(Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
@@ -159,8 +161,11 @@ def http_receiver(behaviour: Behaviour | None = None) -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # the sender opens many connections at once
+
+    server = Server(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

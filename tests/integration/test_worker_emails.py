@@ -17,7 +17,11 @@ def test_a_channel_suspension_emails_every_client_and_the_channel_with_both_part
     site.suspend(channel.id, HoldReason.NON_PAYMENT)
     with smtp_server() as (sink, url):
         worker_for(site, url).one_pass()
-    assert sorted(r.recipients[0] for r in sink.received) == ["boss@north.example", "it@beta.example", "ops@acme.example"]
+    assert sorted(r.recipients[0] for r in sink.received) == [
+        "boss@north.example",
+        "it@beta.example",
+        "ops@acme.example",
+    ]
     (mail,) = sink.to("ops@acme.example")
     assert mail.subject == "Acme Ltd: services suspended"
     assert mail.message["From"] == MAIL_FROM

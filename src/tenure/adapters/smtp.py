@@ -13,7 +13,7 @@ import enum
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -38,20 +38,16 @@ class SendResult:
 
 
 class Mailer(Protocol):
-    async def send_all(self, messages: Sequence[EmailMessage]) -> list[SendResult]: ...
+    async def send_all(self, messages: Sequence[Message]) -> list[SendResult]: ...
 
 
 class LogMailer:
     """No SMTP configured: every email is written to the log and counts as `logged`."""
 
-    async def send_all(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    async def send_all(self, messages: Sequence[Message]) -> list[SendResult]:
         for message in messages:
-            body = message.get_body(("plain",))
             log.info(
-                "email (no SMTP configured)",
-                to=message["To"],
-                subject=message["Subject"],
-                text=body.get_content() if body is not None else "",
+                "email (no SMTP configured)", to=message["To"], subject=message["Subject"], text=plain_text(message)
             )
         return [SendResult(Outcome.LOGGED)] * len(messages)
 
@@ -81,7 +77,7 @@ class SmtpMailer:
             timeout=timeout,
         )
 
-    async def send_all(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    async def send_all(self, messages: Sequence[Message]) -> list[SendResult]:
         """Send over one connection; if the server cannot be reached every message is `retry`."""
         results: list[SendResult] = []
         client = aiosmtplib.SMTP(
@@ -115,7 +111,7 @@ class SmtpMailer:
         return results + [SendResult(Outcome.DEFERRED, "not attempted in this batch")] * missing
 
     @staticmethod
-    async def _send_one(client: aiosmtplib.SMTP, message: EmailMessage) -> SendResult:
+    async def _send_one(client: aiosmtplib.SMTP, message: Message) -> SendResult:
         try:
             await client.send_message(message)
         except aiosmtplib.SMTPRecipientsRefused as error:
@@ -130,6 +126,14 @@ class SmtpMailer:
         except (aiosmtplib.SMTPException, OSError) as error:
             return SendResult(Outcome.RETRY, str(error) or type(error).__name__)
         return SendResult(Outcome.SENT)
+
+
+def plain_text(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode(part.get_content_charset() or "utf-8") if isinstance(payload, bytes) else ""
+    return ""
 
 
 def mailer_for(smtp_url: str | None) -> Mailer:

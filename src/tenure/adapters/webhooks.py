@@ -10,7 +10,9 @@ one timeout per batch and never holds up the deliveries beside it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -52,18 +54,36 @@ class WebhookSender:
         self.timeout = timeout
         self.concurrency = concurrency
         self.clock = clock or SystemClock()
+        self._client: httpx.AsyncClient | None = None
+        self._tls: ssl.SSLContext | None = None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[None]:
+        """Keep one connection pool (and TLS context) for every batch of a pass."""
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        if self._tls is None:
+            self._tls = ssl.create_default_context()  # built once: it costs tens of milliseconds
+        client = httpx.AsyncClient(timeout=self.timeout, limits=limits, follow_redirects=False, verify=self._tls)
+        async with client:
+            self._client = client
+            try:
+                yield
+            finally:
+                self._client = None
 
     async def post_all(self, messages: Sequence[WebhookMessage]) -> list[PostResult]:
         """One result per message, in order; nothing raised for an endpoint's failure."""
+        if self._client is None:
+            async with self.session():
+                return await self.post_all(messages)
+        client = self._client
         gate = asyncio.Semaphore(self.concurrency)
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-        async with httpx.AsyncClient(timeout=self.timeout, limits=limits, follow_redirects=False) as client:
 
-            async def post(message: WebhookMessage) -> PostResult:
-                async with gate:
-                    return await self._post(client, message)
+        async def post(message: WebhookMessage) -> PostResult:
+            async with gate:
+                return await self._post(client, message)
 
-            return list(await asyncio.gather(*(post(m) for m in messages)))
+        return list(await asyncio.gather(*(post(m) for m in messages)))
 
     async def _post(self, client: httpx.AsyncClient, message: WebhookMessage) -> PostResult:
         try:

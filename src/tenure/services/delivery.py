@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,7 +73,8 @@ async def deliver_due(
         zone = uow.site.timezone
     emails_done = await _emails(new_uow, channels, report, now=now, zone=zone, deadline=deadline, jitter=jitter)
     _dispatch(new_uow, report, now=now, deadline=deadline)
-    webhooks_done = await _webhooks(new_uow, channels, report, now=now, deadline=deadline, jitter=jitter)
+    async with channels.sender.session():
+        webhooks_done = await _webhooks(new_uow, channels, report, now=now, deadline=deadline, jitter=jitter)
     report.finished = emails_done and webhooks_done and not _late(deadline)
     return report
 
@@ -132,9 +133,9 @@ async def _emails(
             if not rows:
                 return True
             prepared = [_prepare(row, channels.mail_from, zone) for row in rows]
-            sendable = [m for m in prepared if isinstance(m, EmailMessage)]
+            sendable = [m for m in prepared if isinstance(m, Message)]
             sent = iter(await channels.mailer.send_all(sendable))
-            results = [next(sent) if isinstance(m, EmailMessage) else m for m in prepared]
+            results = [next(sent) if isinstance(m, Message) else m for m in prepared]
             changes = [_email_change(row, result, now, jitter) for row, result in zip(rows, results, strict=True)]
             finish(partial(DeliveryQueue.record_emails, changes=[c for c in changes if c is not None]))
         for row, result in zip(rows, results, strict=True):
@@ -146,7 +147,7 @@ async def _emails(
     return False
 
 
-def _prepare(row: Any, sender: str, zone: ZoneInfo) -> EmailMessage | SendResult:
+def _prepare(row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
     recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
     try:
         rendered = render(row.topic, recipient, dict(row.payload), queued_on=row.created_at.astimezone(zone).date())
@@ -264,7 +265,7 @@ def _log_delivery(row: Any, result: PostResult, change: Change) -> None:
         "delivery_id": row.id,
         "webhook_id": row.webhook_id,
         "webhook_message_id": row.message_id,
-        "event": row.topic,
+        "event_type": row.topic,
         "url": row.url,
         "attempt": change.attempts,
     }
