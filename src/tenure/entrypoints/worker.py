@@ -91,9 +91,11 @@ def run_worker(engine: Engine, settings: Settings, *, once: bool, as_of: datetim
         worker.loop()
 
 
-def start_background_worker(engine: Engine, settings: Settings) -> threading.Thread:
-    """The worker inside `tenure serve` (the default on SQLite)."""
+def start_background_worker(
+    engine: Engine, settings: Settings, *, stop: threading.Event | None = None
+) -> threading.Thread:
+    """The worker inside `tenure serve` (the default on SQLite); set `stop` to end it after its pass."""
     worker = Worker(engine, channels_for(settings))
-    thread = threading.Thread(target=worker.loop, name="tenure-worker", daemon=True)
+    thread = threading.Thread(target=worker.loop, args=(stop,), name="tenure-worker", daemon=True)
     thread.start()
     return thread

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
@@ -75,14 +75,14 @@ def _drain(
     A row another worker holds is skipped (it is being applied there); one the
     rules refuse stays due and is tried again on the next pass.
     """
+    query = due.where(A.c.id > bindparam("after")).order_by(A.c.id).limit(1)
+    if new_uow().engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     after = ""
     while True:
         try:
             with new_uow() as uow:
-                query = due.where(A.c.id > after).order_by(A.c.id).limit(1)
-                if uow.connection.dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                account_id = uow.connection.execute(query).scalar()
+                account_id = uow.connection.execute(query, {"after": after}).scalar()
                 if account_id is None:
                     return
                 after = account_id
