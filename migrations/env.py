@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -12,12 +15,23 @@ from tenure.config import load_settings
 config = context.config
 
 
+def _for_dialect(name: str) -> Callable[..., bool]:
+    """Leave out of the comparison what the model creates only on another database (`Index.ddl_if`)."""
+
+    def include(obj: Any, _name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+        only = getattr(obj, "_ddl_if", None)
+        return type_ != "index" or only is None or only.dialect in (None, name)
+
+    return include
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_for_dialect(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -62,20 +62,31 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.create_index(
             "ix_accounts_due_decommission",
-            ["decommission_on"],
+            ["kind", "id"],
             unique=False,
             sqlite_where=sa.text("decommission_on IS NOT NULL"),
             postgresql_where=sa.text("decommission_on IS NOT NULL"),
         )
         batch_op.create_index(
             "ix_accounts_due_start",
-            ["start_date"],
+            ["id"],
             unique=False,
             sqlite_where=sa.text("stage = 'scheduled'"),
             postgresql_where=sa.text("stage = 'scheduled'"),
         )
         batch_op.create_index(batch_op.f("ix_accounts_parent_id"), ["parent_id"], unique=False)
         batch_op.create_index("ix_accounts_sort", ["sort_key", "id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":  # trigram search indexes (tables.py)
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for column in ("sort_key", "billing_ref"):
+            op.create_index(
+                f"ix_accounts_{column}_trgm",
+                "accounts",
+                [column],
+                unique=False,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
 
     op.create_table(
         "idempotency_keys",
@@ -523,6 +534,9 @@ def downgrade() -> None:
 
     op.drop_table("login_failures")
     op.drop_table("idempotency_keys")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_accounts_billing_ref_trgm", table_name="accounts")
+        op.drop_index("ix_accounts_sort_key_trgm", table_name="accounts")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index("ix_accounts_sort")
         batch_op.drop_index(batch_op.f("ix_accounts_parent_id"))

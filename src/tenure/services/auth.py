@@ -69,13 +69,13 @@ def new_token(uow: UnitOfWork, *, user: User, now: datetime) -> IssuedToken:
 
 def caller_for_token(uow: UnitOfWork, *, token: str, now: datetime) -> tuple[Caller, str]:
     """The caller behind a bearer token, and the token's id; suspended sign-in stops tokens too."""
-    with uow:
-        found = uow.users.by_token(_digest(token), now=now)
+    with uow.reading():  # two statements (token with status, settings): this runs on every request
+        found = uow.users.holder_of_token(_digest(token), now=now)
         if found is None:
             raise Unauthorized("the token is missing, expired or revoked")
-        user, token_id = found
-        check_login_allowed(uow, user)
-    return user.as_caller(), token_id
+        if Capability.PORTAL_LOGIN not in effective(uow.site.policy, found.stage, found.status):
+            raise LoginSuspended(f"sign-in is suspended: {found.account_name} is {found.status.value}")
+    return found.user.as_caller(), found.token_id
 
 
 def revoke_token(uow: UnitOfWork, *, token_id: str, now: datetime) -> None:

@@ -79,7 +79,7 @@ def _search(q: str) -> ColumnElement[bool]:
     return or_(
         # sort_key is "0"/"1" + the casefolded name: the leading `_` skips that prefix.
         A.c.sort_key.like("_" + pattern, escape="\\"),
-        func.lower(A.c.billing_ref).like(pattern, escape="\\"),
+        A.c.billing_ref.ilike(pattern, escape="\\"),  # ILIKE, so PostgreSQL's trigram index serves it
     )
 
 

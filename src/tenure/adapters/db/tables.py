@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -120,9 +122,25 @@ accounts = Table(
     Column("updated_at", TS, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_accounts_sort", "sort_key", "id"),
-    Index("ix_accounts_due_start", "start_date", **_partial("stage = 'scheduled'")),  # type: ignore[arg-type]
-    Index("ix_accounts_due_decommission", "decommission_on", **_partial("decommission_on IS NOT NULL")),  # type: ignore[arg-type]
+    # The worker claims due rows in id order (services/scheduler.py): these partial indexes
+    # hold only the scheduled ones, in that order, so a claim never walks past the others.
+    Index("ix_accounts_due_start", "id", **_partial("stage = 'scheduled'")),  # type: ignore[arg-type]
+    Index("ix_accounts_due_decommission", "kind", "id", **_partial("decommission_on IS NOT NULL")),  # type: ignore[arg-type]
 )
+
+# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name or
+# billing ref) is an index lookup rather than a scan of a million accounts when the
+# term is rare (a common term walks ix_accounts_sort and stops at the page's end).
+# migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
+_TRGM = DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # type: ignore[no-untyped-call]
+event.listen(metadata, "before_create", _TRGM.execute_if(dialect="postgresql"))
+for _column in ("sort_key", "billing_ref"):
+    Index(
+        f"ix_accounts_{_column}_trgm",
+        accounts.c[_column],
+        postgresql_using="gin",
+        postgresql_ops={_column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
 
 account_ancestors = Table(
     "account_ancestors",

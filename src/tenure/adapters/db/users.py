@@ -16,7 +16,7 @@ from tenure.adapters.db.tables import login_failures as F
 from tenure.adapters.db.tables import users as U
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import NotFound, ValidationFailed
-from tenure.domain.model import Kind
+from tenure.domain.model import Kind, Stage, Status
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,15 @@ class User:
 
     def as_caller(self) -> Caller:
         return Caller(self.id, self.email, self.account_id, self.account_kind, self.role)
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    user: User
+    token_id: str
+    account_name: str
+    stage: Stage
+    status: Status
 
 
 class UserRepository:
@@ -98,6 +107,26 @@ class UserRepository:
         )
         row = self.conn.execute(query).first()
         return (_user(row), row.token_id) if row else None
+
+    def holder_of_token(self, token_hash: str, *, now: datetime) -> TokenHolder | None:
+        """`by_token` and the account's stage and derived status, in one statement: every request asks this."""
+        query = (
+            self._select()
+            .add_columns(
+                T.c.id.label("token_id"),
+                A.c.name.label("account_name"),
+                A.c.stage.label("account_stage"),
+                sql.status().label("account_status"),
+            )
+            .join(T, T.c.user_id == U.c.id)
+            .where(T.c.token_hash == token_hash, T.c.revoked_at.is_(None), T.c.expires_at > now)
+        )
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        return TokenHolder(
+            _user(row), row.token_id, row.account_name, Stage(row.account_stage), Status(row.account_status)
+        )
 
     def revoke_token(self, token_id: str, *, now: datetime) -> None:
         self.conn.execute(update(T).where(T.c.id == token_id).values(revoked_at=now))

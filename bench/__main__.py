@@ -1,0 +1,226 @@
+"""`python -m bench`: every scenario of issue 6, ours against the bare database, in one run.
+
+    .venv/bin/python -m bench [--quick] [--postgres-url URL] [--only P1,P4] [--p6-count N] [--keep]
+
+PostgreSQL comes from --postgres-url, else TENURE_BENCH_POSTGRES_URL, else
+TENURE_TEST_POSTGRES_URL (a role that may create databases); the benchmark
+makes its own databases (tenure_bench*, dropped at the end unless --keep),
+never the test ones. SQLite files go to a temporary folder. --quick uses
+small sizes and short durations: it proves the benchmarks work (CI), its
+figures mean nothing. Prints the table and writes bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import data, p1_lifecycle, p2_lookup, p3_cascade, p4_search, p5_charges, p6_scheduler
+from bench.harness import Result, git_commit, machine, table, write_json
+from bench.load import Server, wrk_available
+
+SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    big: data.Shape  # P1, P2, P3, P4, P6 on PostgreSQL
+    small: data.Shape | None  # P2 and P4 again, to show how they move with size
+    charges: data.Shape  # P5: 3 services per client
+    sqlite: data.Shape  # P3, P4, P6 on SQLite
+    seconds: int  # P1 and each P2 phase
+    p4_requests: int
+    p6_count: int
+    sqlite_p6_count: int
+    pgbench_scale: int
+
+
+FULL = Sizes(
+    big=data.Shape(5, 2, 100_000),
+    small=data.Shape(1, 2, 5_000),
+    charges=data.Shape(1, 1, 100_000),
+    sqlite=data.Shape(1, 4, 2_500),
+    seconds=15,
+    p4_requests=200,
+    p6_count=20_000,
+    sqlite_p6_count=2_500,
+    pgbench_scale=10,
+)
+QUICK = Sizes(
+    big=data.Shape(1, 4, 300),
+    small=None,
+    charges=data.Shape(1, 1, 300),
+    sqlite=data.Shape(1, 4, 100),
+    seconds=1,
+    p4_requests=5,
+    p6_count=300,
+    sqlite_p6_count=100,
+    pgbench_scale=1,
+)
+
+
+def _size(shape: data.Shape) -> str:
+    return f"{shape.accounts:,} accounts"
+
+
+class Run:
+    def __init__(self, args: argparse.Namespace, sizes: Sizes) -> None:
+        self.args = args
+        self.sizes = sizes
+        self.only = set(args.only.split(",")) if args.only else set(SCENARIOS)
+        self.results: list[Result] = []
+        self.loads: dict[str, float] = {}
+        self.folder = Path(tempfile.mkdtemp(prefix="tenure-bench-"))
+
+    def wants(self, *names: str) -> bool:
+        return bool(self.only & set(names))
+
+    def step(self, label: str, action: Callable[[], list[Result]]) -> None:
+        started = time.perf_counter()
+        print(f"-- {label} …", file=sys.stderr, flush=True)
+        found = action()
+        self.results += found
+        print(f"   {len(found)} result(s) in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+    def dataset(self, url: str, shape: data.Shape, name: str, *, services: int = 0) -> data.Dataset:
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        ds = data.build(url, shape, now=now)
+        if services:
+            data.add_services(ds, kinds=services, now=now)
+        self.loads[name] = time.perf_counter() - started
+        print(f"   {name}: {shape.accounts:,} accounts loaded in {self.loads[name]:.1f} s", file=sys.stderr)
+        return ds
+
+    # -- PostgreSQL ---------------------------------------------------------
+    def postgres(self, admin_url: str) -> None:
+        s = self.sizes
+        names: list[str] = []
+        try:
+            if self.wants("P2", "P4") and s.small is not None:
+                names.append(f"{self.args.db_prefix}_small")
+                small = self.dataset(
+                    data.postgres_database(admin_url, names[-1]), s.small, "postgresql small", services=1
+                )
+                small_size = _size(s.small)
+                with Server(small.url) as server:
+                    if self.wants("P4"):
+                        self.step(
+                            "P4 small", lambda: p4_search.run(small, server, repeat=s.p4_requests, size=small_size)
+                        )
+                    if self.wants("P2"):
+                        self.step("P2 small", lambda: p2_lookup.run(small, server, seconds=s.seconds, size=small_size))
+                small.engine.dispose()
+            if self.wants("P1", "P2", "P3", "P4", "P6"):
+                names.append(self.args.db_prefix)
+                big = self.dataset(data.postgres_database(admin_url, names[-1]), s.big, "postgresql big", services=1)
+                with Server(big.url) as server:
+                    if self.wants("P4"):
+                        self.step("P4 big", lambda: p4_search.run(big, server, repeat=s.p4_requests, size=_size(s.big)))
+                    if self.wants("P2"):
+                        self.step("P2 big", lambda: p2_lookup.run(big, server, seconds=s.seconds, size=_size(s.big)))
+                    if self.wants("P1"):
+                        p1_lifecycle.pgbench_init(big.url, s.pgbench_scale)
+                        size = _size(s.big)
+                        self.step("P1", lambda: p1_lifecycle.run(big, server, channel=1, seconds=s.seconds, size=size))
+                if self.wants("P3"):
+                    self.step("P3", lambda: p3_cascade.run(big, channel=0))
+                if self.wants("P6"):
+                    last = s.big.channels - 1
+                    count = min(self.args.p6_count or s.p6_count, s.big.clients_per_channel)
+                    self.step("P6", lambda: p6_scheduler.run(big, channel=last, bare_channel=last - 1, count=count))
+                big.engine.dispose()
+            if self.wants("P5"):
+                names.append(f"{self.args.db_prefix}_charges")
+                charges = self.dataset(
+                    data.postgres_database(admin_url, names[-1]), s.charges, "postgresql charges", services=3
+                )
+                with Server(charges.url) as server:
+                    size = f"{s.charges.clients:,} clients x 3 services"
+                    self.step("P5", lambda: p5_charges.run(charges, server, size=size))
+                charges.engine.dispose()
+        finally:
+            if not self.args.keep:
+                for name in names:
+                    data.drop_postgres_database(admin_url, name)
+
+    # -- SQLite -------------------------------------------------------------
+    def sqlite(self) -> None:
+        s = self.sizes
+        if not self.wants("P3", "P4", "P6"):
+            return
+        lite = self.dataset(data.sqlite_database(self.folder, "bench"), s.sqlite, "sqlite")
+        if self.wants("P4"):
+            with Server(lite.url, workers=1) as server:
+                self.step("P4 sqlite", lambda: p4_search.run(lite, server, repeat=s.p4_requests, size=_size(s.sqlite)))
+        if self.wants("P3"):
+            self.step("P3 sqlite", lambda: p3_cascade.run(lite, channel=0))
+        if self.wants("P6"):
+            last = s.sqlite.channels - 1
+            count = min(s.sqlite_p6_count, s.sqlite.clients_per_channel)
+            self.step("P6 sqlite", lambda: p6_scheduler.run(lite, channel=last, bare_channel=last - 1, count=count))
+        lite.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, short runs: proves it works (CI)")
+    parser.add_argument("--postgres-url", default=None, help="an admin URL allowed to create databases")
+    parser.add_argument("--only", default="", help="comma list of scenarios, e.g. P1,P4")
+    parser.add_argument("--p6-count", type=int, default=0, help="due decommissions for P6 (default 20,000)")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite half")
+    parser.add_argument("--db-prefix", default="tenure_bench", help="name of the PostgreSQL databases made")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark databases")
+    parser.add_argument("--output", type=Path, default=None, help="JSON path (default bench/results/latest.json)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
+    admin_url = (
+        args.postgres_url or os.environ.get("TENURE_BENCH_POSTGRES_URL") or os.environ.get("TENURE_TEST_POSTGRES_URL")
+    )
+    if not admin_url:
+        parser.error("PostgreSQL is needed: --postgres-url or TENURE_BENCH_POSTGRES_URL (see scripts/postgres)")
+    if not wrk_available() and (args.only == "" or "P1" in args.only or "P2" in args.only):
+        parser.error("wrk is needed for P1 and P2 (Debian: apt-get install wrk)")
+    if "P1" in (args.only or "P1") and p1_lifecycle.pgbench_path() is None:
+        parser.error("pgbench is needed for P1 (Debian: postgresql-15 ships it)")
+    run = Run(args, QUICK if args.quick else FULL)
+    started = time.perf_counter()
+    run.postgres(admin_url)
+    if not args.no_sqlite:
+        run.sqlite()
+    meta = {
+        "mode": "quick" if args.quick else "full",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "machine": machine(),
+        "postgresql": _server_version(admin_url),
+        "load_seconds": run.loads,
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    path = write_json(run.results, meta, args.output)
+    print(table(run.results))
+    print(f"\n{len(run.results)} results in {meta['total_seconds']} s; JSON: {path}")
+    return 0
+
+
+def _server_version(url: str) -> str:
+    from sqlalchemy import text
+
+    from tenure.adapters.db.engine import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        version = str(conn.execute(text("SHOW server_version")).scalar_one())
+    engine.dispose()
+    return version
+
+
+if __name__ == "__main__":
+    sys.exit(main())

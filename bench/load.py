@@ -1,0 +1,198 @@
+"""Load: our server as `tenure serve` runs it, `wrk` for throughput, an open-loop generator for latency.
+
+Everything binds 127.0.0.1 and every loop is bounded in time. `wrk` is closed
+loop (each connection sends its next request when the last one answers), so it
+measures throughput. Latency at a steady rate needs an open-loop generator:
+`open_loop` sends request i at t0 + i/rate whatever happened before, and times
+each from when it *should* have been sent, so a stall is charged to every
+request that queued behind it (no coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.harness import children, peak_rss_mb, reset_peak_rss
+
+HERE = Path(__file__).resolve().parent
+SERVER_WORKERS = 2  # one uvicorn worker process per core
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """`tenure serve --no-worker` on 127.0.0.1 against the benchmark database."""
+
+    def __init__(self, database_url: str, *, workers: int = SERVER_WORKERS) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "TENURE_DATABASE_URL": database_url, "TENURE_LOG_FORMAT": "json"}
+        command = [sys.executable, "-m", "tenure", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(workers), "--no-worker"]
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
+                )
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not answer /healthz within 60 s")
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *children(self.process.pid)]
+
+    def reset_peak(self) -> None:
+        reset_peak_rss(self.pids())
+
+    def peak_rss_mb(self) -> float:
+        """Sum of the server processes' peaks (master and workers)."""
+        return sum(peak_rss_mb(pid) or 0.0 for pid in self.pids())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    non_2xx: int
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def ok_per_second(self) -> float:
+        return (self.requests - self.non_2xx) / self.seconds if self.seconds else 0.0
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk(
+    url: str, *, connections: int, threads: int, seconds: float, script: str, args: Sequence[str] = ()
+) -> WrkResult:
+    """Run `wrk` with one of our Lua scripts; the script's `done` prints a JSON summary."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
+    command += ["-s", str(HERE / "lua" / script), url, "--", *args]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+    data = json.loads(line[len("BENCH ") :])
+    return WrkResult(
+        requests=int(data["requests"]),
+        seconds=data["duration_us"] / 1e6,
+        non_2xx=int(data["non_2xx"]),
+        socket_errors=int(data["socket_errors"]),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+    )
+
+
+def write_lines(lines: Sequence[str]) -> str:
+    """A temporary file of lines for a Lua script to read (ids, numbers)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+        handle.write("\n".join(lines) + "\n")
+    return handle.name
+
+
+@dataclass
+class OpenLoopResult:
+    sent: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+
+async def _open_loop(
+    port: int, paths: Sequence[str], headers: dict[str, str], rate: float, seconds: float, connections: int
+) -> OpenLoopResult:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    counter = iter(range(10**9))
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter() + 0.2
+    end = start + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                i = next(counter)
+                due = start + i / rate
+                if due >= end:
+                    return
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                path = paths[i % len(paths)]
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                latencies.append((time.perf_counter() - due) * 1000)
+                if not head.startswith(b"HTTP/1.1 2"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(connections))), timeout=seconds + 30)
+    return OpenLoopResult(len(latencies), errors, seconds, latencies)
+
+
+def open_loop(
+    port: int,
+    paths: Sequence[str],
+    *,
+    headers: dict[str, str],
+    rate: float,
+    seconds: float,
+    connections: int = 32,
+) -> OpenLoopResult:
+    """A steady `rate` of GETs for `seconds` over keep-alive connections (HTTP/1.1, no pipelining)."""
+    coroutine = _open_loop(port, paths, headers, rate, seconds, connections)
+    try:
+        import uvloop  # comes with uvicorn[standard]
+    except ImportError:  # pragma: no cover
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
