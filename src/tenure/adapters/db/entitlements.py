@@ -6,9 +6,11 @@ never be stale. The statement reads, all by index:
 - the service by number (the partial unique index `uq_services_number_held`),
 - its account (primary key),
 - the caller's visibility (`ix_account_ancestors_down` or the account id),
-- the account's holds in force and those of every ancestor, with the holding
-  account's name (closure table by primary key, `ix_holds_account_id`, primary key):
-  at most one row per hold in force on the path, never one per account in the tree,
+- the account's closure rows (itself and at most three ancestors, by primary key), the
+  holds in force on each (`uq_holds_in_force`) and the holding account's name (primary key):
+  one row for the account plus one per hold in force on the path, never one per account
+  in the tree (a nested "ancestors JOIN holds" would make SQLite materialise every
+  descendant of every held ancestor, so the joins are kept flat),
 - the site row (primary key) for the operator's policy and time zone.
 
 Nothing is cached: a suspension committed before the request started is seen
@@ -24,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, Select, and_, literal_column, select
+from sqlalchemy import Connection, Row, Select, String, and_, bindparam, literal_column, or_, select
 
 from tenure.adapters.db import sql
 from tenure.adapters.db.services import number_held
@@ -49,11 +51,15 @@ class NumberHolder:
     timezone: ZoneInfo
 
 
-def number_query(caller: Caller, number: str) -> Select[Any]:
+@lru_cache(maxsize=1024)
+def number_query(caller: Caller) -> Select[Any]:
+    """The statement for one caller, with the number as the parameter `number`.
+
+    Built once per caller and reused: constructing it costs several times what running it does.
+    Rows: one for the account itself, plus one per hold in force on it or an ancestor
+    (closure rows of ancestors without a hold are filtered out in the same statement).
+    """
     holder = A.alias("holder")
-    path = AA.join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None))).join(
-        holder, holder.c.id == AA.c.ancestor_id
-    )
     return (
         select(
             S.c.start_date.label("service_start"),
@@ -79,16 +85,22 @@ def number_query(caller: Caller, number: str) -> Select[Any]:
         .select_from(
             S.join(A, A.c.id == S.c.account_id)
             .join(site, site.c.id == literal_column("1"))
-            .outerjoin(path, AA.c.account_id == A.c.id)
+            .join(AA, AA.c.account_id == A.c.id)
+            .outerjoin(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
+            .outerjoin(holder, holder.c.id == H.c.account_id)
         )
-        .where(*number_held(number), sql.visible_to(caller, S.c.account_id))
+        .where(
+            *number_held(bindparam("number", type_=String)),
+            sql.visible_to(caller, S.c.account_id),
+            or_(AA.c.depth == literal_column("0"), H.c.id.is_not(None)),
+        )
         .order_by(AA.c.depth, H.c.placed_at)
     )
 
 
 def find_number(conn: Connection, caller: Caller, number: str) -> NumberHolder | None:
     """The holder of an E.164 number visible to the caller, or None (absent, ended, or not visible)."""
-    rows = list(conn.execute(number_query(caller, number)))
+    rows = list(conn.execute(number_query(caller), {"number": number}))
     if not rows:
         return None
     first = rows[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, insert, literal_column, select, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, Row, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
@@ -19,7 +19,7 @@ from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.errors import NotFound, NumberTaken
 
 
-def number_held(number: str) -> list[ColumnElement[bool]]:
+def number_held(number: str | BindParameter[str]) -> list[ColumnElement[bool]]:
     """The predicate of the partial unique index, written with literals so PostgreSQL can use the index.
 
     A bound parameter in place of 'phone_number' would hide from the planner that the
