@@ -38,7 +38,7 @@ class Bad:
 
 
 def _create(**fields: Any) -> dict[str, Any]:
-    body = {"kind": "client", "parent_id": "{channel}", "name": "Fine Ltd", "main_contact": EMAIL}
+    body: dict[str, Any] = {"kind": "client", "parent_id": "{channel}", "name": "Fine Ltd", "main_contact": EMAIL}
     body.update(fields)
     return {k: v for k, v in body.items() if v is not ...}
 

@@ -177,3 +177,18 @@ def test_health_and_metrics_need_no_token(world: World) -> None:
     assert metrics.headers["content-type"].startswith("text/plain")
     assert "# TYPE tenure_http_requests_total counter" in metrics.text
     assert 'route="/api/v1/accounts"' in metrics.text
+
+
+def test_patch_changes_only_what_it_names(world: World) -> None:
+    path = f"/accounts/{world.own_client.id}"
+    before = world.get(path).json()
+    patch = world.call("PATCH", path, world.operator_admin, json={"notes": "VIP", "name": None, "billing_ref": None})
+    assert patch.status_code == 200, patch.text
+    after = patch.json()
+    assert after["notes"] == "VIP"
+    assert (after["name"], after["billing_ref"]) == (before["name"], before["billing_ref"])
+    renumbered = world.call("PATCH", path, world.operator_admin, json={"billing_ref": ""}).json()
+    assert renumbered["billing_ref"] not in ("", before["billing_ref"])
+    trail = world.get(f"{path}/events").json()["items"]
+    assert [e["action"] for e in trail] == ["updated", "updated", "created"]
+    assert trail[1]["before"] == {"notes": ""} and trail[1]["after"] == {"notes": "VIP"}

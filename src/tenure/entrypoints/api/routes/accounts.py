@@ -120,10 +120,9 @@ def get_account(account_id: AccountId, ctx: Ctx, caller: CurrentCaller) -> JSONR
 def update_account(
     account_id: AccountId, body: AccountUpdate, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
 ) -> JSONResponse:
-    fields = body.model_fields_set
     changes = lifecycle.AccountChanges(
         name=body.name,
-        billing_ref=(body.billing_ref or "") if "billing_ref" in fields else None,
+        billing_ref=body.billing_ref,  # null leaves it alone like every other field; "" asks for a new one
         main_contact=Contact(body.main_contact.name, str(body.main_contact.email)) if body.main_contact else None,
         start_date=body.start_date,
         end_date=body.end_date,
