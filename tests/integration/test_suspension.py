@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tenure.adapters.db.tables import outbox
+from tenure.adapters.db.tables import holds, outbox
 from tenure.domain.errors import AlreadySuspended, InheritedSuspension, NotSuspended
 from tenure.domain.model import HoldReason, Status
 from tests.support import Installation
@@ -96,3 +96,53 @@ def test_a_channel_suspension_rewrites_no_descendant_row(site: Installation) -> 
     assert all(site.get(c.id).version == 1 for c in clients)
     with site.uow().reading() as uow:
         assert uow.connection.execute(select(func.count()).select_from(outbox)).scalar_one() > 0
+
+
+def test_the_nearest_held_ancestor_is_named_and_each_level_restores_on_its_own(site: Installation) -> None:
+    reseller = site.reseller("Northwind")
+    channel = site.channel(reseller.id, "North Sales")
+    client = site.client(channel.id)
+    site.suspend(reseller.id, HoldReason.NON_PAYMENT)
+    inherited = site.get(client.id).inherited
+    assert inherited is not None and inherited.account_id == reseller.id
+    site.suspend(channel.id, HoldReason.FRAUD)  # an active channel takes a hold while suspended through its reseller
+    inherited = site.get(client.id).inherited
+    assert inherited is not None and (inherited.account_id, inherited.reason) == (channel.id, HoldReason.FRAUD)
+    site.unsuspend(reseller.id)
+    assert site.get(channel.id).status is Status.SUSPENDED and site.get(client.id).status is Status.SUSPENDED
+    site.unsuspend(channel.id)
+    assert site.get(client.id).status is Status.ACTIVE and site.get(client.id).inherited is None
+
+
+def test_lifting_one_of_two_channel_holds_keeps_its_clients_suspended(site: Installation) -> None:
+    channel = site.channel()
+    client = site.client(channel.id)
+    site.suspend(channel.id, HoldReason.FRAUD)
+    site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    site.unsuspend(channel.id, HoldReason.FRAUD)
+    assert site.get(client.id).status is Status.SUSPENDED
+    assert _outbox(site, "email", "unsuspended") == []
+
+
+def test_holds_stay_as_records_with_the_time_they_were_lifted(site: Installation) -> None:
+    client = site.client()
+    site.suspend(client.id, HoldReason.FRAUD)
+    site.suspend(client.id, HoldReason.OTHER)
+    site.unsuspend(client.id, HoldReason.FRAUD)
+    site.decommission(client.id)
+    with site.uow().reading() as uow:
+        rows = {r.reason: r for r in uow.connection.execute(select(holds).where(holds.c.account_id == client.id))}
+    assert set(rows) == {"fraud", "other"}
+    assert rows["fraud"].lifted_at == site.now and rows["fraud"].lifted_by == site.admin.email
+    assert rows["other"].lifted_at is None  # decommissioning lifts nothing; the account is simply inactive
+    assert site.get(client.id).status is Status.INACTIVE
+
+
+def test_a_lifted_reason_can_be_held_again(site: Installation) -> None:
+    client = site.client()
+    site.suspend(client.id, HoldReason.FRAUD)
+    site.unsuspend(client.id)
+    site.suspend(client.id, HoldReason.FRAUD)
+    assert [h.reason for h in site.get(client.id).holds] == [HoldReason.FRAUD]
+    with site.uow().reading() as uow:
+        assert uow.connection.execute(select(func.count()).select_from(holds)).scalar_one() == 2
