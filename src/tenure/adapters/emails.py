@@ -7,6 +7,7 @@ between the change and the delivery shows the name the client knows now.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from email.header import Header
@@ -85,7 +86,8 @@ def as_message(email: RenderedEmail, *, sender: str, message_id: str) -> Message
     Built with the `email.mime` classes: the modern EmailMessage API parses
     every header through its registry and costs several times more per email.
     """
-    message = MIMEMultipart("alternative")
+    # A random boundary given up front: the generator would otherwise search both bodies for a safe one.
+    message = MIMEMultipart("alternative", boundary=f"=_tenure_{secrets.token_hex(16)}")
     message["From"] = sender
     message["To"] = email.to
     message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8").encode()

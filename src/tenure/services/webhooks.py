@@ -100,12 +100,13 @@ def _require_partner_or_operator(caller: Caller) -> None:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
     try:
+        parts = urlsplit(url.strip())
         port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or any(c.isspace() for c in url):
+    except ValueError:  # "http://[::1" and ports out of range
+        parts, port_ok = urlsplit(""), False
+    clean = url.isprintable() and not any(c.isspace() for c in url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or not clean:
         raise ValidationFailed("url must be an http:// or https:// URL with a host", field="url")
     return url.strip()
 
