@@ -1,6 +1,6 @@
 """Browser tests: the real server (`python -m tenure serve`) on 127.0.0.1, driven by Debian's Chromium.
 
-One Chromium per test session and one server per test module (each with its
+One Chromium and one server per test module (each with its
 own fresh SQLite database, prepared through `tenure.services.setup` and the
 service layer). Each test gets a fresh browser context (no shared cookies) and
 leaves a screenshot under tests/e2e/screenshots/ when it fails.
@@ -55,14 +55,17 @@ def _need_chromium() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is started, and any later test on the same worker that calls asyncio.run()
+# would fail. Per module it stops before the next module's tests (one Chromium per module).
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     _need_chromium()
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
     yield browser
