@@ -134,10 +134,18 @@ def write_lines(lines: Sequence[str]) -> str:
 
 @dataclass
 class OpenLoopResult:
+    scheduled: int
     sent: int
     errors: int
     seconds: float
-    latencies_ms: list[float]
+    latencies_ms: list[float]  # one per scheduled request; unanswered ones at their wait so far (a lower bound)
+
+    @property
+    def unanswered(self) -> int:
+        return self.scheduled - self.sent
+
+
+GRACE = 5.0  # after the last scheduled send, how long answers are still awaited
 
 
 async def _open_loop(
@@ -149,6 +157,7 @@ async def _open_loop(
     errors = 0
     start = time.perf_counter() + 0.2
     end = start + seconds
+    scheduled = int(seconds * rate)
 
     async def worker() -> None:
         nonlocal errors
@@ -157,7 +166,7 @@ async def _open_loop(
             while True:
                 i = next(counter)
                 due = start + i / rate
-                if due >= end:
+                if i >= scheduled:
                     return
                 delay = due - time.perf_counter()
                 if delay > 0:
@@ -176,8 +185,14 @@ async def _open_loop(
         finally:
             writer.close()
 
-    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(connections))), timeout=seconds + 30)
-    return OpenLoopResult(len(latencies), errors, seconds, latencies)
+    tasks = [asyncio.ensure_future(worker()) for _ in range(connections)]
+    _done, pending = await asyncio.wait(tasks, timeout=end + GRACE - time.perf_counter())
+    for task in pending:  # the server fell behind: stop, and count what never came back
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    sent = len(latencies)
+    latencies += [GRACE * 1000] * (scheduled - sent)
+    return OpenLoopResult(scheduled, sent, errors, seconds, latencies)
 
 
 def open_loop(
