@@ -1,6 +1,6 @@
 """Console: server time of GET /clients with 10,000 clients, first page and a later page.
 
-    .venv/bin/python -m bench.console [--clients 10000] [--requests 200] [--database-url URL]
+    .venv/bin/python -m bench.console [--clients 10000] [--requests 200] [--postgres ADMIN_URL]
 
 Ours: the whole request inside the app (session check, page read, counts per
 status, hydration, offices, Jinja rendering), timed around an in-process
@@ -30,7 +30,15 @@ with warnings.catch_warnings():  # starlette suggests httpx2 for its test client
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from bench.data import ADMIN_EMAIL, PASSWORD, Shape, build, sqlite_database
+from bench.data import (
+    ADMIN_EMAIL,
+    PASSWORD,
+    Shape,
+    build,
+    drop_postgres_database,
+    postgres_database,
+    sqlite_database,
+)
 from bench.harness import percentile
 from tenure.adapters.db.listing import AccountFilter, count_by_status, encode_cursor, page_query
 from tenure.adapters.db.tables import accounts as A
@@ -90,12 +98,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
+    parser.add_argument(
+        "--postgres", default=None, help="admin URL: run on a fresh PostgreSQL database instead of SQLite"
+    )
     args = parser.parse_args()
     os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
 
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or sqlite_database(Path(folder), "console")
+        name = "tenure_bench_console"
+        url = postgres_database(args.postgres, name) if args.postgres else sqlite_database(Path(folder), "console")
         shape = Shape(resellers=2, channels_per_reseller=5, clients_per_channel=max(1, args.clients // 10))
         dataset = build(url, shape, now=datetime.now(UTC))
         engine = dataset.engine
@@ -136,6 +147,8 @@ def main() -> None:
                 ratio = percentile(ours, 95) / percentile(with_counts, 95)
                 print(f"{name:<8}{_pair(ours):>18}{_pair(page_only):>22}{_pair(with_counts):>24}{ratio:>10.1f}x")
         engine.dispose()
+        if args.postgres:
+            drop_postgres_database(args.postgres, name)
 
 
 if __name__ == "__main__":
