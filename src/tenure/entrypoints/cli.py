@@ -122,6 +122,9 @@ def worker(
     metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus metrics on this port")] = None,
 ) -> None:
     """Apply due scheduled changes and deliver notifications."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tenure.adapters.db.site import NotInitialised
     from tenure.entrypoints.worker import run_worker
 
     settings = load_settings()
@@ -131,7 +134,12 @@ def worker(
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port)
-    run_worker(make_engine(settings.database_url), settings, once=once, as_of=moment)
+    try:
+        run_worker(make_engine(settings.database_url), settings, once=once, as_of=moment)
+    except NotInitialised as error:
+        _fail(str(error))
+    except SQLAlchemyError as error:  # no schema yet, or no database at all
+        _fail(f"the database is not ready ({getattr(error, 'orig', None) or error}); run `tenure init` first")
 
 
 def _parse_instant(value: str) -> datetime:

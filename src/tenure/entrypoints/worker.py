@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
+from tenure.adapters.db.site import NotInitialised
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.smtp import mailer_for
 from tenure.adapters.webhooks import WebhookSender
@@ -76,6 +77,8 @@ class Worker:
             try:
                 _, report = self.one_pass(budget=DELIVERY_BUDGET_SECONDS)
                 finished = report.finished
+            except NotInitialised as error:
+                log.warning("worker waiting for the database to be initialised", detail=str(error))
             except Exception:  # the database may be briefly away: the next pass picks everything up
                 log.exception("worker pass failed")
             if finished:
