@@ -37,6 +37,11 @@ class PostResult:
     detail: str
     status_code: int | None = None
 
+    @property
+    def unreachable(self) -> bool:
+        """No answer at all (timeout, refused connection): the endpoint, not the message, is the trouble."""
+        return not self.ok and self.status_code is None
+
 
 def signed_headers(message: WebhookMessage, clock: Clock) -> dict[str, str]:
     moment = clock.now().replace(microsecond=0)
@@ -50,7 +55,7 @@ def signed_headers(message: WebhookMessage, clock: Clock) -> dict[str, str]:
 
 
 class WebhookSender:
-    def __init__(self, *, timeout: float = 10.0, concurrency: int = 32, clock: Clock | None = None) -> None:
+    def __init__(self, *, timeout: float = 10.0, concurrency: int = 64, clock: Clock | None = None) -> None:
         self.timeout = timeout
         self.concurrency = concurrency
         self.clock = clock or SystemClock()

@@ -38,7 +38,7 @@ from tenure.domain.retries import EMAIL_RETRIES, WEBHOOK_RETRIES
 log = structlog.get_logger()
 EMAIL_BATCH = 50
 EVENT_BATCH = 500
-DELIVERY_BATCH = 100
+DELIVERY_BATCH = 64  # = the sender's concurrency: a batch waits for at most one timeout
 LEASE_SECONDS = 300  # longer than any batch can take: SMTP budget + timeouts, webhook timeout
 NewUow = Callable[[], UnitOfWork]
 Write = Callable[[DeliveryQueue], None]
@@ -231,23 +231,33 @@ async def _webhooks(
     deadline: float | None,
     jitter: Callable[[], float],
 ) -> bool:
+    failing: set[str] = set()  # endpoints that did not answer in this pass: their other deliveries wait
     while not _late(deadline):
         with _claimed(new_uow, lambda q: q.due_deliveries(now, DELIVERY_BATCH)) as (rows, finish):
             if not rows:
                 return True
-            messages = [
-                WebhookMessage(
-                    r.url, r.secret, r.message_id, webhook_body(r.topic, r.account_id, dict(r.payload), r.occurred_at)
-                )
-                for r in rows
-            ]
-            results = await channels.sender.post_all(messages)
+            results = await _post(channels.sender, rows, failing)
+            failing.update(r.webhook_id for r, result in zip(rows, results, strict=True) if result.unreachable)
             changes = [_delivery_change(r, result, now, jitter) for r, result in zip(rows, results, strict=True)]
             finish(partial(DeliveryQueue.record_deliveries, changes=changes))
         for row, result, change in zip(rows, results, changes, strict=True):
             report.webhooks[change.status] += 1
             _log_delivery(row, result, change)
     return False
+
+
+async def _post(sender: WebhookSender, rows: Sequence[Any], failing: set[str]) -> list[PostResult]:
+    """Post every row at once (a batch costs at most one timeout), except to endpoints already failing."""
+    skipped = PostResult(False, "not sent: the endpoint did not answer earlier in this pass")
+    to_send = [r for r in rows if r.webhook_id not in failing]
+    messages = [
+        WebhookMessage(
+            r.url, r.secret, r.message_id, webhook_body(r.topic, r.account_id, dict(r.payload), r.occurred_at)
+        )
+        for r in to_send
+    ]
+    sent = iter(await sender.post_all(messages))
+    return [skipped if r.webhook_id in failing else next(sent) for r in rows]
 
 
 def _delivery_change(row: Any, result: PostResult, now: datetime, jitter: Callable[[], float]) -> Change:
