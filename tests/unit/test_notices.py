@@ -10,7 +10,7 @@ import pytest
 from tenure.adapters.emails import Recipient, render
 from tenure.adapters.smtp import SmtpMailer
 from tenure.domain.retries import EMAIL_RETRIES, WEBHOOK_RETRIES, RetryPolicy
-from tenure.services.delivery import webhook_body
+from tenure.services.webhook_delivery import webhook_body
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -1,0 +1,91 @@
+"""Emails from the outbox: rendered at send time, sent over SMTP (or to the log), each outcome recorded.
+
+A 5xx answer fails the notice for good with the server's reason; anything
+else (a 4xx, a timeout, a server that is down) is retried with capped
+backoff, for as long as it takes. When the server accepts nothing, the pass
+stops sending email and the rest wait for the next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from email.message import Message
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from tenure.adapters.db.deliveries import Change, DeliveryQueue
+from tenure.adapters.emails import Recipient, as_message, render
+from tenure.adapters.smtp import Mailer, Outcome, SendResult
+from tenure.domain.retries import EMAIL_RETRIES
+from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+
+log = structlog.get_logger()
+EMAIL_BATCH = 50
+
+
+async def send_due_emails(
+    new_uow: NewUow,
+    mailer: Mailer,
+    mail_from: str,
+    report: DeliveryReport,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    deadline: float | None,
+    jitter: Callable[[], float],
+) -> bool:
+    """Send due emails batch by batch; True when none is left due, False when stopped early."""
+    while not late(deadline):
+        with claimed(new_uow, lambda q: q.due_emails(now, EMAIL_BATCH)) as (rows, finish):
+            if not rows:
+                return True
+            prepared = [_prepare(row, mail_from, zone) for row in rows]
+            sendable = [m for m in prepared if isinstance(m, Message)]
+            sent = iter(await mailer.send_all(sendable))
+            results = [next(sent) if isinstance(m, Message) else m for m in prepared]
+            changes = [_email_change(row, result, now, jitter) for row, result in zip(rows, results, strict=True)]
+            finish(partial(DeliveryQueue.record_emails, changes=[c for c in changes if c is not None]))
+        for row, result in zip(rows, results, strict=True):
+            report.emails[result.outcome.value] += 1
+            _log_email(row, result)
+        if not any(r.outcome in (Outcome.SENT, Outcome.LOGGED, Outcome.REFUSED) for r in results):
+            log.warning("email delivery paused until the next pass: the SMTP server is not accepting mail")
+            return False
+    return False
+
+
+def _prepare(row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
+    recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
+    try:
+        rendered = render(row.topic, recipient, dict(row.payload), queued_on=row.created_at.astimezone(zone).date())
+    except Exception as error:  # a notice that can never be rendered must not block the queue
+        return SendResult(Outcome.REFUSED, f"cannot render the {row.topic!r} email: {error}")
+    domain = sender.rpartition("@")[2] or "localhost"
+    message_id = f"<tenure.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
+    return as_message(rendered, sender=sender, message_id=message_id)
+
+
+def _email_change(row: Any, result: SendResult, now: datetime, jitter: Callable[[], float]) -> Change | None:
+    attempts = row.attempts + 1
+    if result.outcome in (Outcome.SENT, Outcome.LOGGED):
+        return Change(row.id, result.outcome.value, attempts, now, None, now)
+    if result.outcome is Outcome.REFUSED:
+        return Change(row.id, "failed", attempts, now, result.detail, None)
+    if result.outcome is Outcome.DEFERRED:
+        return None
+    following = EMAIL_RETRIES.next_attempt(attempts=attempts, queued_at=row.created_at, now=now, jitter=jitter())
+    if following is None:
+        return Change(row.id, "failed", attempts, now, result.detail, None)
+    return Change(row.id, "pending", attempts, following, result.detail, None)
+
+
+def _log_email(row: Any, result: SendResult) -> None:
+    fields = {"outbox_id": row.id, "template": row.topic, "to": row.recipient, "attempt": row.attempts + 1}
+    if result.outcome in (Outcome.SENT, Outcome.LOGGED):
+        log.info("email delivered", outcome=result.outcome.value, **fields)
+    elif result.outcome is not Outcome.DEFERRED:
+        log.warning("email not delivered", outcome=result.outcome.value, error=result.detail, **fields)
