@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.db.webhooks import DeliveryRecord, WebhookRepository, WebhookSubscription
 from tenure.domain.access import Caller
-from tenure.domain.errors import Forbidden, ValidationFailed
+from tenure.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from tenure.domain.ids import new_id
 from tenure.domain.model import Kind
 from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
@@ -91,6 +91,26 @@ def list_deliveries(
         repository = WebhookRepository(uow.connection)
         repository.get(webhook_id, caller=caller)
         return repository.deliveries(webhook_id, statuses=statuses, limit=limit, cursor=cursor)
+
+
+def redeliver(uow: UnitOfWork, *, caller: Caller, webhook_id: str, delivery_id: str, now: datetime) -> DeliveryRecord:
+    """Send a failed (or already delivered) delivery again; one still pending is refused, it is on its way."""
+    _require_partner_or_operator(caller)
+    with uow:
+        repository = WebhookRepository(uow.connection)
+        repository.get(webhook_id, caller=caller)
+        caller.require_admin()
+        numeric = delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) <= 18
+        record = repository.delivery(webhook_id, int(delivery_id)) if numeric else None
+        if record is None:
+            raise NotFound(f"delivery {delivery_id} not found")
+        if record.status == "pending":
+            raise InvalidTransition("the delivery is still pending: it will be retried on its own")
+        repository.requeue(record.id, now)
+        uow.commit()
+        found = repository.delivery(webhook_id, record.id)
+    assert found is not None
+    return found
 
 
 def _require_partner_or_operator(caller: Caller) -> None:

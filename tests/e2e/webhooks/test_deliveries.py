@@ -128,6 +128,30 @@ def test_after_24_hours_of_backoff_a_delivery_is_failed_and_shown_as_such(world:
     assert _deliveries(world, hook["id"], status="pending,delivered") == []
 
 
+def test_a_failed_delivery_can_be_sent_again_with_the_same_webhook_id(world: World) -> None:
+    with http_receiver(always(503)) as receiver:
+        hook = _subscribe(world, world.operator_admin, receiver.url + "/back", ["account.suspended"])
+        _suspend(world, world.own_client.id)
+        worker = worker_for(world.site)
+        worker.one_pass()
+        (delivery,) = _deliveries(world, hook["id"])
+        retry = f"/webhooks/{hook['id']}/deliveries/{delivery['id']}/retry"
+        assert world.post(retry).json()["code"] == "invalid-transition"  # still pending: on its way already
+        world.site.clock.set(world.site.now + timedelta(hours=25))
+        worker.one_pass()
+        assert _deliveries(world, hook["id"])[0]["status"] == "failed"
+        receiver.behaviour = always(200)
+        fresh = token_for(world.site, ADMIN_EMAIL)
+        partner = token_for(world.site, "admin@northwind.example")
+        assert world.post(retry, partner).status_code == 404  # not in its tree
+        again = world.post(retry, fresh)
+        assert again.status_code == 200 and again.json()["status"] == "pending"
+        worker.one_pass()
+        ids = {h.headers["webhook-id"] for h in receiver.on("/back")}
+    assert _deliveries(world, hook["id"])[0]["status"] == "delivered" and ids == {delivery["message_id"]}
+    assert world.post(f"/webhooks/{hook['id']}/deliveries/99999999999999999999/retry", fresh).status_code == 404
+
+
 def test_events_before_a_subscription_existed_are_not_sent_to_it(world: World) -> None:
     with http_receiver() as receiver:
         _suspend(world, world.own_client.id)

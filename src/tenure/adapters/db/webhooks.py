@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from tenure.adapters.db import sql
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
@@ -98,6 +98,23 @@ class WebhookRepository:
         more = len(rows) > limit
         rows = rows[:limit]
         return [_delivery(r) for r in rows], encode_cursor([rows[-1].outbox_id]) if more else None
+
+    def delivery(self, webhook_id: str, delivery_id: int) -> DeliveryRecord | None:
+        query = (
+            select(D, O.c.topic, O.c.account_id)
+            .join(O, O.c.id == D.c.outbox_id)
+            .where(D.c.webhook_id == webhook_id, D.c.id == delivery_id)
+        )
+        row = self.conn.execute(query).first()
+        return _delivery(row) if row is not None else None
+
+    def requeue(self, delivery_id: int, now: datetime) -> None:
+        """Due again now, with a fresh 24-hour window; the webhook-id stays, so receivers can de-duplicate."""
+        self.conn.execute(
+            update(D)
+            .where(D.c.id == delivery_id)
+            .values(status="pending", next_attempt_at=now, created_at=now, delivered_at=None)
+        )
 
 
 def _subscription(row: Any) -> WebhookSubscription:

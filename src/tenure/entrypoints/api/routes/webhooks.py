@@ -70,3 +70,12 @@ def list_deliveries(
         ctx.uow(), caller=caller, webhook_id=webhook_id, statuses=statuses, limit=limit, cursor=cursor
     )
     return {"items": [delivery_out(d) for d in items], "next_cursor": next_cursor}
+
+
+@router.post("/{webhook_id}/deliveries/{delivery_id}/retry", response_model=DeliveryOut, responses={409: ERRORS[422]})
+def retry_delivery(webhook_id: str, delivery_id: str, ctx: Ctx, caller: CurrentCaller) -> dict[str, object]:
+    """Send a failed delivery again now, with the same `webhook-id` and a new 24-hour window."""
+    record = service.redeliver(
+        ctx.uow(), caller=caller, webhook_id=webhook_id, delivery_id=delivery_id, now=ctx.clock.now()
+    )
+    return delivery_out(record)
