@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.outbox [--notices 2000] [--postgres-url URL]
 
 Each figure is set beside a bare client doing the same sends in the same run
-(aiosmtplib over one connection; httpx posting with the worker's concurrency and request style), so
+(aiosmtplib sending the same emails, built up front, over one connection;
+httpx posting with the worker's concurrency and request style), so
 the ratio means something on any machine: it is what the outbox costs on top
 of the wire (claiming rows, rendering both MIME parts, signing, recording each
 outcome). The receivers run in their own processes so they do not share the
@@ -23,7 +24,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.tables import outbox
 from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.emails import Recipient, RenderedEmail, as_message, render
 from tenure.adapters.smtp import SmtpMailer
 from tenure.adapters.webhooks import WebhookSender
 from tenure.domain.access import Caller
@@ -44,6 +45,13 @@ from tenure.services.delivery import Channels, deliver_due
 from tenure.services.setup import initialise
 
 CONCURRENCY = 64  # the worker's default
+_EMAIL_CONTEXT = {  # what services.accounts queues for a suspension under the connect preset
+    "reason": "non_payment",
+    "reason_label": "non-payment",
+    "stops": ["outbound_calls", "internet"],
+    "goes_on": ["inbound_calls", "local_network", "portal_login"],
+    "action": "suspended",
+}
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
@@ -101,11 +109,14 @@ def _start(target: Callable[..., None]) -> tuple[multiprocessing.Process, int, A
 
 # -- the bare clients ----------------------------------------------------------
 async def _bare_smtp(port: int, n: int) -> float:
+    """The same email on the wire (both parts, same size), built once up front: no database, no templates."""
+    recipient = Recipient("x" * 26, "Bench Client", "client", "TEN-000001", "", "")
+    payload = {**_EMAIL_CONTEXT, "held_account": {"id": "y" * 26, "name": "Bench", "kind": "operator"}}
+    rendered = render("suspended", recipient, payload, queued_on=NOW.date())
     messages = []
     for i in range(n):
-        message = MIMEText(f"Hello {i}\n" * 20)
-        message["From"], message["To"], message["Subject"] = "bench@localhost", f"c{i}@bench.example", f"n {i}"
-        messages.append(message)
+        email = RenderedEmail(f"c{i}@bench.example", rendered.subject, rendered.text, rendered.html)
+        messages.append(as_message(email, sender="bench@localhost", message_id=f"<bare.{i}@localhost>"))
     started = time.perf_counter()
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
         for message in messages:
@@ -153,14 +164,7 @@ def _installation(engine: Engine, hook_url: str) -> str:
 
 def _queue(engine: Engine, account_id: str, kind: str, n: int) -> None:
     """n rows as the services write them (a suspension's email context, or a webhook's data)."""
-    email = {
-        "reason": "non_payment",
-        "reason_label": "non-payment",
-        "held_account": {"id": account_id, "name": "Bench", "kind": "operator"},
-        "stops": ["outbound_calls", "internet"],
-        "goes_on": ["inbound_calls", "local_network", "portal_login"],
-        "action": "suspended",
-    }
+    email = {**_EMAIL_CONTEXT, "held_account": {"id": account_id, "name": "Bench", "kind": "operator"}}
     webhook = {"account_id": account_id, "action": "suspended", "reason": "non_payment"}
     rows = [
         {
