@@ -106,6 +106,21 @@ def engine(
 
 
 @pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """SQLite only, for tests of SQLite's own behaviour (its planner, its one-writer lock)."""
+    path = tmp_path / "tenure.db"
+    shutil.copy(sqlite_template, path)
+    sqlite = make_engine(f"sqlite:///{path}")
+    yield sqlite
+    sqlite.dispose()
+
+
+@pytest.fixture
+def sqlite_site(sqlite_engine: Engine, clock: MutableClock) -> Installation:
+    return Installation.start(sqlite_engine, clock)
+
+
+@pytest.fixture
 def pg_engine(postgres_engine: Engine | None) -> Engine:
     """PostgreSQL only, for tests of real concurrency (row locks, two connections)."""
     if postgres_engine is None:

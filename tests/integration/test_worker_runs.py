@@ -7,7 +7,6 @@ import time
 import warnings
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 
 from tenure.adapters.worker_lock import WorkerLock
@@ -24,13 +23,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
-def _sqlite_only(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL workers share the work through row locks instead")
-
-
-def test_on_sqlite_a_second_worker_waits_for_the_first_ones_pass(site: Installation) -> None:
-    _sqlite_only(site.engine)
+def test_on_sqlite_a_second_worker_waits_for_the_first_ones_pass(sqlite_site: Installation) -> None:
+    """SQLite's one-pass-at-a-time guard (PostgreSQL workers share work through row locks instead)."""
+    site = sqlite_site
     client = site.client()
     site.decommission(client.id, on=site.now.date() + timedelta(days=1))
     site.clock.set(site.now + timedelta(days=1))
