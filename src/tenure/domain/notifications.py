@@ -44,3 +44,10 @@ def stages_whose_capabilities_follow_suspension(policy: Policy) -> frozenset[Sta
 
 def capabilities_changed(policy: Policy, before: tuple[Stage, Status], after: tuple[Stage, Status]) -> bool:
     return effective(policy, *before) != effective(policy, *after)
+
+
+def states_changed_by_policy(old: Policy, new: Policy) -> frozenset[tuple[Stage, Status]]:
+    """The (stage, status) pairs whose effective capabilities differ between two policies."""
+    states = [(stage, Status(stage.value)) for stage in (Stage.NEW, Stage.SCHEDULED, Stage.ACTIVE)]
+    states += [(stage, Status.SUSPENDED) for stage in (Stage.NEW, Stage.SCHEDULED, Stage.ACTIVE)]
+    return frozenset(state for state in states if effective(old, *state) != effective(new, *state))

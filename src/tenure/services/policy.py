@@ -14,6 +14,7 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.events import Action, Event, JSONObject
+from tenure.domain.notifications import states_changed_by_policy
 from tenure.domain.policy import PRESETS, Policy, from_matrix
 
 CUSTOM = "custom"
@@ -46,8 +47,15 @@ def set_policy(
         policy = from_matrix(matrix, CUSTOM)
         stored = policy.as_matrix()
     with uow:
-        before = _describe(uow.site.policy)
+        old = uow.site.policy
+        before = _describe(old)
         uow.site_settings.set_policy(policy.name, stored)
+        # Every account whose capabilities the new policy changes hears of it, set-based.
+        uow.outbox.entitlements_changed_for_states(
+            states_changed_by_policy(old, policy),
+            {"reason": "entitlement policy changed", "policy": policy.name},
+            now=now,
+        )
         event = Event(uow.site.operator_id, Action.UPDATED, before, _describe(policy), reason="entitlement policy")
         uow.audit.append(event, actor=caller.email, at=now)
         uow.commit()

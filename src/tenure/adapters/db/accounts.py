@@ -27,6 +27,8 @@ from tenure.domain.model import (
     Stage,
 )
 
+_ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
+
 
 def sort_key(name: str, is_management: bool) -> str:
     """Management client first, then by case-insensitive name."""
@@ -71,11 +73,10 @@ class AccountRepository:
         found: dict[str, AncestorHold] = {}
         if not ids:
             return found
-        ancestor = A.alias("ancestor")
         query = (
-            select(AA.c.account_id, ancestor.c.id, ancestor.c.name, ancestor.c.kind, H.c.reason, H.c.placed_at)
+            select(AA.c.account_id, _ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
             .join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
-            .join(ancestor, ancestor.c.id == AA.c.ancestor_id)
+            .join(_ANCESTOR, _ANCESTOR.c.id == AA.c.ancestor_id)
             .where(AA.c.account_id.in_(ids), AA.c.depth > 0)
             .order_by(AA.c.account_id, AA.c.depth, H.c.placed_at)
         )

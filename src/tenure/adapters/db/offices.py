@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, case, insert, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -134,7 +134,9 @@ class ServiceEnding:
         self.conn = connection
 
     def end_all(self, account_id: str, *, on: date) -> int:
+        """End every open service on `on`; one not yet started ends on its start day, never before it."""
+        ends = case((S.c.start_date > on, S.c.start_date), else_=literal(on, S.c.end_date.type))
         result = self.conn.execute(
-            update(S).where(S.c.account_id == account_id, S.c.end_date.is_(None)).values(end_date=on)
+            update(S).where(S.c.account_id == account_id, S.c.end_date.is_(None)).values(end_date=ends)
         )
         return int(result.rowcount)

@@ -12,14 +12,15 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, literal, select, type_coerce
+from sqlalchemy import Connection, and_, exists, insert, literal, or_, select, type_coerce
 from sqlalchemy.types import JSON
 
+from tenure.adapters.db import sql
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import outbox as O
-from tenure.domain.model import Kind, Stage
+from tenure.domain.model import Kind, Stage, Status
 from tenure.domain.notifications import ENTITLEMENTS_CHANGED
 
 _COLUMNS = ["kind", "topic", "account_id", "recipient", "payload", "created_at", "next_attempt_at"]
@@ -90,6 +91,22 @@ class OutboxRepository:
         self, flipped: Any, stages: Collection[Stage], context: dict[str, Any], now: datetime
     ) -> None:
         data = {"reason": context.get("reason"), "via": context.get("held_account")}
+        self.entitlements_changed(and_(flipped, A.c.stage.in_([s.value for s in stages])), data, now=now)
+
+    def entitlements_changed_for_states(
+        self, states: Collection[tuple[Stage, Status]], data: dict[str, Any], *, now: datetime
+    ) -> None:
+        """One `entitlements.changed` per account in any of `states` (stage, derived status): set-based."""
+        if states:
+            status = sql.status()
+            self.entitlements_changed(
+                or_(*(and_(A.c.stage == stage.value, status == state.value) for stage, state in states)),
+                data,
+                now=now,
+            )
+
+    def entitlements_changed(self, where: Any, data: dict[str, Any], *, now: datetime) -> None:
+        """Queue `entitlements.changed` for every account matching `where`, in one INSERT … SELECT."""
         rows = select(
             literal("webhook"),
             literal(ENTITLEMENTS_CHANGED),
@@ -98,7 +115,7 @@ class OutboxRepository:
             type_coerce(literal(data, JSON), JSON),
             literal(now, O.c.created_at.type),
             literal(now, O.c.next_attempt_at.type),
-        ).where(flipped, A.c.stage.in_([s.value for s in stages]))
+        ).where(where)
         self.conn.execute(insert(O).from_select(_COLUMNS, rows))
 
     @staticmethod
