@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None, help="JSON path (default bench/results/latest.json)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TENURE_ARGON2_PROFILE", "cheapest")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop servers, drop databases on the way out
     admin_url = (
         args.postgres_url or os.environ.get("TENURE_BENCH_POSTGRES_URL") or os.environ.get("TENURE_TEST_POSTGRES_URL")
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Row, Select, String, and_, func, literal, or_, select, tuple_
 
 from tenure.adapters.db import sql
 from tenure.adapters.db.tables import accounts as A
@@ -76,10 +76,14 @@ def _search(q: str) -> ColumnElement[bool]:
     """Case-insensitive substring of the name or the billing ref (LIKE wildcards escaped)."""
     needle = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{needle}%"
+    # The patterns go into the SQL text (literal_execute), not as parameters: a prepared
+    # statement's generic plan cannot know "%acme%" from "%ten-512034%", and would walk a
+    # million rows in name order for a rare term instead of asking the trigram index.
     return or_(
         # sort_key is "0"/"1" + the casefolded name: the leading `_` skips that prefix.
-        A.c.sort_key.like("_" + pattern, escape="\\"),
-        A.c.billing_ref.ilike(pattern, escape="\\"),  # ILIKE, so PostgreSQL's trigram index serves it
+        A.c.sort_key.like(literal("_" + pattern, String(), literal_execute=True), escape="\\"),
+        # ILIKE, so PostgreSQL's trigram index serves it
+        A.c.billing_ref.ilike(literal(pattern, String(), literal_execute=True), escape="\\"),
     )
 
 
