@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -194,9 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("pgbench is needed for P1 (Debian: postgresql-15 ships it)")
     run = Run(args, QUICK if args.quick else FULL)
     started = time.perf_counter()
-    run.postgres(admin_url)
-    if not args.no_sqlite:
-        run.sqlite()
+    try:
+        run.postgres(admin_url)
+        if not args.no_sqlite:
+            run.sqlite()
+    finally:
+        shutil.rmtree(run.folder, ignore_errors=True)
     meta = {
         "mode": "quick" if args.quick else "full",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
