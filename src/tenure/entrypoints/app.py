@@ -33,7 +33,7 @@ def create_app(
     app.state.ctx = AppContext(engine or make_engine(settings.database_url), clock or SystemClock(), settings)
     worker_metrics.observe(app.state.ctx.engine)
     problems.install(app)
-    app.middleware("http")(metrics.measure)
+    app.add_middleware(metrics.MeasureRequests)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(accounts.router)

@@ -179,6 +179,21 @@ def test_health_and_metrics_need_no_token(world: World) -> None:
     assert 'route="/api/v1/accounts"' in metrics.text
 
 
+def test_request_metrics_count_by_route_template_and_status(world: World) -> None:
+    """One label per route (ids folded into the template), with the status it answered."""
+    world.get("/accounts/no-such-account")
+    text = world.client.get("/metrics").text
+    line = next(
+        row
+        for row in text.splitlines()
+        if row.startswith("tenure_http_requests_total{")
+        and 'route="/api/v1/accounts/{account_id}"' in row
+        and 'status="404"' in row
+    )
+    assert float(line.rsplit(" ", 1)[1]) >= 1
+    assert "no-such-account" not in text
+
+
 def test_patch_changes_only_what_it_names(world: World) -> None:
     path = f"/accounts/{world.own_client.id}"
     before = world.get(path).json()
