@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Select, String, and_, func, literal, or_, select, tuple_
 
 from tenure.adapters.db import sql
+from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import holds as H
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Kind, Status
@@ -121,14 +123,37 @@ def fetch_page_before(
     return list(reversed(rows[:limit])), len(rows) > limit
 
 
+# Aliased so the visibility and `within` subqueries (which read account_ancestors) are never
+# correlated to this join by mistake.
+_CLOSURE = AA.alias("closure")
+
+
 def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
-    """Counts per derived status for the filter (status filter itself ignored)."""
-    broad = AccountFilter(flt.kind, frozenset(), flt.parent_id, flt.within, flt.q, include_inactive=True)
-    status = sql.status().label("status")
-    query = select(status, func.count()).where(*conditions(caller, broad)).group_by(status)
+    """Counts per derived status for the filter (status filter itself ignored).
+
+    Two set-based queries instead of deriving every row's status: accounts per stage (a plain
+    grouped count), and the suspended ones per stage, found from the holds in force down the
+    closure table, so the cost follows the suspended subtrees, not the whole tree. The
+    difference gives new/scheduled/active; it agrees with `sql.status()` by construction.
+    """
+    where = conditions(caller, AccountFilter(flt.kind, frozenset(), flt.parent_id, flt.within, flt.q, True))
+    per_stage = {
+        row[0]: int(row[1]) for row in conn.execute(select(A.c.stage, func.count()).where(*where).group_by(A.c.stage))
+    }
+    held = (
+        select(A.c.stage, func.count(func.distinct(A.c.id)))
+        .select_from(H)
+        .join(_CLOSURE, _CLOSURE.c.ancestor_id == H.c.account_id)
+        .join(A, A.c.id == _CLOSURE.c.account_id)
+        .where(H.c.lifted_at.is_(None), A.c.stage != "decommissioned", *where)
+        .group_by(A.c.stage)
+    )
+    suspended = {row[0]: int(row[1]) for row in conn.execute(held)}
     counts = dict.fromkeys(Status, 0)
-    for row in conn.execute(query):
-        counts[Status(row[0])] = int(row[1])
+    counts[Status.INACTIVE] = per_stage.get("decommissioned", 0)
+    counts[Status.SUSPENDED] = sum(suspended.values())
+    for status in (Status.NEW, Status.SCHEDULED, Status.ACTIVE):
+        counts[status] = per_stage.get(status.value, 0) - suspended.get(status.value, 0)
     return counts
 
 
