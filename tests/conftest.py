@@ -85,34 +85,45 @@ def _need_postgres() -> None:
     pytest.skip(message)
 
 
+def fresh_sqlite(folder: Path, template: Path) -> Iterator[Engine]:
+    """A copy of the migrated SQLite template, disposed of afterwards."""
+    path = folder / "tenure.db"
+    shutil.copy(template, path)
+    sqlite = make_engine(f"sqlite:///{path}")
+    yield sqlite
+    sqlite.dispose()
+
+
+def fresh_postgres(postgres_engine: Engine | None) -> Engine:
+    """This process's PostgreSQL database, emptied (or the PostgreSQL half is not run)."""
+    if postgres_engine is None:
+        _need_postgres()
+        raise AssertionError("unreachable: _need_postgres skips or fails")
+    with postgres_engine.begin() as connection:
+        connection.execute(text(_TRUNCATE))
+    return postgres_engine
+
+
+def fresh_database(kind: str, folder: Path, template: Path, postgres_engine: Engine | None) -> Iterator[Engine]:
+    """A migrated, empty database of `kind` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        yield from fresh_sqlite(folder, template)
+    else:
+        yield fresh_postgres(postgres_engine)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_engine: Engine | None
 ) -> Iterator[Engine]:
     """A migrated, empty database of each kind."""
-    if request.param == "sqlite":
-        path = tmp_path / "tenure.db"
-        shutil.copy(sqlite_template, path)
-        sqlite = make_engine(f"sqlite:///{path}")
-        yield sqlite
-        sqlite.dispose()
-        return
-    if postgres_engine is None:
-        _need_postgres()
-        return
-    with postgres_engine.begin() as connection:
-        connection.execute(text(_TRUNCATE))
-    yield postgres_engine
+    yield from fresh_database(request.param, tmp_path, sqlite_template, postgres_engine)
 
 
 @pytest.fixture
 def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """SQLite only, for tests of SQLite's own behaviour (its planner, its one-writer lock)."""
-    path = tmp_path / "tenure.db"
-    shutil.copy(sqlite_template, path)
-    sqlite = make_engine(f"sqlite:///{path}")
-    yield sqlite
-    sqlite.dispose()
+    yield from fresh_sqlite(tmp_path, sqlite_template)
 
 
 @pytest.fixture
@@ -123,12 +134,7 @@ def sqlite_site(sqlite_engine: Engine, clock: MutableClock) -> Installation:
 @pytest.fixture
 def pg_engine(postgres_engine: Engine | None) -> Engine:
     """PostgreSQL only, for tests of real concurrency (row locks, two connections)."""
-    if postgres_engine is None:
-        _need_postgres()
-        raise AssertionError("unreachable")
-    with postgres_engine.begin() as connection:
-        connection.execute(text(_TRUNCATE))
-    return postgres_engine
+    return fresh_postgres(postgres_engine)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ The world has two reseller trees, so every test can ask "own tenant or the other
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,16 +22,15 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
-from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.tables import events
 from tenure.config import Settings
 from tenure.domain.access import Role
 from tenure.domain.model import Account
 from tenure.entrypoints.app import create_app
 from tenure.services import auth
-from tests.conftest import _TRUNCATE, _need_postgres
+from tests.conftest import fresh_database
 from tests.support import ADMIN_EMAIL, Installation, MutableClock
 
 with warnings.catch_warnings():
@@ -136,19 +134,7 @@ def module_engine(
     postgres_engine: Engine | None,
 ) -> Iterator[Engine]:
     """Like `engine`, but shared by one module's tests (each test makes its own fresh targets)."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("api") / "tenure.db"
-        shutil.copy(sqlite_template, path)
-        sqlite = make_engine(f"sqlite:///{path}")
-        yield sqlite
-        sqlite.dispose()
-        return
-    if postgres_engine is None:
-        _need_postgres()
-        return
-    with postgres_engine.begin() as connection:
-        connection.execute(text(_TRUNCATE))
-    yield postgres_engine
+    yield from fresh_database(request.param, tmp_path_factory.mktemp("api"), sqlite_template, postgres_engine)
 
 
 @pytest.fixture(scope="module")
