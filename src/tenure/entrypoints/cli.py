@@ -82,13 +82,17 @@ def token(email: Annotated[str, typer.Option(help="an existing user's email")]) 
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    url: Annotated[str, typer.Option(help="where the demo will be served, for the printed examples")] = (
+        "http://127.0.0.1:8000"
+    ),
+) -> None:
     """Initialise (if needed) and load a believable demo data set; safe to run twice."""
     from tenure.entrypoints.demo import load_demo
 
     engine = _engine()
     upgrade(engine)
-    for line in load_demo(engine, now=SystemClock().now()):
+    for line in load_demo(engine, now=SystemClock().now(), url=url.rstrip("/")):
         typer.echo(line)
 
 

@@ -61,7 +61,7 @@ CLIENT_NAMES = [
 ]
 
 
-def load_demo(engine: Engine, *, now: datetime) -> list[str]:
+def load_demo(engine: Engine, *, now: datetime, url: str = "http://127.0.0.1:8000") -> list[str]:
     """Initialise if needed, add the demo data once, and say how to sign in."""
     with UnitOfWork(engine).reading() as uow:
         initialised = uow.site_settings.exists()
@@ -85,7 +85,7 @@ def load_demo(engine: Engine, *, now: datetime) -> list[str]:
         f"  viewer:         {VIEWER_EMAIL} / {ADMIN_PASSWORD}",
         "  a suspended client's number (fraud hold), as a softswitch asks:",
         '    curl -H "Authorization: Bearer $(tenure token --email admin@example.com)" \\',
-        f"      'http://127.0.0.1:8000/api/v1/entitlements/numbers/{_e164(number_of(11))}?capability=outbound_calls'",
+        f"      '{url}/api/v1/entitlements/numbers/{_e164(number_of(11))}?capability=outbound_calls'",
     ]
 
 

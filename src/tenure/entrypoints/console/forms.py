@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,6 +13,27 @@ FRIENDLY = {
     "version-conflict": "{name} was changed by someone else while this form was open. "
     "The form now shows the latest state; check it and try again.",
 }
+
+
+# The API names fields as the JSON does; a person reads the label on the form.
+FIELD_LABELS = {
+    "billing_ref": "billing reference",
+    "billing_prefix": "billing prefix",
+    "start_date": "start date",
+    "end_date": "end date",
+    "monthly_price": "monthly price",
+    "parent_id": "parent",
+    "main_contact": "main contact",
+    "client_type": "client type",
+    "decommission_on": "decommission date",
+    "network_id": "network ID",
+}
+_FIELD_NAME = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def labelled(text: str) -> str:
+    """`end_date must not be before start_date` -> `end date must not be before start date`."""
+    return _FIELD_NAME.sub(lambda found: FIELD_LABELS.get(found.group(0), found.group(0)), text)
 
 
 class FormErrors(dict[str, str]):
@@ -48,7 +70,7 @@ def friendly(error: DomainError, name: str = "The account") -> str:
     template = FRIENDLY.get(error.code)
     if template:
         return template.format(name=name)
-    detail = error.detail
+    detail = labelled(error.detail)
     return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
 
 

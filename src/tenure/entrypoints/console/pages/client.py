@@ -59,7 +59,9 @@ def _edit_form(request: Request, caller: Caller, account_id: str, **extra: objec
     view = queries.get_account(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
     if not can_edit(view.account, role=caller.role):
         raise Forbidden(f"{view.account.name} cannot be edited")
-    values = extra.pop("values", None) or {
+    posted = extra.pop("values", None)
+    values: dict[str, str] = dict(posted) if isinstance(posted, dict) else {}
+    values = values or {
         "name": view.account.name,
         "billing_ref": view.account.billing_ref,
         "start_date": view.account.start_date.isoformat() if view.account.start_date else "",
@@ -68,6 +70,9 @@ def _edit_form(request: Request, caller: Caller, account_id: str, **extra: objec
         "contact_email": view.account.main_contact.email,
         "notes": view.account.notes,
     }
+    if not start_date_editable(view.account):
+        # A disabled field is not posted: show the stored date again, never a blank one.
+        values["start_date"] = view.account.start_date.isoformat() if view.account.start_date else ""
     status = 422 if extra.get("errors") or extra.get("error") else 200
     return render(
         request,

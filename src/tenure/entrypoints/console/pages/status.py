@@ -13,10 +13,10 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenure.domain.access import Caller
+from tenure.domain.access import Caller, Role
 from tenure.domain.actions import StatusAction, allowed_actions, suspend_confirmation, suspend_reasons
-from tenure.domain.errors import DomainError, InvalidTransition, ValidationFailed
-from tenure.domain.model import Account, ClientType, HoldReason, Status
+from tenure.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from tenure.domain.model import Account, ClientType, HoldReason, Stage, Status
 from tenure.entrypoints.console.forms import friendly
 from tenure.entrypoints.console.state import format_day
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render, safe_return
@@ -31,6 +31,8 @@ def _form(
     ctx = app_ctx(request)
     detail = browse.client_detail(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now(), events=0)
     account = detail.view.account
+    if caller.role is not Role.ADMIN:
+        raise Forbidden("Your role can read but not change")  # the role, not the account's state
     offered = allowed_actions(account, role=caller.role, blocking_children=detail.blocking_children)
     if action not in offered and "error" not in extra:
         raise InvalidTransition(f"{action.label} is not possible for {account.name} now")
@@ -79,8 +81,7 @@ def apply(
     uow, now = ctx.uow(), ctx.clock.now()
     try:
         if action is StatusAction.ACTIVATE:
-            account = accounts.activate(uow, on=None, now=now, **common)
-            message = f"{account.name} activated"
+            account, message = _activate(request, caller, account_id, version, when, on)
         elif action is StatusAction.SUSPEND:
             hold = _reason(reason)
             account = accounts.suspend(uow, reason=hold, note=note.strip(), now=now, **common)
@@ -115,6 +116,25 @@ def _reason(raw: str) -> HoldReason:
         raise ValidationFailed("choose a reason for the suspension") from None
 
 
+def _activate(
+    request: Request, caller: Caller, account_id: str, version: int | None, when: str, on: str
+) -> tuple[Account, str]:
+    """Now, or on a date after today (the client is then scheduled and the worker activates it)."""
+    ctx = app_ctx(request)
+    day: date | None = None
+    if when == "scheduled":
+        try:
+            day = date.fromisoformat(on.strip())
+        except ValueError:
+            raise ValidationFailed("choose the date the client should be activated") from None
+    account = accounts.activate(
+        ctx.uow(), caller=caller, account_id=account_id, on=day, expected_version=version, now=ctx.clock.now()
+    )
+    if account.stage is Stage.SCHEDULED and day is not None:
+        return account, f"{account.name} will be activated on {format_day(day)}"
+    return account, f"{account.name} activated"
+
+
 def _decommission(
     request: Request, caller: Caller, account_id: str, version: int | None, when: str, on: str, confirm_name: str
 ) -> tuple[Account, str]:
@@ -130,7 +150,7 @@ def _decommission(
             raise ValidationFailed("choose the date the decommission should happen") from None
         if day <= today:
             raise ValidationFailed("a scheduled decommission needs a date after today; choose Now to do it today")
-    elif confirm_name.strip().casefold() != name.casefold():
+    elif confirm_name.strip() != name.strip():  # exactly, case included, as the dialog asks
         raise ValidationFailed(f"type the client's name, {name}, to decommission it now")
     account = accounts.decommission(
         ctx.uow(), caller=caller, account_id=account_id, on=day, expected_version=version, now=ctx.clock.now()

@@ -153,16 +153,22 @@ def save_type(
     start = parse_day(start_date, "start_date", errors, required=True)
     end = parse_day(end_date, "end_date", errors)
     chosen = ClientType.VIRTUAL if client_type == ClientType.VIRTUAL else ClientType.RESIDENTIAL
-    values = {"client_type": chosen.value, "start_date": start_date, "end_date": end_date}
+    values = {
+        "client_type": chosen.value,
+        "start_date": start_date,
+        "end_date": end_date,
+        "office_ids": list(office_ids or []),
+    }
     if errors:
         return _page(request, caller, WizardStep.TYPE, draft, values=values, errors=errors)
     uow, now = ctx.uow, ctx.clock.now()
     common: dict[str, Any] = {"caller": caller, "account_id": account_id, "expected_version": None}
     try:
-        if chosen is not draft.client_type:
-            accounts.convert(uow(), to=chosen, now=now, **common)
+        # Dates first: a refused date (end before start) then leaves the draft as it was.
         dates = lifecycle.AccountChanges(start_date=start, end_date=end)
         accounts.update_account(uow(), changes=dates, now=now, **common)
+        if chosen is not draft.client_type:
+            accounts.convert(uow(), to=chosen, now=now, **common)
         view = queries.get_account(uow(), caller=caller, account_id=account_id, now=now)
         held = {office_id for office_id, _ in view.offices}
         wanted = set(office_ids or []) if chosen is ClientType.RESIDENTIAL else set()

@@ -3,14 +3,83 @@
   "use strict";
   function dialog() { return document.getElementById("dialog"); }
 
-  // A form or confirmation fetched into the dialog opens it, focused on its first field.
+  // The control that opened the dialog gets focus back when it closes.
+  var opener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var d = dialog();
+    if (!(d && d.open) && event.detail.elt && event.detail.elt.closest && !event.detail.elt.closest("dialog")) {
+      opener = event.detail.elt;
+    }
+  });
+
+  // A control inside a menu that has since closed cannot take focus: its menu button does.
+  function focusControl(control) {
+    var menu = control.closest("details");
+    var target = menu && !menu.open ? menu.querySelector("summary") : control;
+    target.focus();
+    return document.activeElement === target;
+  }
+  function focusOpener() {
+    return !!opener && document.body.contains(opener) && focusControl(opener);
+  }
+
+  // A form error moves focus to its summary, so a keyboard or screen-reader user hears it first.
+  function focusError(root) {
+    var alert = Array.prototype.find.call(root.querySelectorAll("[role=alert]"), function (el) {
+      return el.getClientRects().length > 0 && !el.closest("dialog:not([open])");
+    });
+    if (!alert) { return false; }
+    if (!alert.hasAttribute("tabindex")) { alert.setAttribute("tabindex", "-1"); }
+    alert.focus();
+    return document.activeElement === alert;
+  }
+
+  // A form or confirmation fetched into the dialog opens it, focused on its error or its first field.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "dialog-body") {
       var d = dialog();
       if (d && !d.open) { d.showModal(); }
+      if (d && focusError(d)) { return; }
       var first = d && d.querySelector("input:not([type=hidden]), select, textarea, button");
       if (first) { first.focus(); }
     }
+  });
+  // After an action or a failed form the page is swapped in place: focus the error summary,
+  // else the same control if it is still there, else the one-line message that says what
+  // happened — never nothing.
+  document.addEventListener("htmx:afterSettle", function () {
+    var d = dialog();
+    if ((d && d.open) || (document.activeElement && document.activeElement !== document.body)) { return; }
+    if (focusError(document.querySelector("main") || document.body)) { opener = null; return; }
+    var key = opener && opener.getAttribute("hx-get");
+    var again = key && document.querySelector('[hx-get="' + key.replace(/"/g, '\\"') + '"]');
+    var flash = document.querySelector(".flash");
+    if (flash && !flash.hasAttribute("tabindex")) { flash.setAttribute("tabindex", "-1"); }
+    if (!(again && focusControl(again)) && flash) { flash.focus(); }
+    opener = null;
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    focusError(document.querySelector("main") || document.body);
+  });
+
+  // A date the browser could not read (30 February) is refused at the field instead of being
+  // sent blank, which the server would take as "no change".
+  document.addEventListener("submit", function (event) {
+    var bad = null;
+    event.target.querySelectorAll("input[type=date]").forEach(function (input) {
+      input.setCustomValidity("");
+      if (!bad && input.validity.badInput) { bad = input; }
+    });
+    if (bad) {
+      bad.setCustomValidity("Enter a real date: this one does not exist.");
+      bad.setAttribute("aria-invalid", "true");
+      bad.reportValidity();
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("input", function (event) {
+    if (event.target.type === "date") { event.target.setCustomValidity(""); }
   });
 
   // Choosing an item in a menu closes the menu.
@@ -41,10 +110,12 @@
     });
   });
 
-  // The dialog empties when closed, so a stale form is never shown again.
+  // The dialog empties when closed, so a stale form is never shown again; focus goes back to
+  // the control that opened it (Esc, "Keep as it is", or after the action).
   document.addEventListener("close", function (event) {
     if (event.target && event.target.id === "dialog") {
       document.getElementById("dialog-body").innerHTML = "";
+      focusOpener();
     }
   }, true);
 })();
