@@ -88,9 +88,19 @@ class FreeRadius:
 
 @contextmanager
 def freeradius(
-    dest: Path, *, tenure_url: str, tenure_key: str, secret: str = "nas-secret", extra_env: Mapping[str, str] = {}
+    dest: Path,
+    *,
+    tenure_url: str,
+    tenure_key: str,
+    secret: str = "nas-secret",
+    extra_env: Mapping[str, str] = {},
+    debug: bool = True,
 ) -> Iterator[FreeRadius]:
-    """FreeRADIUS on free loopback ports, configured only through the environment; stopped by its pid."""
+    """FreeRADIUS on free loopback ports, configured only through the environment; stopped by its pid.
+
+    `debug`: `-X` as an operator tries it (one thread, every request logged);
+    otherwise `-f` as it runs in production (its thread pool), for the benchmark.
+    """
     auth_port, acct_port = free_udp_port(), free_udp_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TENURE_", "RADIUS_"))},
@@ -104,7 +114,10 @@ def freeradius(
     }
     log = dest.parent / f"freeradius-{auth_port}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(["freeradius", "-X", "-d", str(dest)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        mode = ["-X"] if debug else ["-f", "-l", "stdout"]
+        process = subprocess.Popen(
+            ["freeradius", *mode, "-d", str(dest)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     server = FreeRadius(process, log, auth_port, acct_port, secret)
     try:
         _wait_until_ready(server)
