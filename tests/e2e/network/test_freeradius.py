@@ -181,6 +181,13 @@ def test_a_user_tenure_does_not_know_is_rejected(radius: FreeRadius, clients: di
     assert reply.attributes["Reply-Message"] == "Unknown subscriber"
 
 
+def test_a_wrong_key_counts_as_tenure_unavailable_not_as_a_denial(raddb: Path, tenure: Tenure) -> None:
+    with freeradius(raddb, tenure_url=tenure.url, tenure_key="tnk_not-a-key") as server:
+        reply = _login(server, "acme-ppp1")
+    assert reply.code == "Access-Reject", reply.output
+    assert reply.attributes["Reply-Message"] == "Entitlement check unavailable"
+
+
 def test_accounting_start_and_stop_reach_tenure(radius: FreeRadius, clients: dict[str, str], api: httpx.Client) -> None:
     record = {"User-Name": "acme-ppp1", "Acct-Session-Id": "bng1-0001", "NAS-IP-Address": "127.0.0.1"}
     started = radclient(radius, "acct", {**record, "Acct-Status-Type": "Start", "Framed-IP-Address": "10.0.0.7"})
