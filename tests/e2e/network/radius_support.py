@@ -96,7 +96,10 @@ def freeradius(
     extra_env: Mapping[str, str] = {},
     debug: bool = True,
 ) -> Iterator[FreeRadius]:
-    """FreeRADIUS on free loopback ports, configured only through the environment; stopped by its pid.
+    """FreeRADIUS on free ports, configured only through the environment; stopped by its pid.
+
+    RADIUS_CLIENT_IP is left to its default (127.0.0.1, where radclient sends from)
+    unless `extra_env` sets it.
 
     `debug`: `-X` as an operator tries it (one thread, every request logged);
     otherwise `-f` as it runs in production (its thread pool), for the benchmark.
@@ -108,7 +111,6 @@ def freeradius(
         "TENURE_KEY": tenure_key,
         "RADIUS_AUTH_PORT": str(auth_port),
         "RADIUS_ACCT_PORT": str(acct_port),
-        "RADIUS_CLIENT_IP": "127.0.0.1",
         "RADIUS_SECRET": secret,
         **extra_env,
     }

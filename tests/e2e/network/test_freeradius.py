@@ -263,6 +263,31 @@ def test_with_tenure_stopped_fail_mode_open_accepts(raddb: Path) -> None:
     assert wrong.code == "Access-Reject", wrong.output  # fail open never skips the password
 
 
+def test_only_the_nas_named_by_radius_client_ip_is_answered(raddb: Path) -> None:
+    elsewhere = {"RADIUS_CLIENT_IP": "192.0.2.10"}
+    with freeradius(raddb, tenure_url=_dead_tenure(), tenure_key="unused", extra_env=elsewhere) as server:
+        ignored = radclient(server, "auth", {"User-Name": "nobody-ppp9", "User-Password": PASSWORD}, timeout=2)
+        log = server.output()
+    loopback = {"RADIUS_CLIENT_IP": "127.0.0.0/8"}
+    with freeradius(raddb, tenure_url=_dead_tenure(), tenure_key="unused", extra_env=loopback) as server:
+        answered = radclient(server, "auth", {"User-Name": "nobody-ppp9", "User-Password": PASSWORD})
+    assert ignored.code is None
+    assert "unknown client 127.0.0.1" in log
+    assert answered.code == "Access-Reject", answered.output
+
+
+def test_debians_own_client_secret_is_not_accepted(raddb: Path) -> None:
+    """The machine's clients.conf (localhost, testing123) is not a client of Tenure's site.
+
+    Its listeners answer 127.0.0.1 with RADIUS_SECRET, so radclient, holding Debian's
+    default secret, cannot verify the answer and reports none.
+    """
+    with freeradius(raddb, tenure_url=_dead_tenure(), tenure_key="unused") as server:
+        server.secret = "testing123"
+        reply = radclient(server, "auth", {"User-Name": "nobody-ppp9", "User-Password": PASSWORD}, timeout=2)
+    assert reply.code is None, reply.output
+
+
 def test_make_config_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "radiusd.conf").write_text("# an operator's own\n")
     done = subprocess.run([str(MAKE_CONFIG), str(tmp_path)], capture_output=True, text=True, check=False)
