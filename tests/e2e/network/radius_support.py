@@ -53,8 +53,9 @@ def free_tcp_port() -> int:
 @contextmanager
 def config_dir(users: Mapping[str, str]) -> Iterator[Path]:
     """`make-config DEST` in a fresh folder that FreeRADIUS's own user can reach, with these passwords."""
-    parent = Path(tempfile.mkdtemp(prefix="tenure-freeradius-"))
-    # mkdtemp makes it 0700; FreeRADIUS started as root reads the rest as `freerad`.
+    # /tmp rather than $TMPDIR, which may sit under root's home where `freerad` cannot go;
+    # mkdtemp makes it 0700, opened below: FreeRADIUS started as root reads the rest as `freerad`.
+    parent = Path(tempfile.mkdtemp(prefix="tenure-freeradius-", dir="/tmp" if Path("/tmp").is_dir() else None))
     parent.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     dest = parent / "raddb"
     try:
