@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import data, p1_lifecycle, p2_lookup, p3_cascade, p4_search, p5_charges, p6_scheduler
+from bench import data, p1_lifecycle, p2_lookup, p3_cascade, p4_search, p5_charges, p6_scheduler, p8_radius
 from bench.harness import Result, git_commit, machine, table, write_json
 from bench.load import Server, wrk_available
 
-SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6")
+SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6", "P8")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Sizes:
     small: data.Shape | None  # P2 and P4 again, to show how they move with size
     charges: data.Shape  # P5: 3 services per client
     sqlite: data.Shape  # P3, P4, P6 on SQLite
+    radius: data.Shape  # P8: one internet service per client
     seconds: int  # P1 and each P2 phase
     p4_requests: int
     p6_count: int
@@ -49,6 +50,7 @@ FULL = Sizes(
     small=data.Shape(1, 2, 5_000),
     charges=data.Shape(1, 1, 100_000),
     sqlite=data.Shape(1, 4, 2_500),
+    radius=data.Shape(1, 2, 50_000),
     seconds=15,
     p4_requests=200,
     p6_count=20_000,
@@ -60,6 +62,7 @@ QUICK = Sizes(
     small=None,
     charges=data.Shape(1, 1, 300),
     sqlite=data.Shape(1, 4, 100),
+    radius=data.Shape(1, 1, 300),
     seconds=1,
     p4_requests=5,
     p6_count=300,
@@ -148,6 +151,14 @@ class Run:
                     size = f"{s.charges.clients:,} clients x 3 services"
                     self.step("P5", lambda: p5_charges.run(charges, server, size=size))
                 charges.engine.dispose()
+            if self.wants("P8"):
+                names.append(f"{self.args.db_prefix}_radius")
+                radius = self.dataset(data.postgres_database(admin_url, names[-1]), s.radius, "postgresql radius")
+                data.add_internet_services(radius, now=datetime.now(UTC))
+                with Server(radius.url) as server:
+                    size = f"{s.radius.clients:,} internet services"
+                    self.step("P8", lambda: p8_radius.run(radius, server, seconds=s.seconds, size=size))
+                radius.engine.dispose()
         finally:
             if not self.args.keep:
                 for name in names:
@@ -193,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("wrk is needed for P1 and P2 (Debian: apt-get install wrk)")
     if "P1" in (args.only or "P1") and p1_lifecycle.pgbench_path() is None:
         parser.error("pgbench is needed for P1 (Debian: postgresql-15 ships it)")
+    if "P8" in (args.only or "P8") and (reason := p8_radius.available()):
+        parser.error(f"P8 {reason}")
     run = Run(args, QUICK if args.quick else FULL)
     started = time.perf_counter()
     try:

@@ -278,6 +278,33 @@ def add_services(ds: Dataset, *, kinds: int, now: datetime) -> None:
     analyze(engine)
 
 
+LOGIN_PREFIX = "bench-ppp"
+
+
+def internet_login(index: int) -> str:
+    """Client `index`'s RADIUS User-Name (its internet service's `network_id`)."""
+    return f"{LOGIN_PREFIX}{index}"
+
+
+def add_internet_services(ds: Dataset, *, now: datetime) -> None:
+    """One internet service per client whose `network_id` is its login, set-based."""
+    shape = ds.shape
+    base = shape.resellers + shape.channels
+    prefix = new_id()[:10]
+    with ds.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO services (id, account_id, kind, label, monthly_price_cents, start_date, created_at, network_id) "
+                f"SELECT '{prefix}' || {_pad(conn, 'n', 16)}, '{ds.id_prefix}' || {_pad(conn, f'{base} + n', 16)}, "
+                f"'internet', 'Fibre 100', 3000, :start, :now, '{LOGIN_PREFIX}' || {_text(conn, 'n')} FROM {_series(conn, shape.clients)}"
+            ).bindparams(
+                bindparam("start", client_start(now), type_=A.c.start_date.type),
+                bindparam("now", now, type_=A.c.created_at.type),
+            )
+        )
+    analyze(ds.engine)
+
+
 def analyze(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -18,7 +18,7 @@ import pytest
 from bench.p1_lifecycle import pgbench_path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"P1", "P2", "P3", "P4", "P5", "P6"}
+SCENARIOS = {"P1", "P2", "P3", "P4", "P5", "P6", "P8"}
 
 
 @pytest.mark.slow
@@ -26,8 +26,11 @@ def test_quick_benchmark_reports_every_scenario_on_both_databases(tmp_path: Path
     url = os.environ.get("TENURE_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("the benchmarks need PostgreSQL: set TENURE_TEST_POSTGRES_URL")
-    if shutil.which("wrk") is None or pgbench_path() is None:
-        message = "the benchmarks need wrk and pgbench (apt-get install wrk postgresql)"
+    if any(shutil.which(tool) is None for tool in ("wrk", "freeradius", "radclient")) or pgbench_path() is None:
+        message = (
+            "the benchmarks need wrk, pgbench and FreeRADIUS"
+            " (apt-get install wrk postgresql freeradius freeradius-rest freeradius-utils)"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
