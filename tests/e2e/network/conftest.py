@@ -12,7 +12,7 @@ a fraction of one); every test makes its own channel, client and number.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ def _contact(name: str) -> dict[str, str]:
     return {"name": name, "email": f"{name.lower().replace(' ', '.')}@example.com"}
 
 
-def _database(kind: str, folder: Path, policy: str) -> Iterator[str]:
+def _database(kind: str, folder: Path, policy: str) -> Generator[str, None, None]:
     """A database for one network: a SQLite file, or a PostgreSQL database made and dropped here."""
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'tenure.db'}"
