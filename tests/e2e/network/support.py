@@ -133,9 +133,14 @@ class Ports:
 
 
 class Kamailio:
-    """`kamailio -DD -E -f integrations/kamailio/kamailio.cfg -A …`, with its own runtime dir and log."""
+    """`kamailio -DD -E -f integrations/kamailio/kamailio.cfg -A …`, with its own runtime dir and log.
 
-    def __init__(self, folder: Path, *, tenure_url: str, key: str, ports: Ports, fail_mode: str) -> None:
+    `overrides` are further -A defines (SIP_WORKERS, LOOKUP_WORKERS, SKIP_TENURE for bench P7).
+    """
+
+    def __init__(
+        self, folder: Path, *, tenure_url: str, key: str, ports: Ports, fail_mode: str, **overrides: str
+    ) -> None:
         self.port = free_port()
         self.folder = folder
         self.log = folder / "kamailio.log"
@@ -153,6 +158,7 @@ class Kamailio:
             "TIMEOUT_MS": "500",
             "SIP_WORKERS": "2",
             "LOOKUP_WORKERS": "2",
+            **overrides,
         }
         command = ["kamailio", "-DD", "-E", "-f", str(CONFIG), "-Y", str(runtime), "-P", str(runtime / "kamailio.pid")]
         for name, value in defines.items():
