@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 from bench.p1_lifecycle import pgbench_path
+from bench.p7_calls import sip_tools_available
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"P1", "P2", "P3", "P4", "P5", "P6"}
+SCENARIOS = {"P1", "P2", "P3", "P4", "P5", "P6", "P7"}
 
 
 @pytest.mark.slow
@@ -26,8 +27,9 @@ def test_quick_benchmark_reports_every_scenario_on_both_databases(tmp_path: Path
     url = os.environ.get("TENURE_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("the benchmarks need PostgreSQL: set TENURE_TEST_POSTGRES_URL")
-    if shutil.which("wrk") is None or pgbench_path() is None:
-        message = "the benchmarks need wrk and pgbench (apt-get install wrk postgresql)"
+    if shutil.which("wrk") is None or pgbench_path() is None or not sip_tools_available():
+        message = "the benchmarks need wrk, pgbench, kamailio and sipp (apt-get install wrk postgresql "
+        message += "kamailio kamailio-utils-modules kamailio-json-modules kamailio-extra-modules sip-tester)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
