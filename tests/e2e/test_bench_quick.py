@@ -46,11 +46,14 @@ def test_quick_benchmark_reports_every_scenario_on_both_databases(tmp_path: Path
     assert {r["scenario"] for r in results} == SCENARIOS
     assert {r["scenario"] for r in results if r["backend"] == "sqlite"} == {"P3", "P4", "P6"}
     for result in results:
-        assert result["ours"] > 0, result
+        whole_ms = result["scenario"] == "P7"  # SIPp times calls in whole ms: a quick run's 0 ms is real
+        assert result["ours"] > 0 or (whole_ms and result["ours"] == 0), result
         assert result["met"] in (True, False, None)
         assert result["unit"] and result["what"] and result["target"]
     compared = [r for r in results if r["bare"] is not None]
     assert {r["scenario"] for r in compared} == SCENARIOS  # each scenario has its bare-database figure
-    assert all(r["ratio"] is not None and r["ratio"] > 0 for r in compared)
+    assert all(r["ratio"] is not None and r["ratio"] > 0 for r in compared if r["scenario"] != "P7")
+    calls = [r for r in results if r["scenario"] == "P7"]
+    assert all(r["bare"] >= 0 and "failed" in r["notes"] for r in calls)
     assert report["meta"]["machine"]["nproc"] >= 1
     assert "| P1 |" in done.stdout  # the table is printed
