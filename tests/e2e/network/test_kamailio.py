@@ -7,8 +7,13 @@ subscriber's address; inbound ones from CARRIER_IP:CARRIER_PORT.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.network.conftest import Network
 from tests.e2e.network.support import Answer, unresponsive
+
+# One worker runs them all (the daemons are started once per module and parameter).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("network")]
 
 ALLOWED = Answer(200, None)
 
