@@ -16,9 +16,11 @@ from __future__ import annotations
 import csv
 import os
 import random
+import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,7 @@ class CallRun:
     failed: int
     setup_ms: list[float]
     refused_503: int = 0  # answered by FAIL_MODE closed: Tenure did not answer within TIMEOUT_MS
+    why_failed: str = ""  # SIPp's reasons, counted: "expected 200, got 503 x 3; timeout x 1"
     tenure_cpu_ms_per_call: float = 0.0  # the Tenure server's CPU time (all processes) per call placed
     kamailio_cpu_ms_per_call: float = 0.0
 
@@ -102,7 +105,25 @@ def _sipp(kamailio: Kamailio, folder: Path, numbers: Path, *, rate: int, seconds
         setup_ms += [float(row[1]) for row in rows[1:] if len(row) > 1 and row[1]]
     last = list(csv.DictReader((folder / "stat.csv").open(), delimiter=";"))[-1]
     succeeded = int(last["SuccessfulCall(C)"])
-    return CallRun(calls, succeeded, calls - succeeded, setup_ms)
+    return CallRun(calls, succeeded, calls - succeeded, setup_ms, why_failed=_why_failed(folder / "errors.log"))
+
+
+_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d\t", re.MULTILINE)  # each error starts with a date
+_UNEXPECTED = re.compile(r"while expecting '([^']+)'.*?received 'SIP/2.0 (\d{3})")
+
+
+def _why_failed(errors: Path) -> str:
+    """SIPp's error log summed up: which answer came instead of the expected one, or what else."""
+    if not errors.exists():
+        return ""
+    reasons: Counter[str] = Counter()
+    for entry in _ENTRY.split(errors.read_text(errors="replace"))[1:]:
+        unexpected = _UNEXPECTED.search(entry)
+        if unexpected:
+            reasons[f"expected {unexpected[1]}, got {unexpected[2]}"] += 1
+        else:
+            reasons[entry.split(": ", 1)[-1].strip()[:60]] += 1
+    return "; ".join(f"{reason} x {n}" for reason, n in reasons.most_common(4))
 
 
 def _measured(kamailio: Kamailio, server: Server, folder: Path, numbers: Path, *, rate: int, seconds: int) -> CallRun:
@@ -139,7 +160,8 @@ def run(ds: Dataset, server: Server, *, rate: int, seconds: int, size: str) -> l
     added = ours.p99 - bare.p99
     notes = (
         f"{ours.placed:,} calls each at {rate}/s for {seconds} s; failed: {ours.failed} with the check "
-        f"({ours.refused_503} answered 503: no answer from Tenure within 500 ms), {bare.failed} without; "
+        f"({ours.refused_503} answered 503: no answer from Tenure within 500 ms; SIPp: {ours.why_failed or '-'}), "
+        f"{bare.failed} without (SIPp: {bare.why_failed or '-'}); "
         f"p99 added {added:.0f} ms, median {ours.p50:.0f} vs {bare.p50:.0f} ms (SIPp measures whole ms); "
         f"CPU per call: Tenure {ours.tenure_cpu_ms_per_call:.1f} ms, "
         f"Kamailio {ours.kamailio_cpu_ms_per_call:.2f} ms with the check, {bare.kamailio_cpu_ms_per_call:.2f} ms without"
@@ -161,6 +183,8 @@ def run(ds: Dataset, server: Server, *, rate: int, seconds: int, size: str) -> l
                 "failed_with_check": ours.failed,
                 "failed_without": bare.failed,
                 "answered_503": ours.refused_503,
+                "why_failed_with_check": ours.why_failed,
+                "why_failed_without": bare.why_failed,
                 "p99_added_ms": added,
                 "p50_added_ms": ours.p50 - bare.p50,
                 "tenure_cpu_ms_per_call": ours.tenure_cpu_ms_per_call,
