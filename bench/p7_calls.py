@@ -108,8 +108,8 @@ def _sipp(kamailio: Kamailio, folder: Path, numbers: Path, *, rate: int, seconds
     return CallRun(calls, succeeded, calls - succeeded, setup_ms, why_failed=_why_failed(folder / "errors.log"))
 
 
-_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d\t", re.MULTILINE)  # each error starts with a date
-_UNEXPECTED = re.compile(r"while expecting '([^']+)'.*?received 'SIP/2.0 (\d{3})")
+_ENTRY = re.compile(r"\d{4}-\d\d-\d\d\t\d\d:\d\d:\d\d\.\d+\t")  # each error starts with a timestamp
+_UNEXPECTED = re.compile(r"while expecting '([^']+)'.*?received '(?:SIP/2\.0 (\d{3})|([A-Z]+) )")
 
 
 def _why_failed(errors: Path) -> str:
@@ -120,7 +120,7 @@ def _why_failed(errors: Path) -> str:
     for entry in _ENTRY.split(errors.read_text(errors="replace"))[1:]:
         unexpected = _UNEXPECTED.search(entry)
         if unexpected:
-            reasons[f"expected {unexpected[1]}, got {unexpected[2]}"] += 1
+            reasons[f"expected {unexpected[1]}, got {unexpected[2] or unexpected[3]}"] += 1
         else:
             reasons[entry.split(": ", 1)[-1].strip()[:60]] += 1
     return "; ".join(f"{reason} x {n}" for reason, n in reasons.most_common(4))
