@@ -101,9 +101,9 @@ def _sipp(kamailio: Kamailio, folder: Path, numbers: Path, *, rate: int, seconds
     subprocess.run(command, cwd=folder, capture_output=True, timeout=seconds + 120, check=False)
     setup_ms: list[float] = []
     for rtt in folder.glob("*_rtt.csv"):
-        rows = list(csv.reader(rtt.open(), delimiter=";"))
+        rows = list(csv.reader(rtt.read_text().splitlines(), delimiter=";"))
         setup_ms += [float(row[1]) for row in rows[1:] if len(row) > 1 and row[1]]
-    last = list(csv.DictReader((folder / "stat.csv").open(), delimiter=";"))[-1]
+    last = list(csv.DictReader((folder / "stat.csv").read_text().splitlines(), delimiter=";"))[-1]
     succeeded = int(last["SuccessfulCall(C)"])
     return CallRun(calls, succeeded, calls - succeeded, setup_ms, why_failed=_why_failed(folder / "errors.log"))
 
