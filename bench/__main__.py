@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if "P7" in (args.only or "P7") and not p7_calls.sip_tools_available():
         parser.error(
             "kamailio and sipp are needed for P7 (Debian: kamailio kamailio-utils-modules "
-            "kamailio-json-modules kamailio-extra-modules sip-tester)"
+            "kamailio-extra-modules sip-tester)"
         )
     if "P1" in (args.only or "P1") and p1_lifecycle.pgbench_path() is None:
         parser.error("pgbench is needed for P1 (Debian: postgresql-15 ships it)")

@@ -29,7 +29,7 @@ def test_quick_benchmark_reports_every_scenario_on_both_databases(tmp_path: Path
         pytest.skip("the benchmarks need PostgreSQL: set TENURE_TEST_POSTGRES_URL")
     if shutil.which("wrk") is None or pgbench_path() is None or not sip_tools_available():
         message = "the benchmarks need wrk, pgbench, kamailio and sipp (apt-get install wrk postgresql "
-        message += "kamailio kamailio-utils-modules kamailio-json-modules kamailio-extra-modules sip-tester)"
+        message += "kamailio kamailio-utils-modules kamailio-extra-modules sip-tester)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -39,7 +39,7 @@ def require_daemons() -> None:
     if not missing:
         return
     message = f"{' and '.join(missing)} not installed (Debian: kamailio kamailio-utils-modules "
-    message += "kamailio-json-modules kamailio-extra-modules sip-tester)"
+    message += "kamailio-extra-modules sip-tester)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
