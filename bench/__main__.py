@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import data, p1_lifecycle, p2_lookup, p3_cascade, p4_search, p5_charges, p6_scheduler, p8_radius
+from bench import data, p1_lifecycle, p2_lookup, p3_cascade, p4_search, p5_charges, p6_scheduler, p7_calls, p8_radius
 from bench.harness import Result, git_commit, machine, table, write_json
 from bench.load import Server, wrk_available
 
-SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6", "P8")
+SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Sizes:
     p6_count: int
     sqlite_p6_count: int
     pgbench_scale: int
+    calls: data.Shape  # P7: one phone number per client
+    call_rate: int  # P7: calls/s
+    call_seconds: int  # P7: how long each side calls
 
 
 FULL = Sizes(
@@ -56,6 +59,9 @@ FULL = Sizes(
     p6_count=20_000,
     sqlite_p6_count=2_500,
     pgbench_scale=10,
+    calls=data.Shape(1, 2, 50_000),
+    call_rate=200,
+    call_seconds=30,
 )
 QUICK = Sizes(
     big=data.Shape(1, 4, 300),
@@ -68,6 +74,9 @@ QUICK = Sizes(
     p6_count=300,
     sqlite_p6_count=100,
     pgbench_scale=1,
+    calls=data.Shape(1, 2, 150),
+    call_rate=20,
+    call_seconds=2,
 )
 
 
@@ -151,6 +160,18 @@ class Run:
                     size = f"{s.charges.clients:,} clients x 3 services"
                     self.step("P5", lambda: p5_charges.run(charges, server, size=size))
                 charges.engine.dispose()
+            if self.wants("P7"):
+                names.append(f"{self.args.db_prefix}_calls")
+                calls = self.dataset(
+                    data.postgres_database(admin_url, names[-1]), s.calls, "postgresql calls", services=1
+                )
+                with Server(calls.url) as server:
+                    size = f"{s.calls.clients:,} active numbers"
+                    self.step(
+                        "P7",
+                        lambda: p7_calls.run(calls, server, rate=s.call_rate, seconds=s.call_seconds, size=size),
+                    )
+                calls.engine.dispose()
             if self.wants("P8"):
                 names.append(f"{self.args.db_prefix}_radius")
                 radius = self.dataset(data.postgres_database(admin_url, names[-1]), s.radius, "postgresql radius")
@@ -202,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("PostgreSQL is needed: --postgres-url or TENURE_BENCH_POSTGRES_URL (see scripts/postgres)")
     if not wrk_available() and (args.only == "" or "P1" in args.only or "P2" in args.only):
         parser.error("wrk is needed for P1 and P2 (Debian: apt-get install wrk)")
+    if "P7" in (args.only or "P7") and not p7_calls.sip_tools_available():
+        parser.error(
+            "kamailio and sipp are needed for P7 (Debian: kamailio kamailio-utils-modules "
+            "kamailio-extra-modules sip-tester)"
+        )
     if "P1" in (args.only or "P1") and p1_lifecycle.pgbench_path() is None:
         parser.error("pgbench is needed for P1 (Debian: postgresql-15 ships it)")
     if "P8" in (args.only or "P8") and (reason := p8_radius.available()):
