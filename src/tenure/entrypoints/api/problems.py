@@ -35,6 +35,7 @@ STATUS_FOR_CODE: dict[str, int] = {
     "version-conflict": 412,
     "idempotency-key-reused": 422,
     "login-suspended": 403,
+    "last-admin": 409,
     "rate-limited": 429,
 }
 _CODE_FOR_HTTP_STATUS = {
