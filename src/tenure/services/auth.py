@@ -141,7 +141,7 @@ def delete_user(uow: UnitOfWork, *, caller: Caller, user_id: str) -> None:
         caller.require_admin()
         if user.account_kind is Kind.OPERATOR and user.role is Role.ADMIN:
             admins = uow.users.admins_of(user.account_id, lock=True)
-            if admins == [user.id]:
+            if admins == (user.id,):
                 raise LastAdmin("this is the operator's last admin; add another admin first")
         uow.users.delete(user.id)
         uow.commit()

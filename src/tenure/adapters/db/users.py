@@ -98,13 +98,13 @@ class UserRepository:
     def revoke_tokens_of(self, user_id: str, *, now: datetime) -> None:
         self.conn.execute(update(T).where(T.c.user_id == user_id, T.c.revoked_at.is_(None)).values(revoked_at=now))
 
-    def admins_of(self, account_id: str, *, lock: bool) -> list[str]:
+    def admins_of(self, account_id: str, *, lock: bool) -> tuple[str, ...]:
         """The ids of an account's admins; `lock` holds their rows (PostgreSQL) until the transaction ends,
         so two deletions of the last two admins cannot both see the other one still there."""
         query = select(U.c.id).where(U.c.account_id == account_id, U.c.role == Role.ADMIN.value).order_by(U.c.id)
         if lock:
             query = query.with_for_update()
-        return list(self.conn.execute(query).scalars())
+        return tuple(self.conn.execute(query).scalars())
 
     def delete(self, user_id: str) -> None:
         self.conn.execute(delete(T).where(T.c.user_id == user_id))
