@@ -53,6 +53,16 @@ class PostResult:
         return not self.ok and self.status_code is None
 
 
+@dataclass(frozen=True)
+class Target:
+    """One attempt's connection: the URL to open, extra headers, TLS name, and credentials."""
+
+    url: httpx.URL
+    headers: dict[str, str]
+    extensions: dict[str, Any]
+    auth: httpx.BasicAuth | None
+
+
 def signed_headers(message: WebhookMessage, clock: Clock) -> dict[str, str]:
     moment = clock.now().replace(microsecond=0)
     return {
@@ -111,9 +121,16 @@ class WebhookSender:
     async def _post(self, client: httpx.AsyncClient, message: WebhookMessage) -> PostResult:
         try:
             async with asyncio.timeout(self.timeout):
-                url, headers, extensions = await self._target(message)
-                headers.update(signed_headers(message, self.clock))
-                request = client.stream("POST", url, content=message.body, headers=headers, extensions=extensions)
+                target = await self._target(message)
+                headers = {**target.headers, **signed_headers(message, self.clock)}
+                request = client.stream(
+                    "POST",
+                    target.url,
+                    content=message.body,
+                    headers=headers,
+                    auth=target.auth,
+                    extensions=target.extensions,
+                )
                 async with request as response:
                     status = response.status_code
         except TimeoutError:
@@ -129,11 +146,18 @@ class WebhookSender:
             return PostResult(True, f"HTTP {status}", status)
         return PostResult(False, f"HTTP {status}", status)
 
-    async def _target(self, message: WebhookMessage) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
-        """Where to connect: the URL itself, or for a partner's webhook the checked address, pinned."""
+    async def _target(self, message: WebhookMessage) -> Target:
+        """Where to connect and how; a partner's webhook goes to the address just checked, pinned.
+
+        Credentials leave the URL for a Basic `Authorization` header, so no
+        URL that a library might log carries them.
+        """
         url = httpx.URL(message.url)
+        auth = httpx.BasicAuth(url.username, url.password) if url.userinfo else None
+        url = url.copy_with(userinfo=b"")
         if not message.public_only:
-            return url, {}, {}
+            return Target(url, {}, {}, auth)
         addresses = await asyncio.to_thread(self.destinations.addresses_for, message.url)
         extensions: dict[str, Any] = {"sni_hostname": url.host} if url.scheme == "https" else {}
-        return url.copy_with(host=str(addresses[0])), {"host": url.netloc.decode("ascii")}, extensions
+        pinned = url.copy_with(host=str(addresses[0]))
+        return Target(pinned, {"host": url.netloc.decode("ascii")}, extensions, auth)

@@ -8,10 +8,12 @@ in the pass go out.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from structlog.testing import capture_logs
 
 from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings
@@ -108,3 +110,16 @@ def test_a_partners_delivery_goes_to_the_checked_address_under_its_own_name(worl
         (hit,) = receiver.on("/partner")
     assert hit.headers["host"] == f"hooks.test:{port}"
     assert [d["status"] for d in _deliveries(world, partner["id"])] == ["delivered"]
+
+
+def test_url_credentials_reach_the_endpoint_as_basic_auth_and_never_the_logs(world: World) -> None:
+    with http_receiver() as receiver, capture_logs() as logs:
+        url = receiver.url.replace("http://", "http://hook:pw-123@") + "/creds"
+        _create(world, world.operator_admin, url)
+        _suspend(world, world.own_channel.id)
+        worker_for(world.site).one_pass()
+        (hit,) = receiver.on("/creds")
+    assert hit.headers["authorization"] == "Basic " + base64.b64encode(b"hook:pw-123").decode()
+    delivered = [entry for entry in logs if entry["event"] == "webhook delivered"]
+    assert [entry["url"] for entry in delivered] == [receiver.url.replace("http://", "http://***@") + "/creds"]
+    assert "pw-123" not in repr(logs)
