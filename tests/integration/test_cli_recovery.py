@@ -69,6 +69,8 @@ def test_user_create_prompts_twice_and_fits_the_role_to_the_account(site: Instal
         stdin=NEW,
     )
     assert unknown.exit_code == 2 and "not found" in unknown.output
+    not_an_email = _cli(site, "user create --email x@@y --account operator --role viewer --password-stdin", NEW)
+    assert not_an_email.exit_code == 2 and "not a valid email" in not_an_email.output
 
 
 def test_set_password_replaces_the_password_and_ends_tokens(site: Installation) -> None:

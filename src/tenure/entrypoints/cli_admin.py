@@ -14,6 +14,7 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -60,6 +61,15 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
+def _checked_email(email: str) -> str:
+    """The same email rule as `POST /users` (pydantic's EmailStr), before asking for a password."""
+    try:
+        return str(TypeAdapter(EmailStr).validate_python(email))
+    except ValidationError:
+        _fail(f"{email!r} is not a valid email address", 2)
+        raise
+
+
 @user_app.command("create")
 def create_user(
     email: Annotated[str, typer.Option(help="the new user's email")],
@@ -68,6 +78,7 @@ def create_user(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user of any account, as the operator."""
+    email = _checked_email(email)
     engine = _engine()
     password = _password(password_stdin)
     try:
