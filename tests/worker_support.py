@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tenure.adapters.db.tables import outbox
+from tenure.adapters.destinations import DestinationGuard
 from tenure.adapters.smtp import LogMailer, SmtpMailer
 from tenure.adapters.webhooks import WebhookSender
 from tenure.entrypoints.worker import Worker
@@ -16,9 +17,17 @@ from tests.support import Installation
 MAIL_FROM = "tenure@meridian.example"
 
 
-def worker_for(site: Installation, smtp_url: str | None = None, *, webhook_timeout: float = 5.0) -> Worker:
+def worker_for(
+    site: Installation,
+    smtp_url: str | None = None,
+    *,
+    webhook_timeout: float = 5.0,
+    destinations: DestinationGuard | None = None,
+) -> Worker:
+    """A worker over the test installation; `destinations` replaces the default (no allowed networks, real DNS)."""
     mailer = SmtpMailer.from_url(smtp_url, timeout=5.0) if smtp_url else LogMailer()
-    return Worker(site.engine, Channels(mailer, WebhookSender(timeout=webhook_timeout), MAIL_FROM), site.clock)
+    sender = WebhookSender(timeout=webhook_timeout, destinations=destinations)
+    return Worker(site.engine, Channels(mailer, sender, MAIL_FROM), site.clock)
 
 
 def outbox_rows(site: Installation, **where: Any) -> list[Any]:

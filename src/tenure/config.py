@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tenure.domain.destinations import IPNetwork, parse_networks
 
 
 class Settings(BaseSettings):
@@ -15,6 +18,18 @@ class Settings(BaseSettings):
     mail_from: str = "tenure@localhost"
     secret_key: str | None = None
     log_format: Literal["console", "json"] = "console"
+    # CIDR list of non-public networks that partners' webhooks may still target.
+    webhook_allowed_networks: str = ""
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a typo is an error at start-up, not a silently open (or shut) door
+        return value
+
+    @property
+    def allowed_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.webhook_allowed_networks)
 
 
 def load_settings() -> Settings:

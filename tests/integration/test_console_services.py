@@ -103,13 +103,13 @@ def test_a_session_ends_with_the_accounts_sign_in_rights(engine: object, clock: 
     metis = Installation.start(engine, clock, policy="metis")  # type: ignore[arg-type]
     client = metis.client(name="Locked Ltd")
     portal = metis.user(client.id, Role.PORTAL, "it@locked.example")
-    assert viewing.caller_for_session(metis.uow(), user_id=portal.user_id) == portal
+    assert viewing.caller_for_session(metis.uow(), user_id=portal.user_id, generation=0) == portal
     metis.suspend(client.id, HoldReason.NON_PAYMENT)
     with pytest.raises(LoginSuspended):
-        viewing.caller_for_session(metis.uow(), user_id=portal.user_id)
+        viewing.caller_for_session(metis.uow(), user_id=portal.user_id, generation=0)
     auth.delete_user(metis.uow(), caller=metis.admin, user_id=portal.user_id)
     with pytest.raises(Unauthorized):
-        viewing.caller_for_session(metis.uow(), user_id=portal.user_id)
+        viewing.caller_for_session(metis.uow(), user_id=portal.user_id, generation=0)
 
 
 def test_partner_tree_counts_clients_by_status_below_each_partner(site: Installation) -> None:

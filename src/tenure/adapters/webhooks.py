@@ -5,6 +5,12 @@ key for de-duplicating retries) and a fresh `webhook-timestamp` from the wall
 clock, because receivers reject signatures older than a few minutes. Each post
 is cut off after `timeout` seconds in all, so a slow or dead endpoint costs
 one timeout per batch and never holds up the deliveries beside it.
+
+A partner's webhook (`public_only`) is resolved and checked before every
+attempt, then sent to the address that was checked (the Host header and TLS
+name stay the URL's), so a name that rebinds to an internal address between
+the check and the connection gets nowhere. Results never carry the URL's
+credentials.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from tenure.adapters.clock import Clock, SystemClock
+from tenure.adapters.destinations import DestinationGuard, DestinationRefused, UnresolvedHost
+from tenure.domain.destinations import redact
 
 USER_AGENT = "Tenure-Webhooks/1"
 
@@ -29,6 +38,7 @@ class WebhookMessage:
     secret: str
     message_id: str
     body: str  # the exact JSON text that is signed
+    public_only: bool = False  # a partner's: only to addresses the destination rule allows
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,16 @@ class PostResult:
         return not self.ok and self.status_code is None
 
 
+@dataclass(frozen=True)
+class Target:
+    """One attempt's connection: the URL to open, extra headers, TLS name, and credentials."""
+
+    url: httpx.URL
+    headers: dict[str, str]
+    extensions: dict[str, Any]
+    auth: httpx.BasicAuth | None
+
+
 def signed_headers(message: WebhookMessage, clock: Clock) -> dict[str, str]:
     moment = clock.now().replace(microsecond=0)
     return {
@@ -55,10 +75,18 @@ def signed_headers(message: WebhookMessage, clock: Clock) -> dict[str, str]:
 
 
 class WebhookSender:
-    def __init__(self, *, timeout: float = 10.0, concurrency: int = 64, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        concurrency: int = 64,
+        clock: Clock | None = None,
+        destinations: DestinationGuard | None = None,
+    ) -> None:
         self.timeout = timeout
         self.concurrency = concurrency
         self.clock = clock or SystemClock()
+        self.destinations = destinations or DestinationGuard()
         self._client: httpx.AsyncClient | None = None
         self._tls: ssl.SSLContext | None = None
 
@@ -93,13 +121,43 @@ class WebhookSender:
     async def _post(self, client: httpx.AsyncClient, message: WebhookMessage) -> PostResult:
         try:
             async with asyncio.timeout(self.timeout):
-                headers = signed_headers(message, self.clock)
-                async with client.stream("POST", message.url, content=message.body, headers=headers) as response:
+                target = await self._target(message)
+                headers = {**target.headers, **signed_headers(message, self.clock)}
+                request = client.stream(
+                    "POST",
+                    target.url,
+                    content=message.body,
+                    headers=headers,
+                    auth=target.auth,
+                    extensions=target.extensions,
+                )
+                async with request as response:
                     status = response.status_code
         except TimeoutError:
             return PostResult(False, f"no answer within {self.timeout:g} s")
+        except DestinationRefused as refused:
+            return PostResult(False, f"not sent: {refused.detail}")
+        except UnresolvedHost as error:
+            return PostResult(False, str(error))
         except (httpx.HTTPError, httpx.InvalidURL) as error:
-            return PostResult(False, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+            detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            return PostResult(False, detail.replace(message.url, redact(message.url)))
         if 200 <= status < 300:
             return PostResult(True, f"HTTP {status}", status)
         return PostResult(False, f"HTTP {status}", status)
+
+    async def _target(self, message: WebhookMessage) -> Target:
+        """Where to connect and how; a partner's webhook goes to the address just checked, pinned.
+
+        Credentials leave the URL for a Basic `Authorization` header, so no
+        URL that a library might log carries them.
+        """
+        url = httpx.URL(message.url)
+        auth = httpx.BasicAuth(url.username, url.password) if url.userinfo else None
+        url = url.copy_with(userinfo=b"")
+        if not message.public_only:
+            return Target(url, {}, {}, auth)
+        addresses = await asyncio.to_thread(self.destinations.addresses_for, message.url)
+        extensions: dict[str, Any] = {"sni_hostname": url.host} if url.scheme == "https" else {}
+        pinned = url.copy_with(host=str(addresses[0]))
+        return Target(pinned, {"host": url.netloc.decode("ascii")}, extensions, auth)

@@ -12,7 +12,8 @@ import enum
 from dataclasses import dataclass
 
 from tenure.domain.errors import Forbidden, ValidationFailed
-from tenure.domain.model import Kind
+from tenure.domain.model import Kind, Stage, Status
+from tenure.domain.policy import Capability, Policy, effective
 
 PASSWORD_MIN = 10
 
@@ -61,3 +62,20 @@ def check_role_for_account(role: Role, kind: Kind) -> None:
 def check_password(password: str) -> None:
     if len(password) < PASSWORD_MIN:
         raise ValidationFailed(f"passwords are at least {PASSWORD_MIN} characters", field="password")
+
+
+def sign_in_refusal(
+    policy: Policy, *, name: str, kind: Kind, is_management: bool, stage: Stage, status: Status
+) -> str | None:
+    """Why the users of this account may not sign in now, or None when they may.
+
+    The policy's `portal_login` row governs the users of clients and partners
+    only. The operator's own users and the management client's are never
+    locked out by it: a custom matrix must not be able to shut out the very
+    people who would put it right.
+    """
+    if kind is Kind.OPERATOR or is_management:
+        return None
+    if Capability.PORTAL_LOGIN in effective(policy, stage, status):
+        return None
+    return f"sign-in is suspended: {name} is {status.value}"

@@ -93,6 +93,11 @@ class LoginSuspended(DomainError):
     title = "Sign-in is suspended for this account"
 
 
+class LastAdmin(DomainError):
+    code = "last-admin"
+    title = "The operator's last admin cannot be removed"
+
+
 class RateLimited(DomainError):
     code = "rate-limited"
     title = "Too many attempts"

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.db.engine import make_engine
+from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings, load_settings
 from tenure.entrypoints import console, metrics, worker_metrics
 from tenure.entrypoints.api import problems
@@ -30,7 +31,12 @@ def create_app(
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
-    app.state.ctx = AppContext(engine or make_engine(settings.database_url), clock or SystemClock(), settings)
+    app.state.ctx = AppContext(
+        engine or make_engine(settings.database_url),
+        clock or SystemClock(),
+        settings,
+        DestinationGuard(settings.allowed_networks),
+    )
     worker_metrics.observe(app.state.ctx.engine)
     problems.install(app)
     app.add_middleware(metrics.MeasureRequests)

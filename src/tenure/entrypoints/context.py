@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock
 from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings
 
 
@@ -16,6 +17,7 @@ class AppContext:
     engine: Engine
     clock: Clock
     settings: Settings
+    destinations: DestinationGuard = field(default_factory=DestinationGuard)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

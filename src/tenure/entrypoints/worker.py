@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
 from tenure.adapters.db.site import NotInitialised
 from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.destinations import DestinationGuard
 from tenure.adapters.smtp import mailer_for
 from tenure.adapters.webhooks import WebhookSender
 from tenure.adapters.worker_lock import WorkerLock
@@ -36,7 +37,8 @@ DELIVERY_BUDGET_SECONDS = 30.0
 
 
 def channels_for(settings: Settings) -> Channels:
-    return Channels(mailer_for(settings.smtp_url), WebhookSender(), settings.mail_from)
+    sender = WebhookSender(destinations=DestinationGuard(settings.allowed_networks))
+    return Channels(mailer_for(settings.smtp_url), sender, settings.mail_from)
 
 
 @dataclass

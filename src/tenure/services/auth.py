@@ -11,10 +11,10 @@ from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.db.users import User
 from tenure.adapters.passwords import hash_password, verify_password
-from tenure.domain.access import Caller, Role, check_password, check_role_for_account
-from tenure.domain.errors import LoginSuspended, RateLimited, Unauthorized
+from tenure.domain.access import Caller, Role, check_password, check_role_for_account, sign_in_refusal
+from tenure.domain.errors import LastAdmin, LoginSuspended, NotFound, RateLimited, Unauthorized
 from tenure.domain.ids import new_id
-from tenure.domain.policy import Capability, effective
+from tenure.domain.model import Kind
 
 TOKEN_TTL = timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=1)
@@ -33,19 +33,31 @@ def _digest(token: str) -> str:
 
 
 def check_login_allowed(uow: UnitOfWork, user: User) -> None:
-    """A decommissioned account, or a suspended one whose policy denies portal login, cannot sign in."""
+    """A client's or partner's user cannot sign in while the policy denies its account portal login."""
     account = uow.accounts.get(user.account_id)
-    if Capability.PORTAL_LOGIN not in effective(uow.site.policy, account.stage, account.status):
-        raise LoginSuspended(f"sign-in is suspended: {account.name} is {account.status.value}")
+    refusal = sign_in_refusal(
+        uow.site.policy,
+        name=account.name,
+        kind=account.kind,
+        is_management=account.is_management,
+        stage=account.stage,
+        status=account.status,
+    )
+    if refusal:
+        raise LoginSuspended(refusal)
 
 
 def sign_in(uow: UnitOfWork, *, email: str, password: str, now: datetime) -> User:
-    """Check credentials with the shared throttle: ten failures a minute per email, then 429."""
+    """Check credentials with the shared throttle: ten failures a minute per email, then 429.
+
+    An unknown email is verified against a dummy hash, so it costs the same
+    slow hash as a wrong password and timing does not tell which emails exist.
+    """
     with uow:
         if uow.users.failures_since(email, now - THROTTLE_WINDOW) >= THROTTLE_LIMIT:
             raise RateLimited("too many failed sign-ins for this email; wait a minute", retry_after=60)
         user = uow.users.by_email(email)
-        if user is None or not verify_password(user.password_hash, password):
+        if not verify_password(user.password_hash if user else None, password) or user is None:
             uow.users.record_failure(email, now=now)
             uow.users.forget_failures_before(now - THROTTLE_WINDOW * 10)
             uow.commit()
@@ -73,8 +85,16 @@ def caller_for_token(uow: UnitOfWork, *, token: str, now: datetime) -> tuple[Cal
         found = uow.users.holder_of_token(_digest(token), now=now)
         if found is None:
             raise Unauthorized("the token is missing, expired or revoked")
-        if Capability.PORTAL_LOGIN not in effective(uow.site.policy, found.stage, found.status):
-            raise LoginSuspended(f"sign-in is suspended: {found.account_name} is {found.status.value}")
+        refusal = sign_in_refusal(
+            uow.site.policy,
+            name=found.account_name,
+            kind=found.user.account_kind,
+            is_management=found.user.account_is_management,
+            stage=found.stage,
+            status=found.status,
+        )
+        if refusal:
+            raise LoginSuspended(refusal)
     return found.user.as_caller(), found.token_id
 
 
@@ -115,11 +135,38 @@ def create_user_unchecked(
 
 
 def delete_user(uow: UnitOfWork, *, caller: Caller, user_id: str) -> None:
+    """Remove a user with its tokens (its console sessions end with the row); never the operator's last admin."""
     with uow:
         user = uow.users.get(user_id, caller=caller)
         caller.require_admin()
+        if user.account_kind is Kind.OPERATOR and user.role is Role.ADMIN:
+            admins = uow.users.admins_of(user.account_id, lock=True)
+            if admins == (user.id,):
+                raise LastAdmin("this is the operator's last admin; add another admin first")
         uow.users.delete(user.id)
         uow.commit()
+
+
+def end_sessions(uow: UnitOfWork, *, user_id: str) -> None:
+    """Console sign-out: every session cookie of this user stops working on the server."""
+    with uow:
+        uow.users.end_sessions(user_id)
+        uow.commit()
+
+
+def set_password(uow: UnitOfWork, *, email: str, password: str, now: datetime) -> User:
+    """A new password ends the user's console sessions and revokes its API tokens."""
+    check_password(password)
+    password_hash = hash_password(password)
+    with uow:
+        user = uow.users.by_email(email)
+        if user is None:
+            raise NotFound(f"no user with email {email}")
+        uow.users.set_password_hash(user.id, password_hash)
+        uow.users.end_sessions(user.id)
+        uow.users.revoke_tokens_of(user.id, now=now)
+        uow.commit()
+    return user
 
 
 def list_users(

@@ -17,10 +17,11 @@ from tenure.domain.model import Account
 from tenure.services.auth import check_login_allowed
 
 
-def caller_for_session(uow: UnitOfWork, *, user_id: str) -> Caller:
+def caller_for_session(uow: UnitOfWork, *, user_id: str, generation: int | None) -> Caller:
     """The user behind a console session, checked on every request like a token.
 
-    A deleted user is signed out; a user whose account has since been
+    A deleted user, or a session from an older generation (signed out, or the
+    password changed since), is signed out; a user whose account has since been
     suspended (where the policy denies portal login) or decommissioned gets
     `login-suspended`, exactly as at sign-in.
     """
@@ -29,6 +30,8 @@ def caller_for_session(uow: UnitOfWork, *, user_id: str) -> Caller:
             user = uow.users.get(user_id)
         except NotFound as error:
             raise Unauthorized("your session has ended; sign in again") from error
+        if generation != user.session_generation:
+            raise Unauthorized("your session has ended; sign in again")
         check_login_allowed(uow, user)
     return user.as_caller()
 

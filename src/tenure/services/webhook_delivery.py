@@ -19,6 +19,7 @@ import structlog
 
 from tenure.adapters.db.deliveries import Change, DeliveryQueue
 from tenure.adapters.webhooks import PostResult, WebhookMessage, WebhookSender
+from tenure.domain.destinations import redact
 from tenure.domain.ids import new_id
 from tenure.domain.retries import WEBHOOK_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
@@ -100,7 +101,11 @@ async def _post(sender: WebhookSender, rows: Sequence[Any], failing: set[str]) -
     to_send = [r for r in rows if r.webhook_id not in failing]
     messages = [
         WebhookMessage(
-            r.url, r.secret, r.message_id, webhook_body(r.topic, r.account_id, dict(r.payload), r.occurred_at)
+            r.url,
+            r.secret,
+            r.message_id,
+            webhook_body(r.topic, r.account_id, dict(r.payload), r.occurred_at),
+            public_only=bool(r.public_only),
         )
         for r in to_send
     ]
@@ -124,7 +129,7 @@ def _log_delivery(row: Any, result: PostResult, change: Change) -> None:
         "webhook_id": row.webhook_id,
         "webhook_message_id": row.message_id,
         "event_type": row.topic,
-        "url": row.url,
+        "url": redact(row.url),  # credentials in a URL are never logged
         "attempt": change.attempts,
     }
     if result.ok:

@@ -12,12 +12,14 @@ import base64
 import binascii
 import secrets
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.db.webhooks import DeliveryRecord, WebhookRepository, WebhookSubscription
+from tenure.adapters.destinations import DestinationGuard, UnresolvedHost
 from tenure.domain.access import Caller
 from tenure.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from tenure.domain.ids import new_id
@@ -37,17 +39,35 @@ class CreateWebhook:
     account_id: str | None = None
 
 
-def create_webhook(uow: UnitOfWork, *, caller: Caller, request: CreateWebhook, now: datetime) -> WebhookSubscription:
+def create_webhook(
+    uow: UnitOfWork,
+    *,
+    caller: Caller,
+    request: CreateWebhook,
+    now: datetime,
+    destinations: DestinationGuard | None = None,
+) -> WebhookSubscription:
+    """The operator's admins may target any address; a partner's admins only public ones (422 otherwise).
+
+    A host name that does not resolve yet is accepted: every delivery resolves
+    and checks it again, which is the check that counts.
+    """
     _require_partner_or_operator(caller)
     caller.require_admin()
+    public_only = caller.account_kind is not Kind.OPERATOR
+    url = check_url(request.url)
+    if public_only:
+        with suppress(UnresolvedHost):
+            (destinations or DestinationGuard()).addresses_for(url)
     subscription = WebhookSubscription(
         id=new_id(),
         account_id=request.account_id or caller.account_id,
-        url=check_url(request.url),
+        url=url,
         events=check_events(request.events),
         secret=check_secret(request.secret) if request.secret is not None else generate_secret(),
         created_at=now,
         created_by=caller.email,
+        public_only=public_only,
     )
     with uow:
         uow.accounts.get(subscription.account_id, caller=caller)  # 404 outside the caller's tree

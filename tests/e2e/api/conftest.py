@@ -43,8 +43,9 @@ __all__ = ["API", "TestClient", "World", "app_for", "bearer", "build_world", "to
 API = "/api/v1"
 
 
-def app_for(site: Installation) -> FastAPI:
-    return create_app(Settings(database_url=str(site.engine.url)), engine=site.engine, clock=site.clock)
+def app_for(site: Installation, **settings: Any) -> FastAPI:
+    """The app over the test database; `settings` are Settings fields to override."""
+    return create_app(Settings(database_url=str(site.engine.url), **settings), engine=site.engine, clock=site.clock)
 
 
 def token_for(site: Installation, email: str) -> str:

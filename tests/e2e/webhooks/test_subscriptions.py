@@ -9,10 +9,11 @@ import pytest
 from tests.e2e.api.conftest import World
 
 EVENTS = ["account.suspended", "entitlements.changed"]
+PUBLIC_URL = "http://93.184.215.14:9/hook"  # a public address: partners may target it (nothing is sent here)
 
 
 def _create(world: World, token: str, **body: object) -> dict[str, object]:
-    answer = world.post("/webhooks", token, json={"url": "http://127.0.0.1:9/hook", "events": EVENTS, **body})
+    answer = world.post("/webhooks", token, json={"url": PUBLIC_URL, "events": EVENTS, **body})
     assert answer.status_code == 201, answer.text
     created: dict[str, object] = answer.json()
     return created
@@ -67,7 +68,7 @@ def test_a_partner_admin_manages_only_its_own_tree(world: World) -> None:
     foreign = world.post(
         "/webhooks",
         world.reseller_admin,
-        json={"url": "http://127.0.0.1:9/", "events": EVENTS, "account_id": world.other_reseller.id},
+        json={"url": PUBLIC_URL, "events": EVENTS, "account_id": world.other_reseller.id},
     )
     assert foreign.status_code == 404
     listed = {w["id"] for w in world.get("/webhooks", world.reseller_admin).json()["items"]}
@@ -85,7 +86,7 @@ def test_viewers_read_but_do_not_change_and_portal_users_see_nothing(shared_worl
     world = shared_world
     hook = _create(world, world.reseller_admin)
     assert world.get(f"/webhooks/{hook['id']}", world.reseller_viewer).status_code == 200
-    body = {"url": "http://127.0.0.1:9/", "events": EVENTS}
+    body = {"url": PUBLIC_URL, "events": EVENTS}
     assert world.post("/webhooks", world.reseller_viewer, json=body).status_code == 403
     assert world.call("DELETE", f"/webhooks/{hook['id']}", world.reseller_viewer).status_code == 403
     assert world.get("/webhooks", world.portal).status_code == 403

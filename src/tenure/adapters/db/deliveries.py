@@ -126,6 +126,7 @@ class DeliveryQueue:
                 D.c.created_at,
                 W.c.url,
                 W.c.secret,
+                W.c.public_only,
                 O.c.topic,
                 O.c.account_id,
                 O.c.payload,

@@ -208,6 +208,9 @@ users = Table(
     Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
     Column("role", String(16), nullable=False),
     Column("created_at", TS, nullable=False),
+    # A console session carries the generation it was signed in under; signing out, a new
+    # password or a deletion moves it on, so every older cookie stops working at once.
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 
 api_tokens = Table(
@@ -293,6 +296,9 @@ webhooks = Table(
     Column("secret", String(200), nullable=False),
     Column("created_at", TS, nullable=False),
     Column("created_by", String(320), nullable=False),
+    # Created by a partner's admin: deliveries go only to globally routable addresses
+    # (or TENURE_WEBHOOK_ALLOWED_NETWORKS), checked again after DNS on every attempt.
+    Column("public_only", Boolean, nullable=False, server_default=text("false")),
 )
 
 webhook_deliveries = Table(

@@ -27,6 +27,8 @@ class User:
     role: Role
     password_hash: str
     account_kind: Kind
+    account_is_management: bool = False
+    session_generation: int = 0
 
     def as_caller(self) -> Caller:
         return Caller(self.id, self.email, self.account_id, self.account_kind, self.role)
@@ -46,7 +48,9 @@ class UserRepository:
         self.conn = connection
 
     def _select(self) -> Any:
-        return select(U, A.c.kind.label("account_kind")).join(A, A.c.id == U.c.account_id)
+        return select(U, A.c.kind.label("account_kind"), A.c.is_management.label("account_is_management")).join(
+            A, A.c.id == U.c.account_id
+        )
 
     def by_email(self, email: str) -> User | None:
         row = self.conn.execute(self._select().where(U.c.email == email.lower())).first()
@@ -86,6 +90,21 @@ class UserRepository:
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(update(U).where(U.c.id == user_id).values(password_hash=password_hash))
+
+    def end_sessions(self, user_id: str) -> None:
+        """Move the user's session generation on: every console cookie signed in before stops working."""
+        self.conn.execute(update(U).where(U.c.id == user_id).values(session_generation=U.c.session_generation + 1))
+
+    def revoke_tokens_of(self, user_id: str, *, now: datetime) -> None:
+        self.conn.execute(update(T).where(T.c.user_id == user_id, T.c.revoked_at.is_(None)).values(revoked_at=now))
+
+    def admins_of(self, account_id: str, *, lock: bool) -> tuple[str, ...]:
+        """The ids of an account's admins; `lock` holds their rows (PostgreSQL) until the transaction ends,
+        so two deletions of the last two admins cannot both see the other one still there."""
+        query = select(U.c.id).where(U.c.account_id == account_id, U.c.role == Role.ADMIN.value).order_by(U.c.id)
+        if lock:
+            query = query.with_for_update()
+        return tuple(self.conn.execute(query).scalars())
 
     def delete(self, user_id: str) -> None:
         self.conn.execute(delete(T).where(T.c.user_id == user_id))
@@ -144,4 +163,13 @@ class UserRepository:
 
 
 def _user(row: Row[Any]) -> User:
-    return User(row.id, row.email, row.account_id, Role(row.role), row.password_hash, Kind(row.account_kind))
+    return User(
+        row.id,
+        row.email,
+        row.account_id,
+        Role(row.role),
+        row.password_hash,
+        Kind(row.account_kind),
+        bool(row.account_is_management),
+        int(row.session_generation),
+    )

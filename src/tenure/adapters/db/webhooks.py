@@ -32,6 +32,7 @@ class WebhookSubscription:
     secret: str
     created_at: datetime
     created_by: str
+    public_only: bool = False  # made by a partner's admin: only public addresses, checked on every delivery
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,14 @@ class WebhookRepository:
 
 def _subscription(row: Any) -> WebhookSubscription:
     return WebhookSubscription(
-        row.id, row.account_id, row.url, list(row.events), row.secret, row.created_at, row.created_by
+        row.id,
+        row.account_id,
+        row.url,
+        list(row.events),
+        row.secret,
+        row.created_at,
+        row.created_by,
+        bool(row.public_only),
     )
 
 

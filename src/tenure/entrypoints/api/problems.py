@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tenure.domain.errors import DomainError
 from tenure.entrypoints.api.schemas import Problem
@@ -35,6 +36,7 @@ STATUS_FOR_CODE: dict[str, int] = {
     "version-conflict": 412,
     "idempotency-key-reused": 422,
     "login-suspended": 403,
+    "last-admin": 409,
     "rate-limited": 429,
 }
 _CODE_FOR_HTTP_STATUS = {
@@ -51,6 +53,7 @@ _CODE_FOR_HTTP_STATUS = {
 }
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _DESCRIPTIONS = {
     400: "Bad request (problem+json)",
     401: "No token, or a bad, expired or revoked one (`unauthorized`)",
@@ -110,6 +113,21 @@ def domain_problem(error: DomainError) -> JSONResponse:
     return problem(STATUS_FOR_CODE.get(error.code, 409), error.code, error.title, error.detail, extra=error.extra)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers (RFC 9110 §15.5.6), not only the first matching route's.
+
+    Each method of a path is its own route, and Starlette's 405 names only the
+    route that matched first; asking the router about each method is exact.
+    """
+    routes = request.app.router.routes
+    answered = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join(answered)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
@@ -136,7 +154,10 @@ def install(app: FastAPI) -> None:
             # route documents, rather than a 400 only some clients expect.
             return problem(422, "validation-error", "The request is not valid", f"body: {error.detail}")
         code = _CODE_FOR_HTTP_STATUS.get(error.status_code, "http-error")
-        return problem(error.status_code, code, str(error.detail), str(error.detail), headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(_request)
+        return problem(error.status_code, code, str(error.detail), str(error.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
 from tenure.adapters.db.webhooks import DeliveryRecord, WebhookSubscription
+from tenure.domain.destinations import redact
 from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
 from tenure.entrypoints.api.schemas import Input
 
@@ -20,7 +21,10 @@ EventName = Annotated[
 
 class WebhookCreate(Input):
     url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
-        description="any http:// or https:// URL, loopback included"
+        description=(
+            "an http:// or https:// URL: any for the operator's admins; for partners' admins only"
+            " public addresses (or TENURE_WEBHOOK_ALLOWED_NETWORKS), checked again on every delivery"
+        )
     )
     events: Annotated[list[EventName], Field(min_length=1, max_length=32)]
     secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
@@ -58,8 +62,11 @@ class DeliveryOut(BaseModel):
 
 
 def webhook_out(subscription: WebhookSubscription, *, with_secret: bool = False) -> dict[str, Any]:
+    """Only the creation answer shows the secret and the URL's credentials; later answers redact them."""
     model = WebhookCreated if with_secret else WebhookOut
-    fields = {k: v for k, v in subscription.__dict__.items() if with_secret or k != "secret"}
+    fields = {k: v for k, v in subscription.__dict__.items() if (with_secret or k != "secret") and k != "public_only"}
+    if not with_secret:
+        fields["url"] = redact(subscription.url)
     return _z(model(**fields).model_dump(mode="json"))
 
 

@@ -1,10 +1,12 @@
 """The console's session: a signed, HttpOnly, SameSite=Lax cookie holding the user and a CSRF token.
 
-The cookie holds no secret of its own: only the user's id, a random CSRF
-token and a one-shot message. It is signed with the site's secret key
-(TENURE_SECRET_KEY, else the key `tenure init` stored), expires after twelve
-hours like an API token, and the user behind it is checked again on every
-request, so a suspended or deleted user is out at once.
+The cookie holds no secret of its own: only the user's id, the user's
+session generation at sign-in, a random CSRF token and a one-shot message. It
+is signed with the site's secret key (TENURE_SECRET_KEY, else the key
+`tenure init` stored), expires after twelve hours like an API token, and the
+user behind it is checked again on every request, so a suspended or deleted
+user is out at once. Signing out (or a new password) moves the user's
+generation on in the database, so a copy of an old cookie no longer works.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class Session:
         return self.data.get("uid")
 
     @property
+    def generation(self) -> int | None:
+        """The user's session generation when this session signed in (None: a cookie from before generations)."""
+        value = self.data.get("gen", "")
+        return int(value) if value.isascii() and value.isdigit() else None
+
+    @property
     def csrf(self) -> str:
         if "csrf" not in self.data:
             self.data["csrf"] = secrets.token_urlsafe(24)
@@ -43,9 +51,9 @@ class Session:
         expected = self.data.get("csrf")
         return bool(expected and presented) and hmac.compare_digest(expected or "", presented)
 
-    def sign_in(self, user_id: str) -> None:
+    def sign_in(self, user_id: str, generation: int) -> None:
         """A fresh session (and CSRF token) on every sign-in: no fixation."""
-        self.data = {"uid": user_id, "csrf": secrets.token_urlsafe(24)}
+        self.data = {"uid": user_id, "gen": str(generation), "csrf": secrets.token_urlsafe(24)}
         self.dirty = True
 
     def sign_out(self) -> None:

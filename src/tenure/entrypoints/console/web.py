@@ -55,7 +55,7 @@ def current_caller(request: Request) -> Caller:
     session = session_of(request)
     if not session.user_id:
         raise NeedsSignIn
-    caller = viewing.caller_for_session(app_ctx(request).uow(), user_id=session.user_id)
+    caller = viewing.caller_for_session(app_ctx(request).uow(), user_id=session.user_id, generation=session.generation)
     request.state.caller = caller
     return caller
 

@@ -82,9 +82,10 @@ def list_users(
     return {"items": [_user_out(u) for u in users], "next_cursor": next_cursor}
 
 
-@router.delete("/users/{user_id}", status_code=204, responses=problems.responses(401, 403, 404, 422))
+@router.delete("/users/{user_id}", status_code=204, responses=problems.responses(401, 403, 404, 409, 422))
 def delete_user(
     user_id: Annotated[str, Path(min_length=1, max_length=64)], ctx: Ctx, caller: CurrentCaller
 ) -> Response:
+    """Remove a user (its tokens and sessions end with it); never the operator's last admin (409 `last-admin`)."""
     auth.delete_user(ctx.uow(), caller=caller, user_id=user_id)
     return Response(status_code=204)

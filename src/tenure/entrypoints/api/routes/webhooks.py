@@ -33,7 +33,9 @@ def create_webhook(body: WebhookCreate, ctx: Ctx, caller: CurrentCaller, key: Id
     request = service.CreateWebhook(url=body.url, events=body.events, secret=body.secret, account_id=body.account_id)
 
     def create() -> JSONResponse:
-        subscription = service.create_webhook(ctx.uow(), caller=caller, request=request, now=ctx.clock.now())
+        subscription = service.create_webhook(
+            ctx.uow(), caller=caller, request=request, destinations=ctx.destinations, now=ctx.clock.now()
+        )
         return JSONResponse(webhook_out(subscription, with_secret=True), status_code=201)
 
     return idempotency.run(ctx, caller, key, "POST /webhooks " + body.model_dump_json(), create)

@@ -22,7 +22,9 @@ def _home(request: Request) -> str:
     if not session.user_id:
         return "/login"
     try:
-        caller = viewing.caller_for_session(app_ctx(request).uow(), user_id=session.user_id)
+        caller = viewing.caller_for_session(
+            app_ctx(request).uow(), user_id=session.user_id, generation=session.generation
+        )
     except (Unauthorized, LoginSuspended):
         return "/login"
     return f"/clients/{caller.account_id}" if caller.role is Role.PORTAL else "/clients"
@@ -58,7 +60,7 @@ def login(
     except LoginSuspended as refusal:
         error, status, refused = f"{refusal.detail[0].upper()}{refusal.detail[1:]}.", 403, True
     else:
-        session_of(request).sign_in(user.id)
+        session_of(request).sign_in(user.id, user.session_generation)
         home = f"/clients/{user.account_id}" if user.role is Role.PORTAL else "/clients"
         return RedirectResponse(safe_return(next, home), status_code=303)
     return render(request, "login.html", status, error=error, refused=refused, email=email, next=next)
@@ -66,6 +68,10 @@ def login(
 
 @router.post("/logout", dependencies=CSRF)
 def logout(request: Request) -> Response:
-    session_of(request).sign_out()
+    """Sign out on the server too: the user's session generation moves on, so no copy of the cookie works."""
+    session = session_of(request)
+    if session.user_id:
+        auth.end_sessions(app_ctx(request).uow(), user_id=session.user_id)
+    session.sign_out()
     session_of(request).flash("You are signed out.")
     return RedirectResponse("/login", status_code=303)
