@@ -60,12 +60,8 @@ def upgrade() -> None:
         sa.Column("last_update_at", _TS, nullable=False),
         sa.Column("stopped_at", _TS, nullable=True),
         sa.Column("disconnect_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_radius_sessions_account_id_accounts")
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"], ["services.id"], name=op.f("fk_radius_sessions_service_id_services")
-        ),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_radius_sessions_account_id_accounts")),
+        sa.ForeignKeyConstraint(["service_id"], ["services.id"], name=op.f("fk_radius_sessions_service_id_services")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_radius_sessions")),
         sa.UniqueConstraint("nas_ip", "acct_session_id", name="uq_radius_sessions_nas_session"),
     )
