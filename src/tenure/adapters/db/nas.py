@@ -44,7 +44,7 @@ class NasRepository:
         }
         taken = self.conn.execute(select(N.c.name).where(or_(N.c.name == entry.name, N.c.ip == entry.ip))).first()
         if taken is not None:
-            raise NasTaken(f"a NAS named {taken.name} already has that name or address ({entry.ip})")
+            raise NasTaken(f"the NAS {taken.name} already holds the name {entry.name} or the address {entry.ip}")
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(N).values(**values, secret_encrypted=sealed_secret))
