@@ -74,8 +74,10 @@ def test_authorize_accepts_rejects_with_the_reason_or_answers_notfound(world: Wo
     allowed = world.post("/radius/authorize", json=_rlm(User_Name="acme-ppp1", NAS_IP_Address="192.0.2.1"))
     assert allowed.status_code == 200
     assert allowed.json() == {"reply:Reply-Message": "active", "reply:Class": f"tenure:{world.own_client.id}"}
-    plain = world.post("/radius/authorize", json={"User-Name": "acme-ppp1", "Called-Station-Id": "bng1"})
+    plain = world.post("/radius/authorize", json={"User-Name": "acme-ppp1", "Called-Station-Id": "AA-BB:Café"})
     assert plain.status_code == 200
+    long_class = {"User-Name": "acme-ppp1", "Class": {"type": "octets", "value": ["0x" + "ab" * 253]}}
+    assert world.post("/radius/authorize", json=long_class).status_code == 200  # unread attributes pass
     world.site.suspend(world.own_client.id, HoldReason.FRAUD)
     rejected = world.post("/radius/authorize", json={"User-Name": "acme-ppp1"})
     assert rejected.status_code == 401
@@ -98,6 +100,8 @@ def test_bad_radius_input_is_400_which_rlm_rest_reads_as_invalid(world: World) -
         {"User-Name": {"type": "string", "value": "not-a-list"}},
         {"User-Name": "x" * 254},
         {"User-Name": "acme", "NAS-IP-Address": "not-an-ip"},
+        {"User-Name": "acme", "Called-Station-Id": "bell\x07"},
+        {"User-Name": "acme", "Class": 1.5},
         ["User-Name"],
     ]
     for body in bodies:
@@ -124,6 +128,8 @@ def test_accounting_keeps_sessions_and_the_list_is_scoped(world: World) -> None:
     )
     rlm_start["Event-Timestamp"] = {"type": "date", "value": ["Nov 23 2026 09:59:00 UTC"]}
     assert world.post("/radius/accounting", json=rlm_start).status_code == 204
+    booted = {"Acct-Status-Type": "Accounting-On", "NAS-IP-Address": "192.0.2.1"}
+    assert world.post("/radius/accounting", json=booted).status_code == 204
     stop = {**base, "Acct-Status-Type": 2, "Acct-Session-Id": "X1", "User-Name": "stranger"}
     assert world.post("/radius/accounting", json=stop).status_code == 204  # a Stop without a Start
     everything = {s["acct_session_id"]: s for s in world.get("/radius/sessions").json()["items"]}

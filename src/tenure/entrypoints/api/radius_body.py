@@ -36,8 +36,6 @@ def _first_value(name: str, item: Any) -> str | int | None:
         if not values:
             return None
         item = values[0]
-    if isinstance(item, str) and len(item) > ATTRIBUTE_MAX:
-        raise ValidationFailed(f"{name} is longer than a RADIUS attribute can be ({ATTRIBUTE_MAX})", field=name)
     if isinstance(item, (str, int)) and not isinstance(item, bool):
         return item
     raise ValidationFailed(f"{name} must be a string or a number", field=name)
@@ -52,6 +50,16 @@ def text(found: dict[str, str | int], name: str, *, required: bool = False) -> s
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= ATTRIBUTE_MAX or not printable_ascii(value):
         raise ValidationFailed(f"{name} must be 1-{ATTRIBUTE_MAX} printable ASCII characters", field=name)
+    return value
+
+
+def informational(found: dict[str, str | int], name: str) -> str | None:
+    """An attribute Tenure only passes along (Called-Station-Id may name an SSID in any script)."""
+    value = found.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > ATTRIBUTE_MAX or not value.isprintable():
+        raise ValidationFailed(f"{name} must be at most {ATTRIBUTE_MAX} printable characters", field=name)
     return value
 
 
@@ -70,29 +78,27 @@ def number_or_text(found: dict[str, str | int], name: str) -> str | None:
     return text(found, name)
 
 
-REQUEST_SCHEMA: dict[str, Any] = {
+_RLM_VALUE = {
     "type": "object",
-    "description": "RADIUS attributes, each a plain value or rlm_rest's {'type', 'value': [...]}",
-    "additionalProperties": {
-        "anyOf": [
-            {"type": "string", "maxLength": ATTRIBUTE_MAX},
-            {"type": "integer"},
-            {
-                "type": "object",
-                "required": ["value"],
-                "properties": {"type": {"type": "string"}, "value": {"type": "array"}},
-            },
-        ]
-    },
+    "required": ["value"],
+    "properties": {"type": {"type": "string"}, "value": {"type": "array"}},
 }
+_TEXT = {"anyOf": [{"type": "string", "maxLength": ATTRIBUTE_MAX}, _RLM_VALUE]}
+_TEXT_OR_NUMBER = {"anyOf": [{"type": "string", "maxLength": ATTRIBUTE_MAX}, {"type": "integer"}, _RLM_VALUE]}
+_NUMBERED = ("Acct-Status-Type", "Event-Timestamp")
 
 
-def request_body(required: list[str], example: dict[str, str]) -> dict[str, Any]:
-    """The OpenAPI request body of a RADIUS route (the body is read by hand, to answer rlm_rest's way)."""
+def request_body(required: list[str], optional: list[str], example: dict[str, str]) -> dict[str, Any]:
+    """The OpenAPI request body of a RADIUS route (the body is read by hand, to answer rlm_rest's way).
+
+    Attributes Tenure does not read may be anything rlm_rest sends: a string, a number or its object.
+    """
     schema = {
-        **REQUEST_SCHEMA,
+        "type": "object",
+        "description": "RADIUS attributes, each a plain value or rlm_rest's {'type', 'value': [...]}",
         "required": required,
-        "properties": {name: {"anyOf": REQUEST_SCHEMA["additionalProperties"]["anyOf"][::2]} for name in required},
+        "properties": {name: _TEXT_OR_NUMBER if name in _NUMBERED else _TEXT for name in [*required, *optional]},
+        "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "integer"}, _RLM_VALUE]},
         "example": example,
     }
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

@@ -9,6 +9,7 @@ bad input is a 400 here (the rest of the API answers 422).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from tenure.adapters.db.radius import Accounting
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
-from tenure.domain.radius import clean_ip, parse_acct_status, parse_event_timestamp
+from tenure.domain.radius import AcctStatus, clean_ip, parse_acct_status, parse_event_timestamp
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api import radius_body as body
 from tenure.entrypoints.api.deps import Ctx, CurrentCaller
@@ -64,7 +65,9 @@ def _bad_input(error: ValidationFailed) -> JSONResponse:
     response_class=JSONResponse,
     responses=_AUTHORIZE_RESPONSES,
     openapi_extra=body.request_body(
-        ["User-Name"], {"User-Name": "acme-ppp1", "NAS-IP-Address": "192.0.2.1", "Called-Station-Id": "bng1"}
+        ["User-Name"],
+        ["NAS-IP-Address", "Called-Station-Id"],
+        {"User-Name": "acme-ppp1", "NAS-IP-Address": "192.0.2.1", "Called-Station-Id": "bng1"},
     ),
 )
 async def authorize(request: Request, ctx: Ctx, caller: RadiusCaller) -> Response:
@@ -75,7 +78,7 @@ async def authorize(request: Request, ctx: Ctx, caller: RadiusCaller) -> Respons
         nas_ip = body.text(found, "NAS-IP-Address")
         if nas_ip is not None:
             clean_ip(nas_ip, field="NAS-IP-Address")
-        body.text(found, "Called-Station-Id")
+        body.informational(found, "Called-Station-Id")
     except ValidationFailed as error:
         return _bad_input(error)
     decision = await run_in_threadpool(
@@ -99,7 +102,8 @@ async def authorize(request: Request, ctx: Ctx, caller: RadiusCaller) -> Respons
         **problems.responses(400, 401, 403),
     },
     openapi_extra=body.request_body(
-        ["Acct-Status-Type", "Acct-Session-Id", "User-Name", "NAS-IP-Address"],
+        ["Acct-Status-Type"],
+        ["Acct-Session-Id", "User-Name", "NAS-IP-Address", "Framed-IP-Address", "Event-Timestamp"],
         {
             "Acct-Status-Type": "Start",
             "Acct-Session-Id": "4D2A0001",
@@ -110,32 +114,45 @@ async def authorize(request: Request, ctx: Ctx, caller: RadiusCaller) -> Respons
     ),
 )
 async def accounting(request: Request, ctx: Ctx, caller: RadiusCaller) -> Response:
-    """Start, Interim-Update or Stop of a session (also 1, 3, 2); a Stop without a Start is recorded."""
+    """Start, Interim-Update or Stop of a session (also 1, 3, 2); a Stop without a Start is recorded.
+
+    Accounting-On and Accounting-Off (a NAS booting) are answered 204 and change nothing."""
     now = ctx.clock.now()
     try:
         record = _accounting(body.attributes(await request.body()), now)
     except ValidationFailed as error:
         return _bad_input(error)
-    await run_in_threadpool(service.record_accounting, ctx.uow(), caller=caller, request=record, now=now)
+    if record is not None:
+        await run_in_threadpool(service.record_accounting, ctx.uow(), caller=caller, request=record, now=now)
     return Response(status_code=204)
 
 
-def _accounting(found: dict[str, str | int], now: Any) -> Accounting:
-    status = body.number_or_text(found, "Acct-Status-Type")
-    if status is None:
+def _accounting(found: dict[str, str | int], now: datetime) -> Accounting | None:
+    """The request as Tenure keeps it; None for Accounting-On/Off, which name no session.
+
+    Every attribute Tenure reads is checked whatever the status, so bad input is always a 400.
+    """
+    status_text = body.number_or_text(found, "Acct-Status-Type")
+    if status_text is None:
         raise ValidationFailed("Acct-Status-Type is required", field="Acct-Status-Type")
-    session_id = body.text(found, "Acct-Session-Id", required=True)
-    nas_ip = body.text(found, "NAS-IP-Address", required=True)
+    status = parse_acct_status(status_text)
+    session_id = body.text(found, "Acct-Session-Id")
+    nas_ip = body.text(found, "NAS-IP-Address")
     framed_ip = body.text(found, "Framed-IP-Address")
     stamp = body.number_or_text(found, "Event-Timestamp")
-    assert session_id is not None and nas_ip is not None
+    user_name = body.user_name(found) if "User-Name" in found else None
+    at = parse_event_timestamp(stamp) if stamp else now
+    if status in (AcctStatus.ACCOUNTING_ON, AcctStatus.ACCOUNTING_OFF):
+        return None
+    if session_id is None or nas_ip is None or user_name is None:
+        raise ValidationFailed("Acct-Session-Id, User-Name and NAS-IP-Address are required", field="Acct-Session-Id")
     return Accounting(
-        status=parse_acct_status(status),
+        status=status,
         acct_session_id=session_id,
         nas_ip=clean_ip(nas_ip, field="NAS-IP-Address"),
-        user_name=body.user_name(found),
+        user_name=user_name,
         framed_ip=clean_ip(framed_ip, field="Framed-IP-Address") if framed_ip else None,
-        at=parse_event_timestamp(stamp) if stamp else now,
+        at=at,
     )
 
 
