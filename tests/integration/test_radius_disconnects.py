@@ -10,14 +10,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from tenure.config import Settings
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import HoldReason
 from tenure.domain.radius import AcctStatus
-from tenure.services import catalog
+from tenure.entrypoints.app import create_app
+from tenure.services import auth, catalog
 from tenure.services.policy import set_policy
+from tests.e2e.api.conftest import TestClient
 from tests.nas_double import NasDouble
 from tests.radius_kit import NAS_SECRET, account, internet, notices, radius_worker, register_nas, sessions, start
-from tests.support import Installation, MutableClock
+from tests.support import ADMIN_EMAIL, Installation, MutableClock
 
 
 def test_a_client_suspended_under_connect_gets_one_disconnect_and_the_nas_cuts_it(site: Installation) -> None:
@@ -142,6 +145,18 @@ def test_a_silent_nas_is_retried_with_backoff_then_the_session_is_failed(site: I
     assert session.state == "failed"
     assert "no answer from 127.0.0.1" in session.disconnect_error
     assert [n.status for n in notices(site)] == ["failed"]
+    app = create_app(Settings(database_url=str(site.engine.url)), engine=site.engine, clock=site.clock)
+    with TestClient(app) as http:
+        shown = http.get("/metrics").text
+        failed = http.get("/api/v1/radius/sessions", params={"state": "failed"}, headers=_bearer(site)).json()
+    assert 'tenure_radius_sessions{state="failed"} 1.0' in shown
+    assert 'tenure_outbox_depth{queue="radius_disconnect"} 0.0' in shown
+    assert 'tenure_notice_failures_total{channel="radius"}' in shown
+    assert [(s["acct_session_id"], s["state"]) for s in failed["items"]] == [("S-1", "failed")]
+
+
+def _bearer(site: Installation) -> dict[str, str]:
+    return {"Authorization": f"Bearer {auth.token_for_email(site.uow(), email=ADMIN_EMAIL, now=site.now)}"}
 
 
 def test_a_session_without_a_registered_nas_fails_after_the_window(site: Installation) -> None:
