@@ -18,18 +18,15 @@ from email.utils import formataddr, parseaddr
 from email_validator import EmailNotValidError, validate_email
 
 from tenure.adapters.db import clients_csv as db
-from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
-from tenure.domain.catalog import Service, ServiceKind, service_added
+from tenure.domain.catalog import ServiceKind
 from tenure.domain.errors import DomainError
-from tenure.domain.ids import new_id
 from tenure.domain.lifecycle import check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
-from tenure.domain.radius import clean_network_id
+from tenure.services import network_ids_csv
 from tenure.services.accounts import CreateAccount, create_in
-from tenure.services.common import today
 
 COLUMNS = ("name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref")
 # Optional on import, always written on export: the client's network ids, one `kind:network_id` a line.
@@ -130,21 +127,8 @@ def _row(line: int, cells: dict[str, str]) -> ClientRow:
         end,
         _contact(cells["contact"]),
         cells["parent_billing_ref"] or None,
-        _network_ids(cells.get(NETWORK_IDS, "")),
+        network_ids_csv.parse(cells.get(NETWORK_IDS, "")),
     )
-
-
-def _network_ids(text: str) -> tuple[tuple[ServiceKind, str], ...]:
-    """`internet:acme-ppp1` lines (a quoted cell may hold several); the kind is any service kind."""
-    found: list[tuple[ServiceKind, str]] = []
-    for entry in (line.strip() for line in text.splitlines()):
-        if not entry:
-            continue
-        kind, _, network_id = entry.partition(":")
-        if kind not in {k.value for k in ServiceKind} or not network_id:
-            raise ValueError(f"network_ids lines are kind:network_id (internet:acme-ppp1), not {entry!r}")
-        found.append((ServiceKind(kind), clean_network_id(network_id)))
-    return tuple(found)
 
 
 def _date(text: str, column: str) -> date | None:
@@ -190,25 +174,13 @@ def import_clients(
             )
             try:
                 client = create_in(uow, parent=parent, request=request, actor=caller.email, now=now)
-                _add_network_services(uow, client, row.network_ids, actor=caller.email, now=now)
+                network_ids_csv.add_services(uow, client, row.network_ids, actor=caller.email, now=now)
             except DomainError as error:
                 raise ImportRejected([RowError(row.line, error.detail)]) from error
             if progress:
                 progress(1)
         uow.commit()
     return len(rows)
-
-
-def _add_network_services(
-    uow: UnitOfWork, client: Account, network_ids: Iterable[tuple[ServiceKind, str]], *, actor: str, now: datetime
-) -> None:
-    """One service per imported network id, from the client's start, at 0.00 until someone prices it."""
-    services = ServiceRepository(uow.connection)
-    for kind, network_id in network_ids:
-        start = client.start_date or today(uow, now)
-        service = Service(new_id(), client.id, kind, f"{kind.label} {network_id}", 0, start, None, network_id)
-        services.add(service, now=now)
-        uow.audit.append(service_added(service), actor=actor, at=now)
 
 
 def _against_database(
@@ -250,7 +222,7 @@ def export_clients(
                         _iso(row.end_date),
                         contact,
                         parent_ref,
-                        "\n".join(f"{kind}:{network_id}" for kind, network_id in network_ids.get(row.id, [])),
+                        network_ids_csv.cell(network_ids.get(row.id, [])),
                     )
                 )
             if progress:
