@@ -176,6 +176,9 @@ def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> Non
     with pytest.raises(clients_csv.ImportRejected) as rejected:
         _import(site, twice)
     assert "line 3: network id internet:x is also on line 2" in [str(e) for e in rejected.value.errors]
-    bad = HEADER.strip() + ",network_ids\nA,A-1,,,,a@example.com,,fibre:x\n"
-    with pytest.raises(clients_csv.ImportRejected):
-        _import(site, bad)
+    for line in ("fibre:x", "phone_number:+442079460000", "internet:", "internet:tab\there"):
+        bad = HEADER.strip() + f",network_ids\nA,A-1,,,,a@example.com,,{line}\n"
+        with pytest.raises(clients_csv.ImportRejected):
+            _import(site, bad)
+    long_id = "x" * 253
+    assert _import(site, HEADER.strip() + f",network_ids\nL,L-1,,,,l@example.com,,other:{long_id}\n") == 1

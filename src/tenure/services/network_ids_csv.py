@@ -12,11 +12,14 @@ from datetime import datetime
 
 from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain.catalog import Service, ServiceKind, service_added
+from tenure.domain.catalog import LABEL_MAX, Service, ServiceKind, service_added
 from tenure.domain.ids import new_id
 from tenure.domain.model import Account
 from tenure.domain.radius import clean_network_id
 from tenure.services.common import today
+
+# A phone number's label is the number itself: numbers are not created from a network-id line.
+_KINDS = {k.value for k in ServiceKind} - {ServiceKind.PHONE_NUMBER.value}
 
 
 def parse(text: str) -> tuple[tuple[ServiceKind, str], ...]:
@@ -26,7 +29,7 @@ def parse(text: str) -> tuple[tuple[ServiceKind, str], ...]:
         if not entry:
             continue
         kind, _, network_id = entry.partition(":")
-        if kind not in {k.value for k in ServiceKind} or not network_id:
+        if kind not in _KINDS or not network_id:
             raise ValueError(f"network_ids lines are kind:network_id (internet:acme-ppp1), not {entry!r}")
         found.append((ServiceKind(kind), clean_network_id(network_id)))
     return tuple(found)
@@ -39,7 +42,8 @@ def add_services(
     services = ServiceRepository(uow.connection)
     for kind, network_id in network_ids:
         start = client.start_date or today(uow, now)
-        service = Service(new_id(), client.id, kind, f"{kind.label} {network_id}", 0, start, None, network_id)
+        label = f"{kind.label} {network_id}"[:LABEL_MAX]
+        service = Service(new_id(), client.id, kind, label, 0, start, None, network_id)
         services.add(service, now=now)
         uow.audit.append(service_added(service), actor=actor, at=now)
 
