@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tenure.adapters.db.listing import encode_cursor
 from tenure.adapters.db.tables import nas as nas_table
 from tenure.domain.model import HoldReason
 from tests.e2e.api.conftest import World
@@ -142,6 +143,11 @@ def test_accounting_keeps_sessions_and_the_list_is_scoped(world: World) -> None:
     stopped = world.get("/radius/sessions", params={"state": "stopped"}).json()["items"]
     assert [s["acct_session_id"] for s in stopped] == ["X1"]
     _problem(world.get("/radius/sessions", params={"state": "bogus"}), 422, "validation-error")
+    first = world.get("/radius/sessions", params={"limit": 2}).json()
+    rest = world.get("/radius/sessions", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [s["acct_session_id"] for s in first["items"] + rest["items"]] == ["X1", "Z1", "A1"]
+    forged = world.get("/radius/sessions", params={"cursor": encode_cursor(["abc"])})
+    _problem(forged, 422, "validation-error")
 
 
 def test_nas_are_registered_by_operator_admins_and_their_secret_never_shown(world: World) -> None:

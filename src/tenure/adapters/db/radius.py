@@ -29,10 +29,20 @@ from tenure.adapters.db.tables import outbox as O
 from tenure.adapters.db.tables import radius_sessions as RS
 from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
+from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Stage, Status
 from tenure.domain.radius import DISCONNECT_NOTICE, NETWORK_KINDS, AcctStatus, SessionState
 
-_NOTICE_COLUMNS = ["kind", "topic", "account_id", "recipient", "payload", "created_at", "next_attempt_at"]
+_NOTICE_COLUMNS = [
+    "kind",
+    "topic",
+    "account_id",
+    "recipient",
+    "payload",
+    "created_at",
+    "next_attempt_at",
+    "radius_session_id",
+]
 _OPEN = SessionState.OPEN.value
 
 
@@ -136,24 +146,13 @@ class RadiusSessions:
     def _disconnect(self, where: ColumnElement[bool], reason: str, now: datetime) -> None:
         chosen = and_(RS.c.state == _OPEN, RS.c.account_id.is_not(None), where)
         mark = update(RS).where(chosen).values(state=SessionState.DISCONNECTING.value)
-        payload = type_coerce(literal({"reason": reason}, JSON), JSON)
-        fixed = [
-            literal("radius"),
-            literal(DISCONNECT_NOTICE),
-            None,  # account_id, from the session
-            literal(None, O.c.recipient.type),
-            payload,
-            literal(now, O.c.created_at.type),
-            literal(now, O.c.next_attempt_at.type),
-        ]
-        columns = [*_NOTICE_COLUMNS, "radius_session_id"]
         if self.conn.dialect.name == "postgresql":
             marked = mark.returning(RS.c.id, RS.c.account_id).cte("marked")
-            rows = select(*_with(fixed, marked.c.account_id), marked.c.id)
-            self.conn.execute(insert(O).from_select(columns, rows))
+            rows = select(*_notice(marked.c.account_id, marked.c.id, reason, now))
+            self.conn.execute(insert(O).from_select(_NOTICE_COLUMNS, rows))
             return
-        rows = select(*_with(fixed, RS.c.account_id), RS.c.id).where(chosen)
-        self.conn.execute(insert(O).from_select(columns, rows))
+        rows = select(*_notice(RS.c.account_id, RS.c.id, reason, now)).where(chosen)
+        self.conn.execute(insert(O).from_select(_NOTICE_COLUMNS, rows))
         self.conn.execute(mark)
 
     # -- reading ----------------------------------------------------------------
@@ -166,7 +165,9 @@ class RadiusSessions:
             query = query.where(RS.c.state.in_(list(states)))
         if cursor:
             (last_id,) = decode_cursor(cursor, 1)
-            query = query.where(RS.c.id < int(str(last_id)))
+            if not isinstance(last_id, int) or isinstance(last_id, bool):
+                raise ValidationFailed("cursor is not valid", field="cursor")
+            query = query.where(RS.c.id < last_id)
         rows = list(self.conn.execute(query.order_by(RS.c.id.desc()).limit(limit + 1)))
         next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
         return rows[:limit], next_cursor
@@ -176,8 +177,18 @@ class RadiusSessions:
         return {state: int(count) for state, count in self.conn.execute(query)}
 
 
-def _with(fixed: list[Any], account_id: Any) -> list[Any]:
-    return [*fixed[:2], account_id, *fixed[3:]]
+def _notice(account_id: Any, session_id: Any, reason: str, now: datetime) -> list[Any]:
+    """The columns of one `radius.disconnect` outbox row, in `_NOTICE_COLUMNS` order."""
+    return [
+        literal("radius"),
+        literal(DISCONNECT_NOTICE),
+        account_id,
+        literal(None, O.c.recipient.type),
+        type_coerce(literal({"reason": reason}, JSON), JSON),
+        literal(now, O.c.created_at.type),
+        literal(now, O.c.next_attempt_at.type),
+        session_id,
+    ]
 
 
 def network_holder(conn: Connection, caller: Caller, user_name: str) -> tuple[str, str] | None:
