@@ -159,9 +159,9 @@ def set_network_id(service: Service, network_id: str | None) -> Event | None:
         )
     if network_id == service.network_id:
         return None
-    before = {"service_id": service.id, "network_id": service.network_id}
+    before = {"service_id": service.id, "label": service.label, "network_id": service.network_id}
     service.network_id = network_id
-    after = {"service_id": service.id, "network_id": network_id}
+    after = {"service_id": service.id, "label": service.label, "network_id": network_id}
     return Event(service.account_id, Action.UPDATED, dict(before), dict(after), reason=service.id)
 
 

@@ -29,6 +29,7 @@ def test_the_client_page_shows_and_sets_network_ids(site: Installation) -> None:
         assert changed.status_code == 303
         page = http.get(f"/clients/{acme.id}").text
         assert "Network ID of Internet acme-ppp1 set to acme-ppp2" in page and 'value="acme-ppp2"' in page
+        assert "network ID of Internet acme-ppp1: acme-ppp1 → acme-ppp2" in page  # the audit trail
         taken = http.post(form, data={"network_id": "zenith-ppp1", "csrf_token": _csrf(page)})
         assert taken.status_code == 409 and "held by another" in taken.text
         cleared = http.post(form, data={"network_id": " ", "csrf_token": _csrf(page)})
