@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -76,10 +77,5 @@ def notices(site: Installation) -> list[Any]:
 def radius_worker(site: Installation) -> Worker:
     """A worker whose Disconnect-Requests give up on a silent NAS quickly (0.2 s, one try per attempt)."""
     worker = worker_for(site)
-    worker.channels = type(worker.channels)(
-        worker.channels.mailer,
-        worker.channels.sender,
-        worker.channels.mail_from,
-        radius=DisconnectSender(timeout=0.2, tries=1),
-    )
+    worker.channels = replace(worker.channels, radius=DisconnectSender(timeout=0.2, tries=1))
     return worker
