@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from tenure.adapters.db.tables import accounts
+from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import ClientType, Kind, Stage
+from tenure.domain.policy import Capability
 from tenure.entrypoints.cli import app
-from tenure.services import clients_csv
+from tenure.services import catalog, clients_csv, entitlements
 from tests.support import Installation
 
 HEADER = "name,billing_ref,type,start,end,contact,parent_billing_ref\n"
@@ -95,8 +97,17 @@ def test_export_writes_what_import_reads(site: Installation, tmp_path: Path) -> 
     exported = "".join(clients_csv.export_clients(site.uow(), caller=site.admin, include_inactive=False))
     rows = list(csv.reader(io.StringIO(exported)))
     assert rows == [
-        ["name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref"],
-        ["Acme Ltd", "ACME-1", "residential", "2026-11-23", "2027-11-23", "Acme Ltd <jane@acme.example>", "CH-NORTH"],
+        ["name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref", "network_ids"],
+        [
+            "Acme Ltd",
+            "ACME-1",
+            "residential",
+            "2026-11-23",
+            "2027-11-23",
+            "Acme Ltd <jane@acme.example>",
+            "CH-NORTH",
+            "",
+        ],
     ]
     # the same file, with new refs, imports cleanly
     again = exported.replace("ACME-1", "ACME-2").replace("Acme Ltd,", "Acme Two,")
@@ -119,7 +130,7 @@ def test_the_commands_import_and_export_through_the_cli(site: Installation, tmp_
     exported = _cli(site, "export", "clients")
     assert exported.exit_code == 0
     out = exported.stdout.splitlines()
-    assert out[0] == HEADER.strip() and len(out) == 251
+    assert out[0] == HEADER.strip() + ",network_ids" and len(out) == 251
     assert _kinds(site) == {Kind.CLIENT.value: 251}  # the 250 and the management client
 
 
@@ -127,3 +138,47 @@ def _kinds(site: Installation) -> dict[str, int]:
     with site.uow().reading() as uow:
         query = select(accounts.c.kind, func.count()).where(accounts.c.kind == "client").group_by(accounts.c.kind)
         return {kind: int(n) for kind, n in uow.connection.execute(query)}
+
+
+def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> None:
+    """Issue 12 §1: each `kind:network_id` line becomes a service of that kind holding the id."""
+    acme = site.client(name="Acme Ltd", billing_ref="ACME-1")
+    for kind, network_id in ((ServiceKind.INTERNET, "acme-ppp1"), (ServiceKind.WIFI, "acme wifi; 2")):
+        catalog.add_service(
+            site.uow(),
+            caller=site.admin,
+            account_id=acme.id,
+            kind=kind,
+            label=network_id,
+            monthly_price="10.00",
+            start_date=None,
+            now=site.now,
+            network_id=network_id,
+        )
+    exported = "".join(clients_csv.export_clients(site.uow(), caller=site.admin, include_inactive=False))
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[1][-1] == "internet:acme-ppp1\nwifi:acme wifi; 2"
+    with pytest.raises(clients_csv.ImportRejected) as held:  # the ids are still held by Acme's services
+        _import(site, exported.replace("ACME-1", "ACME-2"))
+    assert "network id internet:acme-ppp1 is held by another service" in str(held.value.errors[0])
+    moved = exported.replace("ACME-1", "ACME-2").replace("acme-ppp1", "acme-ppp2").replace("acme wifi", "wifi")
+    assert _import(site, moved) == 1
+    found = entitlements.service_entitlement(
+        site.uow(),
+        caller=site.admin,
+        kind=ServiceKind.INTERNET,
+        network_id="acme-ppp2",
+        capability=Capability.INTERNET,
+        now=site.now,
+    )
+    assert found.allowed and found.account_id != acme.id
+    twice = HEADER.strip() + ",network_ids\nA,A-1,,,,a@example.com,,internet:x\nB,B-1,,,,b@example.com,,internet:x\n"
+    with pytest.raises(clients_csv.ImportRejected) as rejected:
+        _import(site, twice)
+    assert "line 3: network id internet:x is also on line 2" in [str(e) for e in rejected.value.errors]
+    for line in ("fibre:x", "phone_number:+442079460000", "internet:", "internet:tab\there"):
+        bad = HEADER.strip() + f",network_ids\nA,A-1,,,,a@example.com,,{line}\n"
+        with pytest.raises(clients_csv.ImportRejected):
+            _import(site, bad)
+    long_id = "x" * 253
+    assert _import(site, HEADER.strip() + f",network_ids\nL,L-1,,,,l@example.com,,other:{long_id}\n") == 1

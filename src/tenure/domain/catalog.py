@@ -56,6 +56,7 @@ class Service:
     monthly_price_cents: int
     start_date: date
     end_date: date | None = None
+    network_id: str | None = None  # for internet and Wi-Fi: the RADIUS User-Name
 
     @property
     def monthly_price(self) -> Decimal:
@@ -150,8 +151,22 @@ def end_service(service: Service, *, today: date) -> Event | None:
     return Event(service.account_id, Action.SERVICE_REMOVED, before, _snapshot(service), reason=service.id)
 
 
+def set_network_id(service: Service, network_id: str | None) -> Event | None:
+    """Setting or changing a service's network id is an `updated` event on its client; the same id is no change."""
+    if service.end_date is not None:
+        raise InvalidTransition(
+            f"the service ended on {service.end_date.isoformat()}; its network id is kept as it was"
+        )
+    if network_id == service.network_id:
+        return None
+    before = {"service_id": service.id, "label": service.label, "network_id": service.network_id}
+    service.network_id = network_id
+    after = {"service_id": service.id, "label": service.label, "network_id": network_id}
+    return Event(service.account_id, Action.UPDATED, dict(before), dict(after), reason=service.id)
+
+
 def _snapshot(service: Service) -> JSONObject:
-    return {
+    snapshot: JSONObject = {
         "service_id": service.id,
         "kind": service.kind.value,
         "label": service.label,
@@ -159,6 +174,9 @@ def _snapshot(service: Service) -> JSONObject:
         "start_date": service.start_date.isoformat(),
         "end_date": service.end_date.isoformat() if service.end_date else None,
     }
+    if service.network_id is not None:
+        snapshot["network_id"] = service.network_id
+    return snapshot
 
 
 def decide_for_number(
@@ -167,4 +185,13 @@ def decide_for_number(
     """lifecycle.md §4: a call capability needs the number to be in service AND the status to allow it."""
     if capability in CALL_CAPABILITIES and service_start > today:
         return Decision(False, f"not yet in service: the number starts on {service_start.isoformat()}")
+    return decide(policy, subject, capability)
+
+
+def decide_for_service(
+    policy: Policy, subject: Subject, capability: Capability, *, service_start: date, today: date
+) -> Decision:
+    """A service found by its network id serves nothing before its start date, whatever the status allows."""
+    if service_start > today:
+        return Decision(False, f"not yet in service: the service starts on {service_start.isoformat()}")
     return decide(policy, subject, capability)

@@ -64,6 +64,16 @@ class NumberTaken(DomainError):
     title = "The number is held by another client"
 
 
+class NetworkIdTaken(DomainError):
+    code = "network-id-taken"
+    title = "The network id is held by another service of this kind"
+
+
+class NasTaken(DomainError):
+    code = "nas-taken"
+    title = "A NAS with this name or address is already registered"
+
+
 class ValidationFailed(DomainError):
     """Input that is well-formed but breaks a domain rule (dates out of order)."""
 

@@ -45,3 +45,7 @@ class RetryPolicy:
 
 WEBHOOK_RETRIES = RetryPolicy(base=timedelta(seconds=15), cap=timedelta(hours=2), give_up_after=timedelta(hours=24))
 EMAIL_RETRIES = RetryPolicy(base=timedelta(seconds=30), cap=timedelta(minutes=15), give_up_after=None)
+# A Disconnect-Request must land while it matters: a NAS silent for 10 minutes is reported, not waited for.
+DISCONNECT_RETRIES = RetryPolicy(
+    base=timedelta(seconds=10), cap=timedelta(minutes=2), give_up_after=timedelta(minutes=10)
+)

@@ -11,7 +11,18 @@ from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings, load_settings
 from tenure.entrypoints import console, metrics, worker_metrics
 from tenure.entrypoints.api import problems
-from tenure.entrypoints.api.routes import accounts, auth, billing, entitlements, health, offices, policy, services
+from tenure.entrypoints.api.routes import (
+    accounts,
+    auth,
+    billing,
+    entitlements,
+    health,
+    nas,
+    offices,
+    policy,
+    radius,
+    services,
+)
 from tenure.entrypoints.api.routes import webhooks as webhook_routes
 from tenure.entrypoints.context import AppContext
 
@@ -46,6 +57,8 @@ def create_app(
     api.include_router(webhook_routes.router)
     for catalog_router in (offices.router, services.router, entitlements.router, billing.router, policy.router):
         api.include_router(catalog_router)
+    api.include_router(radius.router)
+    api.include_router(nas.router)
     app.include_router(api)
     app.include_router(health.router)
     console.mount(app)

@@ -17,6 +17,7 @@ from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.entrypoints.cli_admin import policy_app, user_app
 from tenure.entrypoints.cli_data import export_app, import_app
+from tenure.entrypoints.cli_nas import nas_app
 from tenure.entrypoints.logging import configure
 from tenure.services import auth
 from tenure.services.setup import AlreadyInitialised, initialise
@@ -26,6 +27,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
+app.add_typer(nas_app, name="nas")
 
 
 def _engine() -> Engine:

@@ -68,7 +68,7 @@ def import_clients(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV with a header row")],
     as_user: As = None,
 ) -> None:
-    """Import clients: name,billing_ref,type,start,end,contact,parent_billing_ref. All rows or none."""
+    """Import clients: name,billing_ref,type,start,end,contact,parent_billing_ref[,network_ids]. All rows or none."""
     engine = make_engine(load_settings().database_url)
     caller = _caller(engine, as_user)
     with file.open(newline="", encoding="utf-8-sig") as handle:

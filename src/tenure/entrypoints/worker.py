@@ -38,7 +38,7 @@ DELIVERY_BUDGET_SECONDS = 30.0
 
 def channels_for(settings: Settings) -> Channels:
     sender = WebhookSender(destinations=DestinationGuard(settings.allowed_networks))
-    return Channels(mailer_for(settings.smtp_url), sender, settings.mail_from)
+    return Channels(mailer_for(settings.smtp_url), sender, settings.mail_from, secret_key=settings.secret_key)
 
 
 @dataclass
@@ -67,8 +67,13 @@ class Worker:
                 decommissioned=len(changes.decommissioned),
                 refused=len(changes.refused),
             )
-        if report.emails or report.webhooks:
-            log.info("notices delivered", emails=dict(report.emails), webhooks=dict(report.webhooks))
+        if report.emails or report.webhooks or report.disconnects:
+            log.info(
+                "notices delivered",
+                emails=dict(report.emails),
+                webhooks=dict(report.webhooks),
+                disconnects=dict(report.disconnects),
+            )
         return changes, report
 
     def loop(self, stop: threading.Event | None = None) -> None:

@@ -18,13 +18,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tenure.adapters.db.deliveries import DeliveryQueue
+from tenure.adapters.db.radius import RadiusSessions
+from tenure.domain.radius import SessionState
 from tenure.services.delivery import DeliveryReport
 from tenure.services.scheduler import PassResult
 
 CHANGES_APPLIED = Counter("tenure_worker_changes_applied_total", "Scheduled changes the worker applied", ["change"])
 CHANGES_REFUSED = Counter("tenure_worker_changes_refused_total", "Due scheduled changes the rules refused")
 ATTEMPTS = Counter(
-    "tenure_notice_attempts_total", "Delivery attempts of emails and webhooks, by outcome", ["channel", "outcome"]
+    "tenure_notice_attempts_total",
+    "Delivery attempts of emails, webhooks and RADIUS disconnects, by outcome",
+    ["channel", "outcome"],
 )
 FAILURES = Counter("tenure_notice_failures_total", "Notices given up on (refused for good or retried out)", ["channel"])
 DISPATCHED = Counter("tenure_webhook_events_dispatched_total", "Webhook events fanned out to their subscriptions")
@@ -41,6 +45,9 @@ def count_pass(changes: PassResult, report: DeliveryReport) -> None:
     for status, count in report.webhooks.items():
         ATTEMPTS.labels("webhook", status).inc(count)
     FAILURES.labels("webhook").inc(report.webhooks.get("failed", 0))
+    for status, count in report.disconnects.items():
+        ATTEMPTS.labels("radius", status).inc(count)
+    FAILURES.labels("radius").inc(report.disconnects.get("failed", 0))
     DISPATCHED.inc(report.dispatched)
 
 
@@ -59,6 +66,7 @@ class BacklogCollector(Collector):
         try:
             with self.engine.connect() as connection:
                 backlog = DeliveryQueue(connection).backlog()
+                sessions = RadiusSessions(connection).counts_by_state()
         except SQLAlchemyError:
             return  # not initialised or unreachable: /readyz says so, /metrics stays up
         depth = GaugeMetricFamily("tenure_outbox_depth", "Notices waiting to be delivered", labels=["queue"])
@@ -71,6 +79,12 @@ class BacklogCollector(Collector):
             age.add_metric([queue], max(0.0, now - oldest.timestamp()) if oldest else 0.0)
         yield depth
         yield age
+        states = GaugeMetricFamily(
+            "tenure_radius_sessions", "RADIUS sessions by state (failed: a disconnect never answered)", labels=["state"]
+        )
+        for state in SessionState:
+            states.add_metric([state.value], sessions.get(state.value, 0))
+        yield states
 
 
 BACKLOG = BacklogCollector()

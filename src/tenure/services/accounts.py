@@ -18,6 +18,7 @@ from tenure.domain.notifications import (
     stages_whose_capabilities_follow_suspension,
 )
 from tenure.domain.policy import suspension_summary
+from tenure.domain.radius import stages_losing_internet_on_suspension
 from tenure.services.common import load_for_change, record, today
 
 
@@ -143,6 +144,13 @@ def suspend(
         uow.accounts.add_hold(hold)
         record(uow, account, event, actor=caller.email, now=now, data=_held_by(account))
         _queue_status_flips(uow, account, event, SUSPENDED_EMAIL, reason, ignore_hold=hold.id, now=now)
+        uow.radius.disconnect_flipped(
+            root=account.id,
+            new_hold=hold.id,
+            stages=stages_losing_internet_on_suspension(uow.site.policy),
+            reason=f"suspended: {reason.label} hold on {account.kind.value} {account.name}",
+            now=now,
+        )
         uow.commit()
     return account
 
@@ -220,6 +228,7 @@ def decommission_in(uow: UnitOfWork, account: Account, *, on: date | None, actor
     event = lifecycle.decommission(account, on=on, today=day, blocking_children=blocking)
     if event.action is Action.DECOMMISSIONED:
         uow.service_ending.end_all(account.id, on=day)
+        uow.radius.disconnect_account(account.id, "decommissioned", now=now)
         _release_offices(uow, account, actor=actor, now=now)
     record(uow, account, event, actor=actor, now=now, was=was)
 

@@ -15,9 +15,10 @@ from tenure.adapters.phone import to_e164
 from tenure.domain import catalog
 from tenure.domain.access import Caller
 from tenure.domain.catalog import Service, ServiceKind
-from tenure.domain.errors import NumberTaken
+from tenure.domain.errors import NetworkIdTaken, NumberTaken
 from tenure.domain.ids import new_id
 from tenure.domain.lifecycle import ensure_changeable
+from tenure.domain.radius import clean_network_id
 from tenure.services.common import load_for_change, today
 
 
@@ -35,17 +36,20 @@ def add_service(
     monthly_price: str,
     start_date: date | None,
     now: datetime,
+    network_id: str | None = None,
 ) -> Service:
     """A new service from `start_date` (default today); a number is stored in E.164."""
     cleaned = to_e164(label) if kind is ServiceKind.PHONE_NUMBER else catalog.clean_label(label)
     cents = catalog.parse_price(monthly_price)
+    network_id = clean_network_id(network_id) if network_id is not None else None
     with uow:
         account = load_for_change(uow, caller, account_id, None)
         catalog.check_can_take_service(account)
         services = repository(uow)
         if kind is ServiceKind.PHONE_NUMBER and services.number_holder(cleaned) is not None:
             raise NumberTaken(f"{cleaned} is already held by a client")
-        service = Service(new_id(), account.id, kind, cleaned, cents, start_date or today(uow, now))
+        service = Service(new_id(), account.id, kind, cleaned, cents, start_date or today(uow, now), None, network_id)
+        _check_network_id_free(services, service)
         services.add(service, now=now)  # the unique index decides any race
         uow.audit.append(catalog.service_added(service), actor=caller.email, at=now)
         uow.commit()
@@ -73,6 +77,38 @@ def remove_service(uow: UnitOfWork, *, caller: Caller, account_id: str, service_
         event = catalog.end_service(service, today=today(uow, now))
         if event is not None:
             services.end(service)
+            uow.radius.disconnect_service(service.id, "service removed", now=now)
             uow.audit.append(event, actor=caller.email, at=now)
             uow.commit()
     return service
+
+
+def set_network_id(
+    uow: UnitOfWork, *, caller: Caller, account_id: str, service_id: str, network_id: str | None, now: datetime
+) -> Service:
+    """Set, change or clear (None) a service's network id: an `updated` event on the client.
+
+    Sessions already open under the old id are left as they are: the id names the
+    subscriber at the next authorization, and a rename is not a loss of `internet`.
+    """
+    network_id = clean_network_id(network_id) if network_id is not None else None
+    with uow:
+        account = load_for_change(uow, caller, account_id, None)
+        ensure_changeable(account)
+        services = repository(uow)
+        service = services.get(service_id, account_id=account.id)
+        event = catalog.set_network_id(service, network_id)
+        if event is not None:
+            _check_network_id_free(services, service)
+            services.set_network_id(service)  # the unique index decides any race
+            uow.audit.append(event, actor=caller.email, at=now)
+            uow.commit()
+    return service
+
+
+def _check_network_id_free(services: ServiceRepository, service: Service) -> None:
+    """A clear 409 before the write; the partial unique index still decides a race."""
+    if service.network_id is None:
+        return
+    if services.network_id_holder(service.kind, service.network_id, other_than=service.id) is not None:
+        raise NetworkIdTaken(f"network id {service.network_id} is held by another {service.kind.label} service")

@@ -21,12 +21,16 @@ from tenure.adapters.db import clients_csv as db
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
+from tenure.domain.catalog import ServiceKind
 from tenure.domain.errors import DomainError
 from tenure.domain.lifecycle import check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
+from tenure.services import network_ids_csv
 from tenure.services.accounts import CreateAccount, create_in
 
 COLUMNS = ("name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref")
+# Optional on import, always written on export: the client's network ids, one `kind:network_id` a line.
+NETWORK_IDS = "network_ids"
 _ALIASES = {"parent billing ref": "parent_billing_ref", "parent": "parent_billing_ref", "billing ref": "billing_ref"}
 _PARENT_KINDS = (Kind.OPERATOR, Kind.RESELLER, Kind.CHANNEL)
 Progress = Callable[[int], None]
@@ -42,6 +46,7 @@ class ClientRow:
     end: date | None
     contact: Contact
     parent_ref: str | None
+    network_ids: tuple[tuple[ServiceKind, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ def read_rows(lines: Iterable[str]) -> Parsed:
     rows: list[ClientRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
+    held: dict[tuple[ServiceKind, str], int] = {}
     for record in reader:
         line = reader.line_num
         try:
@@ -88,6 +94,11 @@ def read_rows(lines: Iterable[str]) -> Parsed:
         if row.billing_ref and row.billing_ref in seen:
             errors.append(RowError(line, f"billing_ref {row.billing_ref} is also on line {seen[row.billing_ref]}"))
             continue
+        twice = next((pair for pair in row.network_ids if pair in held), None)
+        if twice is not None:
+            errors.append(RowError(line, f"network id {twice[0].value}:{twice[1]} is also on line {held[twice]}"))
+            continue
+        held.update(dict.fromkeys(row.network_ids, line))
         if row.billing_ref:
             seen[row.billing_ref] = line
         rows.append(row)
@@ -116,6 +127,7 @@ def _row(line: int, cells: dict[str, str]) -> ClientRow:
         end,
         _contact(cells["contact"]),
         cells["parent_billing_ref"] or None,
+        network_ids_csv.parse(cells.get(NETWORK_IDS, "")),
     )
 
 
@@ -150,8 +162,9 @@ def import_clients(
     with uow:
         parents = db.accounts_by_ref(uow.connection, caller, {r.parent_ref for r in rows if r.parent_ref})
         taken = db.refs_in_use(uow.connection, {r.billing_ref for r in rows if r.billing_ref})
+        held = db.network_ids_in_use(uow.connection, {pair for r in rows for pair in r.network_ids})
         default_parent = uow.accounts.get(caller.account_id, caller=caller)
-        errors = parsed.errors + [error for row in rows for error in _against_database(row, parents, taken)]
+        errors = parsed.errors + [error for row in rows for error in _against_database(row, parents, taken, held)]
         if errors:
             raise ImportRejected(sorted(errors, key=lambda e: e.line))
         for row in rows:
@@ -160,7 +173,8 @@ def import_clients(
                 Kind.CLIENT, parent.id, row.name, row.contact, row.billing_ref, row.client_type, row.start, row.end
             )
             try:
-                create_in(uow, parent=parent, request=request, actor=caller.email, now=now)
+                client = create_in(uow, parent=parent, request=request, actor=caller.email, now=now)
+                network_ids_csv.add_services(uow, client, row.network_ids, actor=caller.email, now=now)
             except DomainError as error:
                 raise ImportRejected([RowError(row.line, error.detail)]) from error
             if progress:
@@ -169,9 +183,14 @@ def import_clients(
     return len(rows)
 
 
-def _against_database(row: ClientRow, parents: dict[str, Account], taken: set[str]) -> Iterator[RowError]:
+def _against_database(
+    row: ClientRow, parents: dict[str, Account], taken: set[str], held: set[tuple[ServiceKind, str]]
+) -> Iterator[RowError]:
     if row.billing_ref and row.billing_ref in taken:
         yield RowError(row.line, f"billing_ref {row.billing_ref} is already in use")
+    for kind, network_id in row.network_ids:
+        if (kind, network_id) in held:
+            yield RowError(row.line, f"network id {kind.value}:{network_id} is held by another service")
     if not row.parent_ref:
         return
     parent = parents.get(row.parent_ref)
@@ -187,9 +206,10 @@ def export_clients(
     uow: UnitOfWork, *, caller: Caller, include_inactive: bool, progress: Progress | None = None
 ) -> Iterator[str]:
     """CSV lines (header first) of every client the caller sees, readable again by `import_clients`."""
-    yield _csv_line(COLUMNS)
+    yield _csv_line((*COLUMNS, NETWORK_IDS))
     with uow.reading():
         for batch in db.client_batches(uow.connection, caller, include_inactive=include_inactive):
+            network_ids = db.network_ids_of(uow.connection, [row.id for row in batch])
             for row in batch:
                 parent_ref = "" if row.parent_kind == Kind.OPERATOR.value else row.parent_ref
                 contact = formataddr((row.contact_name, row.contact_email)) if row.contact_email else ""
@@ -202,6 +222,7 @@ def export_clients(
                         _iso(row.end_date),
                         contact,
                         parent_ref,
+                        network_ids_csv.cell(network_ids.get(row.id, [])),
                     )
                 )
             if progress:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.smtp import Mailer
 from tenure.adapters.webhooks import WebhookSender
+from tenure.services.disconnect_delivery import send_due_disconnects
 from tenure.services.email_delivery import send_due_emails
 from tenure.services.outbox_batches import DeliveryReport, NewUow, late
 from tenure.services.webhook_delivery import dispatch_events, send_due_webhooks
@@ -30,6 +32,8 @@ class Channels:
     mailer: Mailer
     sender: WebhookSender
     mail_from: str
+    radius: DisconnectSender = field(default_factory=DisconnectSender)
+    secret_key: str | None = None  # TENURE_SECRET_KEY, to open NAS secrets (else the one in the database)
 
 
 async def deliver_due(
@@ -52,5 +56,9 @@ async def deliver_due(
         webhooks_done = await send_due_webhooks(
             new_uow, channels.sender, report, now=now, deadline=deadline, jitter=jitter
         )
-    report.finished = emails_done and webhooks_done and not late(deadline)
+    # pyrad blocks; nothing else runs on this loop meanwhile, so the pass simply waits for it.
+    disconnects_done = send_due_disconnects(
+        new_uow, channels.radius, report, secret_key=channels.secret_key, now=now, deadline=deadline, jitter=jitter
+    )
+    report.finished = emails_done and webhooks_done and disconnects_done and not late(deadline)
     return report

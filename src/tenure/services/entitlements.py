@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tenure.adapters.db.entitlements import find_number
+from tenure.adapters.db.entitlements import NumberHolder, find_network_id, find_number
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Caller
-from tenure.domain.catalog import decide_for_number
+from tenure.domain.catalog import ServiceKind, decide_for_number, decide_for_service
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Status
 from tenure.domain.policy import Capability, Decision, Subject, decide_all, is_billed
+from tenure.domain.radius import NETWORK_KINDS, clean_network_id
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,49 @@ def number_entitlement(
         found.policy, found.subject, capability, service_start=found.service_start, today=today
     )
     return NumberDecision(e164, found.account_id, capability, decision.allowed, decision.because)
+
+
+@dataclass(frozen=True)
+class ServiceDecision:
+    kind: ServiceKind
+    network_id: str
+    service_id: str
+    account_id: str
+    capability: Capability
+    allowed: bool
+    because: str
+
+
+def service_entitlement(
+    uow: UnitOfWork, *, caller: Caller, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
+) -> ServiceDecision:
+    """May the holder of the `kind` service with this network id use `capability` now? 404 as for numbers."""
+    network_id = clean_network_id(network_id)
+    with uow.reading():
+        found = find_network_id(uow.connection, caller, kind, network_id)
+    if found is None:
+        raise NotFound(f"no active {kind.label} service holds the network id {network_id}")
+    return _service_decision(found, kind, network_id, capability, now)
+
+
+def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
+    """`internet` for a RADIUS User-Name: its internet service, else its Wi-Fi service; None when neither."""
+    with uow.reading():
+        for value in NETWORK_KINDS:
+            kind = ServiceKind(value)
+            found = find_network_id(uow.connection, caller, kind, user_name)
+            if found is not None:
+                return _service_decision(found, kind, user_name, Capability.INTERNET, now)
+    return None
+
+
+def _service_decision(
+    found: NumberHolder, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
+) -> ServiceDecision:
+    today = now.astimezone(found.timezone).date()
+    decision = decide_for_service(
+        found.policy, found.subject, capability, service_start=found.service_start, today=today
+    )
+    return ServiceDecision(
+        kind, network_id, found.service_id, found.account_id, capability, decision.allowed, decision.because
+    )

@@ -31,6 +31,7 @@ Write = Callable[[DeliveryQueue], None]
 class DeliveryReport:
     emails: Counter[str] = field(default_factory=Counter)  # outcome -> count
     webhooks: Counter[str] = field(default_factory=Counter)
+    disconnects: Counter[str] = field(default_factory=Counter)  # RADIUS Disconnect-Requests, by outcome
     dispatched: int = 0
     finished: bool = True  # False when the pass stopped early (out of time, SMTP unreachable)
 

@@ -16,6 +16,7 @@ from tenure.domain.errors import ValidationFailed
 from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.notifications import states_changed_by_policy
 from tenure.domain.policy import PRESETS, Policy, from_matrix
+from tenure.domain.radius import states_losing_internet
 
 CUSTOM = "custom"
 
@@ -56,6 +57,7 @@ def set_policy(
             {"reason": "entitlement policy changed", "policy": policy.name},
             now=now,
         )
+        uow.radius.disconnect_states(states_losing_internet(old, policy), "entitlement policy changed", now=now)
         event = Event(uow.site.operator_id, Action.UPDATED, before, _describe(policy), reason="entitlement policy")
         uow.audit.append(event, actor=caller.email, at=now)
         uow.commit()

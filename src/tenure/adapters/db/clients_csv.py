@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, false, func, select
 from tenure.adapters.db import sql
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.model import Account
 
@@ -29,6 +30,32 @@ def refs_in_use(conn: Connection, refs: Collection[str]) -> set[str]:
     if not refs:
         return set()
     return set(conn.execute(select(A.c.billing_ref).where(A.c.billing_ref.in_(sorted(refs)))).scalars())
+
+
+def network_ids_in_use(conn: Connection, pairs: Collection[tuple[Any, str]]) -> set[tuple[Any, str]]:
+    """The (kind, network id) pairs already held by a service that has not ended."""
+    if not pairs:
+        return set()
+    wanted = {(str(kind), network_id): (kind, network_id) for kind, network_id in pairs}
+    query = select(S.c.kind, S.c.network_id).where(
+        S.c.network_id.in_(sorted({n for _, n in wanted})), S.c.end_date.is_(None)
+    )
+    return {wanted[(r.kind, r.network_id)] for r in conn.execute(query) if (r.kind, r.network_id) in wanted}
+
+
+def network_ids_of(conn: Connection, account_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """(kind, network id) of each account's services that have not ended, in the order they were added."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    if not account_ids:
+        return found
+    query = (
+        select(S.c.account_id, S.c.kind, S.c.network_id)
+        .where(S.c.account_id.in_(list(account_ids)), S.c.network_id.is_not(None), S.c.end_date.is_(None))
+        .order_by(S.c.id)
+    )
+    for row in conn.execute(query):
+        found.setdefault(row.account_id, []).append((row.kind, row.network_id))
+    return found
 
 
 def _clients(caller: Caller, include_inactive: bool) -> list[Any]:

@@ -55,6 +55,10 @@ class DeliveryQueue:
         if self.postgres:
             self.conn.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = '{int(seconds)}s'")
 
+    def claim(self, query: Select[Any], table: Any) -> list[Any]:
+        """Rows of `query`, locked in `table` and skipped by other workers (PostgreSQL)."""
+        return self._claim(query, table)
+
     def _claim(self, query: Select[Any], table: Any) -> list[Any]:
         if self.postgres:
             query = query.with_for_update(skip_locked=True, of=table)
@@ -85,6 +89,10 @@ class DeliveryQueue:
         return self._claim(query, O)
 
     def record_emails(self, changes: Sequence[Change]) -> None:
+        self._record(O, changes, done_column="sent_at")
+
+    def record_notices(self, changes: Sequence[Change]) -> None:
+        """The outcome of outbox notices sent directly (RADIUS disconnects)."""
         self._record(O, changes, done_column="sent_at")
 
     # -- webhooks: one delivery per subscribed endpoint --------------------
@@ -181,6 +189,7 @@ class DeliveryQueue:
             "email": (O, O.c.kind == "email"),
             "webhook_event": (O, O.c.kind == "webhook"),
             "webhook_delivery": (D, None),
+            "radius_disconnect": (O, O.c.kind == "radius"),
         }
         found: dict[str, tuple[int, datetime | None]] = {}
         for name, (table, where) in queues.items():

@@ -36,6 +36,7 @@ from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import services as S
 from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller
+from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, derive_status
 from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
 
@@ -49,6 +50,7 @@ class NumberHolder:
     subject: Subject
     policy: Policy
     timezone: ZoneInfo
+    service_id: str = ""
 
 
 @lru_cache(maxsize=1024)
@@ -59,10 +61,30 @@ def number_query(caller: Caller) -> Select[Any]:
     Rows: one for the account itself, plus one per hold in force on it or an ancestor
     (closure rows of ancestors without a hold are filtered out in the same statement).
     """
+    return _holder_query(caller, number_held(bindparam("number", type_=String)))
+
+
+@lru_cache(maxsize=1024)
+def network_query(caller: Caller, kind: ServiceKind) -> Select[Any]:
+    """The same statement for a service of `kind` found by its network id (the parameter `network_id`).
+
+    The kind is a literal, so PostgreSQL sees the query imply the partial unique index's predicate.
+    """
+    held = [
+        S.c.network_id == bindparam("network_id", type_=String),
+        S.c.kind == literal_column(f"'{kind.value}'"),  # an enum value, never user text
+        S.c.network_id.is_not(None),
+        S.c.end_date.is_(None),
+    ]
+    return _holder_query(caller, held)
+
+
+def _holder_query(caller: Caller, service_held: list[Any]) -> Select[Any]:
     holder = A.alias("holder")
     return (
         select(
             S.c.start_date.label("service_start"),
+            S.c.id.label("service_id"),
             A.c.id.label("account_id"),
             A.c.name,
             A.c.kind,
@@ -90,7 +112,7 @@ def number_query(caller: Caller) -> Select[Any]:
             .outerjoin(holder, holder.c.id == H.c.account_id)
         )
         .where(
-            *number_held(bindparam("number", type_=String)),
+            *service_held,
             sql.visible_to(caller, S.c.account_id),
             or_(AA.c.depth == literal_column("0"), H.c.id.is_not(None)),
         )
@@ -100,7 +122,15 @@ def number_query(caller: Caller) -> Select[Any]:
 
 def find_number(conn: Connection, caller: Caller, number: str) -> NumberHolder | None:
     """The holder of an E.164 number visible to the caller, or None (absent, ended, or not visible)."""
-    rows = list(conn.execute(number_query(caller), {"number": number}))
+    return _holder(list(conn.execute(number_query(caller), {"number": number})))
+
+
+def find_network_id(conn: Connection, caller: Caller, kind: ServiceKind, network_id: str) -> NumberHolder | None:
+    """The holder of the service of `kind` with this network id visible to the caller, or None."""
+    return _holder(list(conn.execute(network_query(caller, kind), {"network_id": network_id})))
+
+
+def _holder(rows: list[Row[Any]]) -> NumberHolder | None:
     if not rows:
         return None
     first = rows[0]
@@ -121,7 +151,7 @@ def find_number(conn: Connection, caller: Caller, number: str) -> NumberHolder |
     )
     matrix = json.dumps(first.policy_matrix, sort_keys=True) if first.policy_matrix else None
     policy = _policy(first.policy_name, matrix)
-    return NumberHolder(first.account_id, first.service_start, subject, policy, zone)
+    return NumberHolder(first.account_id, first.service_start, subject, policy, zone, first.service_id)
 
 
 @lru_cache(maxsize=32)

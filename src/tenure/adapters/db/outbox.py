@@ -68,7 +68,7 @@ class OutboxRepository:
         hold) or lifted (unsuspend). An account flipped when, apart from
         `ignore_hold`, no hold is in force on it or any of its ancestors.
         """
-        flipped = self._flipped(root, ignore_hold)
+        flipped = self.flipped(root, ignore_hold)
         recipients = select(
             literal("email"),
             literal(template),
@@ -119,7 +119,8 @@ class OutboxRepository:
         self.conn.execute(insert(O).from_select(_COLUMNS, rows))
 
     @staticmethod
-    def _flipped(root: str, ignore_hold: str | None) -> Any:
+    def flipped(root: str, ignore_hold: str | None) -> Any:
+        """Accounts at or below `root`, not decommissioned, with no hold in force but `ignore_hold`."""
         below = A.c.id.in_(select(AA.c.account_id).where(AA.c.ancestor_id == root))
         other_holds = exists().where(
             AA.c.account_id == A.c.id,

@@ -2,7 +2,9 @@
 
 A number is held by one client at a time through the partial unique index
 `uq_services_number_held` (label WHERE kind = 'phone_number' AND end_date IS
-NULL); the racing loser's insert fails and becomes `number-taken`.
+NULL); the racing loser's insert fails and becomes `number-taken`. A network id
+is held by one service of its kind the same way (`uq_services_network_id_held`,
+`network-id-taken`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.tables import services as S
 from tenure.domain.catalog import Service, ServiceKind
-from tenure.domain.errors import NotFound, NumberTaken
+from tenure.domain.errors import NetworkIdTaken, NotFound, NumberTaken
 
 
 def number_held(number: str | BindParameter[str]) -> list[ColumnElement[bool]]:
@@ -41,12 +43,29 @@ class ServiceRepository:
             monthly_price_cents=service.monthly_price_cents,
             start_date=service.start_date,
             end_date=service.end_date,
+            network_id=service.network_id,
             created_at=now,
         )
         try:
             self.conn.execute(statement)
         except IntegrityError as error:
+            if "network_id" in str(error.orig):
+                raise _network_id_taken(service) from error
             raise NumberTaken(f"{service.label} is held by another client") from error
+
+    def network_id_holder(self, kind: ServiceKind, network_id: str, *, other_than: str | None = None) -> str | None:
+        """The service of `kind` that has not ended holding `network_id`, if any (the index still decides)."""
+        query = select(S.c.id).where(S.c.network_id == network_id, S.c.kind == kind.value, S.c.end_date.is_(None))
+        if other_than is not None:
+            query = query.where(S.c.id != other_than)
+        return self.conn.execute(query).scalar_one_or_none()
+
+    def set_network_id(self, service: Service) -> None:
+        statement = update(S).where(S.c.id == service.id).values(network_id=service.network_id)
+        try:
+            self.conn.execute(statement)
+        except IntegrityError as error:
+            raise _network_id_taken(service) from error
 
     def number_holder(self, number: str) -> str | None:
         """The account holding the number now, if any (a clear answer; the index still decides)."""
@@ -85,4 +104,9 @@ def _service(row: Row[Any]) -> Service:
         monthly_price_cents=int(row.monthly_price_cents),
         start_date=row.start_date,
         end_date=row.end_date,
+        network_id=row.network_id,
     )
+
+
+def _network_id_taken(service: Service) -> NetworkIdTaken:
+    return NetworkIdTaken(f"network id {service.network_id} is held by another {service.kind.label} service")

@@ -195,6 +195,8 @@ outbox = Table(
     Column("next_attempt_at", TS, nullable=False),
     Column("last_error", Text, nullable=True),
     Column("sent_at", TS, nullable=True),
+    # kind "radius": the session a `radius.disconnect` notice cuts (radius_sessions.id)
+    Column("radius_session_id", BIGID, nullable=True),
     # the worker's queues: due emails and due webhook events, each in order
     Index("ix_outbox_due", "kind", "next_attempt_at", "id", **_partial("status = 'pending'")),  # type: ignore[arg-type]
 )
@@ -277,6 +279,8 @@ services = Table(
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=True),  # set when removed; the removal day is billed
     Column("created_at", TS, nullable=False),
+    # The RADIUS User-Name of an internet or Wi-Fi service (api.md "Services").
+    Column("network_id", String(253), nullable=True),
     # A number is held by one client at a time, enforced by the database.
     Index(
         "uq_services_number_held",
@@ -284,6 +288,50 @@ services = Table(
         unique=True,
         **_partial("kind = 'phone_number' AND end_date IS NULL"),  # type: ignore[arg-type]
     ),
+    # A network id names one service of its kind that has not ended, enforced by the database.
+    Index(
+        "uq_services_network_id_held",
+        "network_id",
+        "kind",
+        unique=True,
+        **_partial("network_id IS NOT NULL AND end_date IS NULL"),  # type: ignore[arg-type]
+    ),
+)
+
+# The RADIUS clients (NAS) Tenure sends Disconnect-Requests to; the shared secret is Fernet-encrypted.
+nas = Table(
+    "nas",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("ip", String(45), nullable=False, unique=True),
+    Column("secret_encrypted", Text, nullable=False),
+    Column("coa_port", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+)
+
+# Sessions reported by RADIUS accounting; one row per (NAS, Acct-Session-Id).
+radius_sessions = Table(
+    "radius_sessions",
+    metadata,
+    Column("id", BIGID, primary_key=True, autoincrement=True),
+    Column("acct_session_id", String(253), nullable=False),
+    Column("nas_ip", String(45), nullable=False),
+    Column("user_name", String(253), nullable=False),
+    Column("framed_ip", String(45), nullable=True),
+    Column("service_id", String(ID), ForeignKey("services.id"), nullable=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("started_at", TS, nullable=True),  # null: a Stop arrived without a Start
+    Column("last_update_at", TS, nullable=False),
+    Column("stopped_at", TS, nullable=True),
+    Column("disconnect_error", Text, nullable=True),
+    UniqueConstraint("nas_ip", "acct_session_id", name="uq_radius_sessions_nas_session"),
+    # a loss of `internet` finds the open sessions of the accounts it affects
+    Index("ix_radius_sessions_account", "account_id", "state"),
+    Index("ix_radius_sessions_service", "service_id"),
+    Index("ix_radius_sessions_state", "state", "id"),
 )
 
 webhooks = Table(

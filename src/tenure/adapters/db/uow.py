@@ -15,6 +15,7 @@ from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.idempotency import IdempotencyRepository
 from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
 from tenure.adapters.db.outbox import OutboxRepository
+from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.site import Site, SiteRepository
 from tenure.adapters.db.users import UserRepository
 
@@ -35,6 +36,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     offices: OfficeRepository
     service_ending: ServiceEnding
+    radius: RadiusSessions
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
@@ -55,6 +57,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(connection)
         self.offices = OfficeRepository(connection)
         self.service_ending = ServiceEnding(connection)
+        self.radius = RadiusSessions(connection)
         return self
 
     def __exit__(

@@ -32,6 +32,8 @@ STATUS_FOR_CODE: dict[str, int] = {
     "has-active-children": 409,
     "office-taken": 409,
     "number-taken": 409,
+    "network-id-taken": 409,
+    "nas-taken": 409,
     "billing-ref-taken": 409,
     "version-conflict": 412,
     "idempotency-key-reused": 422,

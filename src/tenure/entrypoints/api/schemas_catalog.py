@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
 from tenure.domain.model import Status
+from tenure.domain.radius import NETWORK_ID_MAX
 from tenure.entrypoints.api.schemas import AccountRefOut, Input
 
 # Money in: a decimal string, 0 or more, at most two places ("25.00"); never a float.
@@ -18,6 +19,16 @@ Money = Annotated[
     Field(description='a decimal string, 0 or more, at most two places: "25.00"', examples=["25.00"]),
 ]
 MoneyOut = Annotated[str, Field(description='a decimal string with two places: "25.00"', examples=["25.00"])]
+
+
+NetworkId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=NETWORK_ID_MAX),
+    Field(
+        description="1-253 printable ASCII characters; for internet and wifi the RADIUS User-Name",
+        examples=["acme-ppp1"],
+    ),
+]
 
 
 class OfficeCreate(Input):
@@ -42,6 +53,11 @@ class ServiceCreate(Input):
     )
     monthly_price: Money
     start_date: date | None = Field(None, description="default: today (operator time zone)")
+    network_id: NetworkId | None = None
+
+
+class ServiceUpdate(Input):
+    network_id: NetworkId | None = Field(description="the new network id; null clears it")
 
 
 class ServiceOut(BaseModel):
@@ -52,6 +68,7 @@ class ServiceOut(BaseModel):
     monthly_price: MoneyOut
     start_date: date
     end_date: date | None
+    network_id: str | None
 
 
 class DecisionOut(BaseModel):
@@ -68,6 +85,16 @@ class EntitlementsOut(BaseModel):
 
 class NumberDecisionOut(BaseModel):
     number: str
+    account_id: str
+    capability: str
+    allowed: bool
+    because: str
+
+
+class ServiceDecisionOut(BaseModel):
+    kind: ServiceKind
+    network_id: str
+    service_id: str
     account_id: str
     capability: str
     allowed: bool

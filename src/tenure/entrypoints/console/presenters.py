@@ -80,6 +80,9 @@ def describe(entry: AuditEntry) -> Line:
         service = entry.after if entry.action == "service_added" else {**entry.before, **entry.after}
         price = service.get("monthly_price")
         return Line(what, [str(service.get("label", "")) + (f", {price} a month" if price else "")])
+    if entry.action == "updated" and "network_id" in entry.after:
+        change = f"{_value(entry.before.get('network_id'))} → {_value(entry.after['network_id'])}"
+        return Line(what, [f"network ID of {entry.after.get('label', 'a service')}: {change}"])
     for key in entry.after:
         if key in ("stage", "status") and entry.action != "updated":
             continue

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from tenure.domain.catalog import ServiceKind
 from tenure.domain.policy import Capability
+from tenure.domain.radius import NETWORK_ID_MAX
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller
 from tenure.entrypoints.api.routes.accounts import READ
-from tenure.entrypoints.api.schemas_catalog import EntitlementsOut, NumberDecisionOut
+from tenure.entrypoints.api.schemas_catalog import EntitlementsOut, NumberDecisionOut, ServiceDecisionOut
 from tenure.services import entitlements as service
 
 router = APIRouter(tags=["entitlements"])
@@ -42,6 +44,31 @@ def number_entitlement(
     )
     return {
         "number": found.number,
+        "account_id": found.account_id,
+        "capability": found.capability.value,
+        "allowed": found.allowed,
+        "because": found.because,
+    }
+
+
+@router.get("/entitlements/services/{kind}/{network_id:path}", response_model=ServiceDecisionOut, responses=READ)
+def service_entitlement(
+    kind: Annotated[ServiceKind, Path(description="the service kind: internet, wifi, …")],
+    network_id: Annotated[
+        str, Path(min_length=1, max_length=NETWORK_ID_MAX, description="the service's network id (RADIUS User-Name)")
+    ],
+    capability: Annotated[Capability, Query(description="the capability asked for")],
+    ctx: Ctx,
+    caller: CurrentCaller,
+) -> dict[str, object]:
+    """The same decision for a service found by its network id; 404 when no active service visible holds it."""
+    found = service.service_entitlement(
+        ctx.uow(), caller=caller, kind=kind, network_id=network_id, capability=capability, now=ctx.clock.now()
+    )
+    return {
+        "kind": found.kind.value,
+        "network_id": found.network_id,
+        "service_id": found.service_id,
         "account_id": found.account_id,
         "capability": found.capability.value,
         "allowed": found.allowed,

@@ -12,7 +12,7 @@ from tenure.entrypoints.api import idempotency
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, IdempotencyKey
 from tenure.entrypoints.api.routes.accounts import CHANGE, READ, Cursor, Limit
 from tenure.entrypoints.api.schemas import Page
-from tenure.entrypoints.api.schemas_catalog import ServiceCreate, ServiceOut
+from tenure.entrypoints.api.schemas_catalog import ServiceCreate, ServiceOut, ServiceUpdate
 from tenure.services import catalog as service
 
 router = APIRouter(prefix="/accounts/{account_id}/services", tags=["services"])
@@ -28,6 +28,7 @@ def service_out(item: Service) -> dict[str, object]:
         "monthly_price": money_text(item.monthly_price),
         "start_date": item.start_date.isoformat(),
         "end_date": item.end_date.isoformat() if item.end_date else None,
+        "network_id": item.network_id,
     }
 
 
@@ -35,7 +36,8 @@ def service_out(item: Service) -> dict[str, object]:
 def add_service(
     account_id: AccountId, body: ServiceCreate, ctx: Ctx, caller: CurrentCaller, key: IdempotencyKey = None
 ) -> JSONResponse:
-    """A number held by another client is 409 `number-taken`."""
+    """A number held by another client is 409 `number-taken`; a network id held by another
+    service of the same kind is 409 `network-id-taken`."""
 
     def add() -> JSONResponse:
         added = service.add_service(
@@ -47,6 +49,7 @@ def add_service(
             monthly_price=body.monthly_price,
             start_date=body.start_date,
             now=ctx.clock.now(),
+            network_id=body.network_id,
         )
         return JSONResponse(service_out(added), status_code=201)
 
@@ -77,3 +80,19 @@ def list_services(
 def remove_service(account_id: AccountId, service_id: ServiceId, ctx: Ctx, caller: CurrentCaller) -> Response:
     service.remove_service(ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, now=ctx.clock.now())
     return Response(status_code=204)
+
+
+@router.patch("/{service_id}", response_model=ServiceOut, responses=CHANGE)
+def update_service(
+    account_id: AccountId, service_id: ServiceId, body: ServiceUpdate, ctx: Ctx, caller: CurrentCaller
+) -> dict[str, object]:
+    """Set, change or clear (null) the network id: an `updated` event on the client; taken → 409 `network-id-taken`."""
+    updated = service.set_network_id(
+        ctx.uow(),
+        caller=caller,
+        account_id=account_id,
+        service_id=service_id,
+        network_id=body.network_id,
+        now=ctx.clock.now(),
+    )
+    return service_out(updated)

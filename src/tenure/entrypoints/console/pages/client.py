@@ -16,7 +16,7 @@ from tenure.domain.model import Contact
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
 from tenure.entrypoints.console.presenters import describe
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, browse, queries, viewing
+from tenure.services import accounts, browse, catalog, queries, viewing
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -44,6 +44,20 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
 @router.get("/clients/{account_id}")
 def client(account_id: str, request: Request, caller: SignedIn) -> Response:
     return client_page(request, caller, account_id)
+
+
+@router.post("/clients/{account_id}/services/{service_id}/network-id", dependencies=CSRF)
+def set_network_id(
+    account_id: str, service_id: str, request: Request, caller: SignedIn, network_id: Annotated[str, Form()] = ""
+) -> Response:
+    """Set or clear (blank) a service's network id; a refusal (taken, bad characters) shows the error page."""
+    ctx = app_ctx(request)
+    wanted = network_id.strip() or None
+    updated = catalog.set_network_id(
+        ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, network_id=wanted, now=ctx.clock.now()
+    )
+    message = f"Network ID of {updated.label} set to {wanted}" if wanted else f"Network ID of {updated.label} cleared"
+    return done(request, f"/clients/{account_id}", message)
 
 
 @router.get("/clients/{account_id}/as-client")

@@ -192,11 +192,12 @@ def save_services(
     label: Text = "",
     monthly_price: Text = "",
     service_id: Text = "",
+    network_id: Text = "",
 ) -> Response:
     ctx = app_ctx(request)
     draft = wizard.draft(ctx.uow(), caller=caller, account_id=account_id)
     here = f"/clients/{account_id}/setup/{WizardStep.SERVICES}"
-    values = {"kind": kind, "label": label, "monthly_price": monthly_price}
+    values = {"kind": kind, "label": label, "monthly_price": monthly_price, "network_id": network_id}
     try:
         if op == "add":
             service_kind = ServiceKind(kind) if kind in set(ServiceKind) else ServiceKind.OTHER
@@ -209,6 +210,7 @@ def save_services(
                 monthly_price=monthly_price or "0",
                 start_date=None,
                 now=ctx.clock.now(),
+                network_id=network_id.strip() or None,
             )
             return done(request, here, f"{added.label} added")
         if op == "remove":

@@ -1,0 +1,1 @@
+"""RADIUS on the wire (pyrad): Disconnect-Requests to a NAS, and the dictionary they are encoded with."""
