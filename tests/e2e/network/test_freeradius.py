@@ -210,7 +210,7 @@ def _session(api: httpx.Client, acct_session_id: str) -> dict[str, Any] | None:
 
 
 def _is_open(session: dict[str, Any]) -> bool:
-    return session.get("status") == "open"
+    return session.get("state") == "open"
 
 
 # -- FreeRADIUS on its own --------------------------------------------------------
