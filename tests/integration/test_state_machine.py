@@ -161,6 +161,10 @@ class LifecycleMachine(RuleBasedStateMachine):
     def protected(self, node: Node) -> bool:
         return node.kind is Kind.OPERATOR or node.management
 
+    def own(self, node: Node) -> bool:
+        """The walk acts as the operator's admin: its own account's lifecycle is not its to change."""
+        return node.kind is Kind.OPERATOR
+
     # -- running an action ------------------------------------------------------
     def pick(self, data: st.DataObject) -> Node:
         return self.nodes[data.draw(st.sampled_from(self.order), label="account")]
@@ -248,7 +252,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def suspend(self, data: st.DataObject, reason: HoldReason) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif self.protected(node) or node.stage is not Stage.ACTIVE:
             expected = errors.InvalidTransition
@@ -269,7 +275,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def unsuspend(self, data: st.DataObject, reason: HoldReason | None) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif not node.holds:
             expected = errors.InheritedSuspension if self.held_ancestor(node) else errors.NotSuspended
@@ -292,7 +300,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         node = self.pick(data)
         on = None if days is None else self.today + timedelta(days=days)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif node.stage not in (Stage.NEW, Stage.SCHEDULED):
             expected = errors.InvalidTransition
@@ -320,7 +330,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         on = None if days is None else self.today + timedelta(days=days)
         scheduled = on is not None and on > self.today
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif self.protected(node):
             expected = errors.InvalidTransition
@@ -346,7 +358,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def cancel(self, data: st.DataObject) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif node.decommission_on is None:
             expected = errors.InvalidTransition
@@ -361,7 +375,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def convert(self, data: st.DataObject, to: ClientType) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif node.kind is not Kind.CLIENT or node.client_type is to:
             expected = errors.InvalidTransition
@@ -383,7 +399,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         expected: Outcome = None
         if parent.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
-        elif parent.kind not in ALLOWED_PARENTS[kind]:
+        elif parent.kind not in ALLOWED_PARENTS[kind] or parent.decommission_on is not None:
             expected = errors.InvalidTransition
         extra: dict[str, object] = {}
         if kind is Kind.CLIENT:
@@ -426,7 +442,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         """A change with an If-Match from another version: refused, nothing written."""
         node = self.pick(data)
         version = node.version + ahead if data.draw(st.booleans()) else node.version - 1
-        expected = errors.AccountDecommissioned if node.stage is Stage.DECOMMISSIONED else errors.VersionConflict
+        expected: Outcome = errors.VersionConflict
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
+            expected = errors.AccountDecommissioned
         self.attempt(expected, lambda: self.site_call(svc.cancel_decommission, node, expected_version=version))
 
     # -- rule: the worker, some days later ----------------------------------------

@@ -31,7 +31,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = AppContext(engine or make_engine(settings.database_url), clock or SystemClock(), settings)
-    worker_metrics.observe(app.state.ctx.engine)
+    worker_metrics.observe(app.state.ctx.engine, app.state.ctx.clock)
     problems.install(app)
     app.add_middleware(metrics.MeasureRequests)
     api = APIRouter(prefix="/api/v1")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -18,6 +17,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.site import NotInitialised, SiteRepository
@@ -85,6 +85,7 @@ class StuckCollector(Collector):
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.clock: Clock = SystemClock()
 
     def describe(self) -> Iterable[Metric]:
         return []
@@ -95,7 +96,7 @@ class StuckCollector(Collector):
         try:
             with self.engine.connect() as connection:
                 zone = SiteRepository(connection).load().timezone
-                stuck = AccountRepository(connection).stuck_decommissions(datetime.now(zone).date())
+                stuck = AccountRepository(connection).stuck_decommissions(self.clock.now().astimezone(zone).date())
         except (SQLAlchemyError, NotInitialised):
             return
         yield GaugeMetricFamily(
@@ -111,7 +112,7 @@ STUCK = StuckCollector()
 REGISTRY.register(STUCK)
 
 
-def observe(engine: Engine) -> None:
+def observe(engine: Engine, clock: Clock | None = None) -> None:
     """Report the backlog and stuck decommissions of this database on /metrics (the latest app created wins)."""
     BACKLOG.engine = engine
-    STUCK.engine = engine
+    STUCK.engine, STUCK.clock = engine, clock or SystemClock()
