@@ -95,7 +95,7 @@ def test_offered_exactly_when_the_rules_accept(account: Account, blocking: int, 
         StatusAction.CONVERT_TO_VIRTUAL: lambda a: lifecycle.convert(a, to=ClientType.VIRTUAL),
         StatusAction.CONVERT_TO_RESIDENTIAL: lambda a: lifecycle.convert(a, to=ClientType.RESIDENTIAL),
     }
-    own = _accepted(lambda a: ensure_not_own_account(_caller(callers_account), a.id, "change"), account) is False
+    own = not _accepted(lambda a: ensure_not_own_account(_caller(callers_account), a.id, "change"), account)
     for action, change in rules.items():
         assert (action in offered) == (_accepted(change, account) and not own), action
     suspendable = [r for r in HoldReason if _accepted(lambda a, r=r: lifecycle.suspend(a, hold=_hold(r)), account)]
