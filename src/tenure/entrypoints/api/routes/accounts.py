@@ -81,7 +81,9 @@ def create_account(body: AccountCreate, ctx: Ctx, caller: CurrentCaller, key: Id
     return idempotency.run(ctx, caller, key, "POST /accounts " + body.model_dump_json(), create)
 
 
-@router.get("", response_model=Page[AccountOut], responses=READ)
+# exclude_unset: each item has exactly the keys `account_out` gives, as GET /accounts/{id} does
+# (client-only fields absent on partners, staff-only hold fields absent for portal users).
+@router.get("", response_model=Page[AccountOut], response_model_exclude_unset=True, responses=READ)
 def list_accounts(
     ctx: Ctx,
     caller: CurrentCaller,
