@@ -65,9 +65,9 @@ class Caller:
             raise Forbidden("only the operator's admins can do this")
 
 
-def owns(caller: Caller, account_id: str) -> bool:
-    """Whether `account_id` is the account the caller belongs to."""
-    return caller.account_id == account_id
+def is_own(caller_account_id: str, account_id: str) -> bool:
+    """Whether `account_id` is the account the user belongs to: the one rule for "own account"."""
+    return caller_account_id == account_id
 
 
 def ensure_not_own_account(caller: Caller, account_id: str, action: str) -> None:
@@ -77,7 +77,7 @@ def ensure_not_own_account(caller: Caller, account_id: str, action: str) -> None
     decommission and converting are decided from above; editing the account's
     own details (name, contact, notes) is not a lifecycle change and stays allowed.
     """
-    if owns(caller, account_id):
+    if is_own(caller.account_id, account_id):
         raise Forbidden(f"nobody may {action} their own account; an account above yours decides that")
 
 
@@ -98,7 +98,7 @@ class Authority:
 
     @property
     def is_own_account(self) -> bool:
-        return bool(self.lineage) and self.lineage[-1] == self.account_id
+        return bool(self.lineage) and is_own(self.account_id, self.lineage[-1])
 
     def may_lift(self, hold: Hold) -> bool:
         if self.is_own_account:
