@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenure.domain.access import Caller
+from tenure.domain.access import Caller, ensure_not_own_account
 from tenure.domain.actions import (
     StatusAction,
     allowed_actions,
@@ -41,6 +41,7 @@ def _form(
         account, role=caller.role, authority=detail.authority, blocking_children=detail.blocking_children
     )
     if action not in offered and "error" not in extra:
+        ensure_not_own_account(caller, account.id, action.label.lower())  # 403 says why, not "not possible"
         raise InvalidTransition(f"{action.label} is not possible for {account.name} now")
     impact = None
     if account.kind.is_partner:
