@@ -1,7 +1,7 @@
 """RADIUS: services' network ids, the NAS registry, sessions, disconnect notices
 
-Revision ID: 0002_radius
-Revises: 0001
+Revision ID: 0003_radius
+Revises: 0002_sessions
 """
 
 from __future__ import annotations

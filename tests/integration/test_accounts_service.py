@@ -523,14 +523,15 @@ REFUSALS: dict[str, tuple[Change, type[DomainError]]] = {
     "suspend a scheduled client": (lambda s, t: s.suspend(t["scheduled"]), InvalidTransition),
     "same reason twice": (lambda s, t: s.suspend(t["held"], HoldReason.FRAUD), AlreadySuspended),
     "suspend the management client": (lambda s, t: s.suspend(_management_id(s)), InvalidTransition),
-    "suspend the operator": (lambda s, t: s.suspend(s.operator_id), InvalidTransition),
+    # The operator's admins act on their own account: refused for who they are before the rules speak.
+    "suspend the operator": (lambda s, t: s.suspend(s.operator_id), Forbidden),
     "unsuspend a plain client": (lambda s, t: s.unsuspend(t["active"]), NotSuspended),
     "unsuspend a reason not held": (
         lambda s, t: s.unsuspend(t["held"], HoldReason.OTHER),
         NotSuspended,
     ),
     "decommission the management client": (lambda s, t: s.decommission(_management_id(s)), InvalidTransition),
-    "decommission the operator": (lambda s, t: s.decommission(s.operator_id), InvalidTransition),
+    "decommission the operator": (lambda s, t: s.decommission(s.operator_id), Forbidden),
     "decommission a channel with clients": (lambda s, t: s.decommission(t["channel"]), HasActiveChildren),
     "activate an active client": (lambda s, t: _activate(s, t["active"]), InvalidTransition),
     "cancel with nothing scheduled": (lambda s, t: _cancel(s, t["active"]), InvalidTransition),

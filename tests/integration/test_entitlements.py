@@ -271,7 +271,14 @@ def _bulk_clients(site: Installation, parent_id: str, count: int) -> None:
         conn.execute(  # a third of them suspended, so holds is no one-row table either
             insert(H),
             [
-                {"id": new_id(), "account_id": i, "reason": "non_payment", "placed_at": now, "placed_by": "ops"}
+                {
+                    "id": new_id(),
+                    "account_id": i,
+                    "reason": "non_payment",
+                    "placed_at": now,
+                    "placed_by": "ops",
+                    "placed_by_account": site.operator_id,
+                }
                 for i in ids[::3]
             ],
         )

@@ -2,15 +2,18 @@
 
 A hypothesis `RuleBasedStateMachine` builds a tree (operator, management client, a reseller,
 a channel under it, clients under each) and applies random actions through the service layer:
-suspend and unsuspend with reasons, activate, decommission now or on a date, cancel, convert,
-create, a start-date edit, a stale write, and the worker's pass a few days later. The model
-below is lifecycle.md §1-3 written out plainly; after every step the database must agree with it:
+suspend and unsuspend with reasons (as the operator's admin or the reseller's), activate,
+decommission now or on a date, cancel, convert, create, a start-date edit, a stale write, and
+the worker's pass a few days later. The model below is lifecycle.md §1-3 written out plainly;
+after every step the database must agree with it:
 
 - decommissioned is final: every later change is refused with `account-decommissioned`;
 - status is derived as inactive > suspended (own or inherited) > stage, in Python and in SQL;
 - unsuspending a partner restores each account below to exactly its own state, and a cascade
   rewrites no descendant row;
 - the management client is never suspended nor decommissioned;
+- nobody changes their own account's lifecycle, and a hold is lifted only from the account
+  that placed it or from above it (a reseller's admin never lifts the operator's hold);
 - `version` grows by one per change; the audit trail has one event per accepted change; a
   refused change writes nothing; suspension emails and webhooks go to exactly the accounts
   whose status flipped.
@@ -47,6 +50,7 @@ from tenure.adapters.db.tables import metadata
 from tenure.adapters.db.tables import outbox as O
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import errors, lifecycle
+from tenure.domain.access import Role
 from tenure.domain.model import ALLOWED_PARENTS, ActivateMode, ClientType, Contact, HoldReason, Kind, Stage, Status
 from tenure.domain.model import derive_status as derive
 from tenure.domain.notifications import capabilities_changed
@@ -76,6 +80,7 @@ class Node:
     stage: Stage
     management: bool = False
     holds: set[HoldReason] = field(default_factory=set)
+    placers: dict[HoldReason, str] = field(default_factory=dict)  # the account that placed each hold
     client_type: ClientType | None = None
     start: date | None = None
     decommission_on: date | None = None
@@ -107,6 +112,11 @@ class LifecycleMachine(RuleBasedStateMachine):
             for account in uow.accounts.hydrate(list(uow.connection.execute(select(A).order_by(A.c.sort_key)))):
                 self._add_node(account)
         reseller = self._create(Kind.RESELLER, self.site.operator_id)
+        self.reseller = reseller
+        self.callers = {
+            "operator": self.site.admin,
+            "reseller": self.site.user(reseller, Role.ADMIN, "admin@reseller.example"),
+        }
         channel = self._create(Kind.CHANNEL, reseller)
         for parent in (self.site.operator_id, reseller, channel, channel):
             self._create(Kind.CLIENT, parent)
@@ -161,9 +171,28 @@ class LifecycleMachine(RuleBasedStateMachine):
     def protected(self, node: Node) -> bool:
         return node.kind is Kind.OPERATOR or node.management
 
+    def own(self, node: Node, actor: str = "operator") -> bool:
+        """Nobody changes the lifecycle of their own account (lifecycle.md §3)."""
+        return node.id == self.callers[actor].account_id
+
+    def visible(self, node: Node, actor: str) -> bool:
+        """The operator's admin sees everything; the reseller's admin its own subtree."""
+        return actor == "operator" or node.id in {n.id for n in self.below(self.nodes[self.reseller])}
+
+    def may_lift(self, node: Node, reason: HoldReason, actor: str) -> bool:
+        """Only the placer's account or an ancestor of it lifts a hold; here: the operator, or the placer itself."""
+        return actor == "operator" or node.placers[reason] == self.callers[actor].account_id
+
     # -- running an action ------------------------------------------------------
     def pick(self, data: st.DataObject) -> Node:
         return self.nodes[data.draw(st.sampled_from(self.order), label="account")]
+
+    def pick_held(self, data: st.DataObject) -> Node:
+        """Mostly an account with a hold of its own, so lifting is tried often (by either admin)."""
+        held = [i for i in self.order if self.nodes[i].holds]
+        if held and data.draw(st.integers(0, 3), label="held") > 0:
+            return self.nodes[data.draw(st.sampled_from(held), label="held account")]
+        return self.pick(data)
 
     def version_for(self, data: st.DataObject, node: Node) -> int | None:
         return node.version if data.draw(st.booleans(), label="if-match") else None
@@ -244,11 +273,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         return lambda: _assert_equal(rows(), before)
 
     # -- rules: suspension ------------------------------------------------------
-    @rule(data=st.data(), reason=st.sampled_from(HoldReason))
-    def suspend(self, data: st.DataObject, reason: HoldReason) -> None:
+    @rule(data=st.data(), reason=st.sampled_from(HoldReason), actor=st.sampled_from(["operator", "reseller"]))
+    def suspend(self, data: st.DataObject, reason: HoldReason, actor: str) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if not self.visible(node, actor):
+            expected = errors.NotFound
+        elif self.own(node, actor):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif self.protected(node) or node.stage is not Stage.ACTIVE:
             expected = errors.InvalidTransition
@@ -256,30 +289,47 @@ class LifecycleMachine(RuleBasedStateMachine):
             expected = errors.AlreadySuspended
         version, before, last = self.version_for(data, node), self.snapshot(), self.last_outbox()
         check_below = self.descendants_untouched(node)
-        call = lambda: self.site_call(svc.suspend, node, reason=reason, note="drawn", expected_version=version)  # noqa: E731
+        call = lambda: self.site_call(  # noqa: E731
+            svc.suspend, node, reason=reason, note="drawn", expected_version=version, actor=actor
+        )
         if self.attempt(expected, call):
             node.holds.add(reason)
+            node.placers[reason] = self.callers[actor].account_id
             self.changed(node)
             check_below()
             expected_rows = self.expected_flips(node, before, "suspended")
             expected_rows[("webhook", "account.suspended", node.id)] += 1
             assert self.outbox_since(last) == expected_rows
 
-    @rule(data=st.data(), reason=st.none() | st.sampled_from(HoldReason))
-    def unsuspend(self, data: st.DataObject, reason: HoldReason | None) -> None:
-        node = self.pick(data)
+    @rule(
+        data=st.data(),
+        reason=st.none() | st.sampled_from(HoldReason),
+        actor=st.sampled_from(["operator", "reseller"]),
+    )
+    def unsuspend(self, data: st.DataObject, reason: HoldReason | None, actor: str) -> None:
+        node = self.pick_held(data)
+        wanted = {r for r in node.holds if reason is None or r is reason}
+        lifted = {r for r in wanted if self.may_lift(node, r, actor)}
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if not self.visible(node, actor):
+            expected = errors.NotFound
+        elif self.own(node, actor):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif not node.holds:
             expected = errors.InheritedSuspension if self.held_ancestor(node) else errors.NotSuspended
-        elif reason is not None and reason not in node.holds:
+        elif not wanted:
             expected = errors.NotSuspended
+        elif not lifted:
+            expected = errors.Forbidden  # every hold it asked for was placed above it
         version, before, last = self.version_for(data, node), self.snapshot(), self.last_outbox()
         check_below = self.descendants_untouched(node)
-        call = lambda: self.site_call(svc.unsuspend, node, reason=reason, expected_version=version)  # noqa: E731
+        call = lambda: self.site_call(svc.unsuspend, node, reason=reason, expected_version=version, actor=actor)  # noqa: E731
         if self.attempt(expected, call):
-            node.holds = set() if reason is None else node.holds - {reason}
+            node.holds -= lifted
+            for r in lifted:
+                del node.placers[r]
             self.changed(node)
             check_below()
             expected_rows = self.expected_flips(node, before, "unsuspended")
@@ -292,7 +342,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         node = self.pick(data)
         on = None if days is None else self.today + timedelta(days=days)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif node.stage not in (Stage.NEW, Stage.SCHEDULED):
             expected = errors.InvalidTransition
@@ -320,7 +372,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         on = None if days is None else self.today + timedelta(days=days)
         scheduled = on is not None and on > self.today
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif self.protected(node):
             expected = errors.InvalidTransition
@@ -346,7 +400,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def cancel(self, data: st.DataObject) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif node.decommission_on is None:
             expected = errors.InvalidTransition
@@ -361,7 +417,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def convert(self, data: st.DataObject, to: ClientType) -> None:
         node = self.pick(data)
         expected: Outcome = None
-        if node.stage is Stage.DECOMMISSIONED:
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
         elif node.kind is not Kind.CLIENT or node.client_type is to:
             expected = errors.InvalidTransition
@@ -383,7 +441,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         expected: Outcome = None
         if parent.stage is Stage.DECOMMISSIONED:
             expected = errors.AccountDecommissioned
-        elif parent.kind not in ALLOWED_PARENTS[kind]:
+        elif parent.kind not in ALLOWED_PARENTS[kind] or parent.decommission_on is not None:
             expected = errors.InvalidTransition
         extra: dict[str, object] = {}
         if kind is Kind.CLIENT:
@@ -426,7 +484,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         """A change with an If-Match from another version: refused, nothing written."""
         node = self.pick(data)
         version = node.version + ahead if data.draw(st.booleans()) else node.version - 1
-        expected = errors.AccountDecommissioned if node.stage is Stage.DECOMMISSIONED else errors.VersionConflict
+        expected: Outcome = errors.VersionConflict
+        if self.own(node):
+            expected = errors.Forbidden
+        elif node.stage is Stage.DECOMMISSIONED:
+            expected = errors.AccountDecommissioned
         self.attempt(expected, lambda: self.site_call(svc.cancel_decommission, node, expected_version=version))
 
     # -- rule: the worker, some days later ----------------------------------------
@@ -455,8 +517,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert result.decommissioned == decommissioned
         assert set(result.refused) == refused
 
-    def site_call(self, action: Callable[..., object], node: Node, **kwargs: object) -> object:
-        return action(self.uow(), caller=self.site.admin, account_id=node.id, now=self.site.now, **kwargs)
+    def site_call(self, action: Callable[..., object], node: Node, actor: str = "operator", **kwargs: object) -> object:
+        caller = self.callers[actor]
+        return action(self.uow(), caller=caller, account_id=node.id, now=self.site.now, **kwargs)
 
     # -- invariants -----------------------------------------------------------------
     @invariant()
@@ -474,6 +537,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             account, status = stored[node.id], self.status(node)
             assert account.stage is node.stage, node
             assert account.held_reasons() == node.holds, node
+            placed = {h.reason: h.placed_by_account.id if h.placed_by_account else None for h in account.holds}
+            assert placed == node.placers, node
             assert account.status is status and Status(in_sql[node.id]) is status, node
             if node.stage is not Stage.DECOMMISSIONED:
                 nearest = account.inherited.account_id if account.inherited else None

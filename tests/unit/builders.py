@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tenure.domain.access import Authority
 from tenure.domain.model import Account, AncestorHold, ClientType, Contact, Hold, HoldReason, Kind, Stage
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
 _counter = iter(range(1, 1_000_000))
+OPERATOR = Authority("operator", ("operator", "held"))  # the operator, over an account below it
 
 
 def account(kind: Kind = Kind.CLIENT, *, stage: Stage = Stage.ACTIVE, name: str = "Acme Ltd", **fields: Any) -> Account:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tenure.domain import lifecycle
-from tenure.domain.access import Role
+from tenure.domain.access import Authority, Caller, Role, ensure_not_own_account
 from tenure.domain.actions import (
     StatusAction,
     allowed_actions,
@@ -21,11 +21,15 @@ from tenure.domain.actions import (
     suspend_reasons,
 )
 from tenure.domain.errors import DomainError
-from tenure.domain.model import Account, AncestorHold, ClientType, Contact, Hold, HoldReason, Kind, Stage
+from tenure.domain.model import Account, AccountRef, AncestorHold, ClientType, Contact, Hold, HoldReason, Kind, Stage
 from tenure.domain.policy import CONNECT, METIS, Policy
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 TODAY = NOW.date()
+
+
+LINEAGE = ("root", "p", "a")  # the operator, the parent, the account itself
+EVERYTHING = Authority("root", LINEAGE)  # the operator's admin: may lift every hold below it
 
 
 @st.composite
@@ -35,7 +39,10 @@ def accounts(draw: st.DrawFn) -> Account:
     if kind is not Kind.CLIENT:
         stage = draw(st.sampled_from([Stage.ACTIVE, Stage.DECOMMISSIONED]))
     reasons = draw(st.sets(st.sampled_from(list(HoldReason))))
-    holds = [Hold(f"h{i}", "a", r, "", NOW, "x") for i, r in enumerate(sorted(reasons))]
+    placers = st.sampled_from([None, *(AccountRef(i, i.upper()) for i in LINEAGE)])
+    holds = [
+        Hold(f"h{i}", "a", r, "", NOW, "x", placed_by_account=draw(placers)) for i, r in enumerate(sorted(reasons))
+    ]
     inherited = AncestorHold("c", "North Sales", Kind.CHANNEL, HoldReason.FRAUD, NOW) if draw(st.booleans()) else None
     is_client = kind is Kind.CLIENT
     return Account(
@@ -65,16 +72,22 @@ def _accepted(change: Callable[[Account], object], account: Account) -> bool:
     return True
 
 
+def _caller(account_id: str) -> Caller:
+    return Caller("u", "u@example.com", account_id, Kind.RESELLER, Role.ADMIN)
+
+
 def _hold(reason: HoldReason) -> Hold:
     return Hold("new", "a", reason, "", NOW, "x")
 
 
-@given(accounts(), st.integers(min_value=0, max_value=2))
-def test_offered_exactly_when_the_rules_accept(account: Account, blocking: int) -> None:
-    offered = set(allowed_actions(account, role=Role.ADMIN, blocking_children=blocking))
+@given(accounts(), st.integers(min_value=0, max_value=2), st.sampled_from(LINEAGE))
+def test_offered_exactly_when_the_rules_accept(account: Account, blocking: int, callers_account: str) -> None:
+    """Also for who asks: the operator, the account's parent, or the account itself."""
+    rights = Authority(callers_account, LINEAGE)
+    offered = set(allowed_actions(account, role=Role.ADMIN, authority=rights, blocking_children=blocking))
     rules: dict[StatusAction, Callable[[Account], object]] = {
         StatusAction.ACTIVATE: lambda a: lifecycle.activate(a, on=None, today=TODAY),
-        StatusAction.UNSUSPEND: lambda a: lifecycle.unsuspend(a, reason=None, by="x", now=NOW),
+        StatusAction.UNSUSPEND: lambda a: lifecycle.unsuspend(a, reason=None, by="x", now=NOW, authority=rights),
         StatusAction.DECOMMISSION: lambda a: lifecycle.decommission(
             a, on=None, today=TODAY, blocking_children=blocking
         ),
@@ -82,17 +95,18 @@ def test_offered_exactly_when_the_rules_accept(account: Account, blocking: int) 
         StatusAction.CONVERT_TO_VIRTUAL: lambda a: lifecycle.convert(a, to=ClientType.VIRTUAL),
         StatusAction.CONVERT_TO_RESIDENTIAL: lambda a: lifecycle.convert(a, to=ClientType.RESIDENTIAL),
     }
+    own = not _accepted(lambda a: ensure_not_own_account(_caller(callers_account), a.id, "change"), account)
     for action, change in rules.items():
-        assert (action in offered) == _accepted(change, account), action
+        assert (action in offered) == (_accepted(change, account) and not own), action
     suspendable = [r for r in HoldReason if _accepted(lambda a, r=r: lifecycle.suspend(a, hold=_hold(r)), account)]
-    assert (StatusAction.SUSPEND in offered) == bool(suspendable)
+    assert (StatusAction.SUSPEND in offered) == (bool(suspendable) and not own)
     if StatusAction.SUSPEND in offered:
         assert suspend_reasons(account) == suspendable
 
 
 @given(accounts(), st.sampled_from([Role.VIEWER, Role.PORTAL]))
 def test_readers_are_offered_nothing(account: Account, role: Role) -> None:
-    assert allowed_actions(account, role=role) == []
+    assert allowed_actions(account, role=role, authority=EVERYTHING) == []
     assert not can_edit(account, role=role)
 
 

@@ -10,7 +10,7 @@ from tenure.domain import lifecycle
 from tenure.domain.errors import AlreadySuspended, InheritedSuspension, InvalidTransition, NotSuspended
 from tenure.domain.events import Action
 from tenure.domain.model import HoldReason, Kind, Stage, Status, derive_status
-from tests.unit.builders import NOW, account, client, held, hold, through
+from tests.unit.builders import NOW, OPERATOR, account, client, held, hold, through
 
 # -- derived status --------------------------------------------------------
 
@@ -113,7 +113,7 @@ def test_the_same_reason_held_by_an_ancestor_does_not_block_an_own_hold() -> Non
 def test_unsuspend_with_a_reason_lifts_only_that_hold() -> None:
     target = held(client(), HoldReason.FRAUD, HoldReason.NON_PAYMENT)
     fraud = target.holds[0]
-    lifted, event = lifecycle.unsuspend(target, reason=HoldReason.FRAUD, by="ops@x", now=NOW)
+    lifted, event = lifecycle.unsuspend(target, reason=HoldReason.FRAUD, by="ops@x", now=NOW, authority=OPERATOR)
     assert lifted == [fraud] and fraud.lifted_at == NOW and fraud.lifted_by == "ops@x"
     assert target.held_reasons() == {HoldReason.NON_PAYMENT}
     assert target.status is Status.SUSPENDED
@@ -124,7 +124,7 @@ def test_unsuspend_with_a_reason_lifts_only_that_hold() -> None:
 
 def test_unsuspend_without_a_reason_lifts_every_own_hold() -> None:
     target = held(client(), HoldReason.FRAUD, HoldReason.OTHER)
-    lifted, event = lifecycle.unsuspend(target, reason=None, by="ops@x", now=NOW)
+    lifted, event = lifecycle.unsuspend(target, reason=None, by="ops@x", now=NOW, authority=OPERATOR)
     assert {h.reason for h in lifted} == {HoldReason.FRAUD, HoldReason.OTHER}
     assert all(h.lifted_at == NOW for h in lifted)
     assert target.holds == [] and target.status is Status.ACTIVE
@@ -133,20 +133,20 @@ def test_unsuspend_without_a_reason_lifts_every_own_hold() -> None:
 
 def test_unsuspend_keeps_the_inherited_suspension() -> None:
     target = held(client(inherited=through()), HoldReason.REQUESTED)
-    lifecycle.unsuspend(target, reason=None, by="ops@x", now=NOW)
+    lifecycle.unsuspend(target, reason=None, by="ops@x", now=NOW, authority=OPERATOR)
     assert target.holds == [] and target.status is Status.SUSPENDED
 
 
 def test_unsuspend_with_no_hold_at_all_is_not_suspended() -> None:
     with pytest.raises(NotSuspended) as raised:
-        lifecycle.unsuspend(client(), reason=None, by="x", now=NOW)
+        lifecycle.unsuspend(client(), reason=None, by="x", now=NOW, authority=OPERATOR)
     assert raised.value.code == "not-suspended"
 
 
 def test_unsuspend_of_a_reason_not_held_is_not_suspended() -> None:
     target = held(client(), HoldReason.FRAUD)
     with pytest.raises(NotSuspended):
-        lifecycle.unsuspend(target, reason=HoldReason.NON_PAYMENT, by="x", now=NOW)
+        lifecycle.unsuspend(target, reason=HoldReason.NON_PAYMENT, by="x", now=NOW, authority=OPERATOR)
     assert target.held_reasons() == {HoldReason.FRAUD} and target.holds[0].lifted_at is None
 
 
@@ -154,7 +154,7 @@ def test_unsuspend_of_a_reason_not_held_is_not_suspended() -> None:
 def test_unsuspend_of_an_account_suspended_only_through_an_ancestor_names_it(reason: HoldReason | None) -> None:
     target = client(inherited=through("North Sales", kind=Kind.CHANNEL))
     with pytest.raises(InheritedSuspension) as raised:
-        lifecycle.unsuspend(target, reason=reason, by="x", now=NOW)
+        lifecycle.unsuspend(target, reason=reason, by="x", now=NOW, authority=OPERATOR)
     assert raised.value.code == "inherited-suspension"
     assert "North Sales" in raised.value.detail and "channel" in raised.value.detail
     assert raised.value.extra["suspended_by"] == {"id": "anc000001", "name": "North Sales"}
@@ -164,12 +164,12 @@ def test_nearest_held_ancestor_and_own_holds_together() -> None:
     """A client with its own fraud hold under a suspended channel: lifting the channel is not its business."""
     target = held(client(inherited=through()), HoldReason.FRAUD)
     with pytest.raises(NotSuspended):
-        lifecycle.unsuspend(target, reason=HoldReason.NON_PAYMENT, by="x", now=NOW)
+        lifecycle.unsuspend(target, reason=HoldReason.NON_PAYMENT, by="x", now=NOW, authority=OPERATOR)
 
 
 def test_lifted_holds_keep_when_they_were_placed() -> None:
     target = client()
     old = hold(target, HoldReason.FRAUD, days_ago=5)
     target.holds = [old]
-    lifted, _ = lifecycle.unsuspend(target, reason=None, by="x", now=NOW)
+    lifted, _ = lifecycle.unsuspend(target, reason=None, by="x", now=NOW, authority=OPERATOR)
     assert lifted[0].placed_at == NOW - timedelta(days=5) and lifted[0].lifted_at == NOW

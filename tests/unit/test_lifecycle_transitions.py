@@ -18,7 +18,7 @@ from tenure.domain.errors import (
 )
 from tenure.domain.events import Action
 from tenure.domain.model import Account, ClientType, HoldReason, Kind, Stage, Status
-from tests.unit.builders import NOW, TODAY, account, client, held, hold
+from tests.unit.builders import NOW, OPERATOR, TODAY, account, client, held, hold
 
 TOMORROW = TODAY + timedelta(days=1)
 NEXT_MONTH = TODAY + timedelta(days=30)
@@ -254,8 +254,8 @@ CHANGES: dict[str, Callable[[Account], object]] = {
     "start_date_reached": lambda a: lifecycle.start_date_reached(a, today=TODAY),
     # same reason as the hold it still carries: already-suspended would come second
     "suspend": lambda a: lifecycle.suspend(a, hold=hold(a, HoldReason.FRAUD)),
-    "unsuspend": lambda a: lifecycle.unsuspend(a, reason=HoldReason.OTHER, by="x", now=NOW),
-    "unsuspend_all": lambda a: lifecycle.unsuspend(a, reason=None, by="x", now=NOW),
+    "unsuspend": lambda a: lifecycle.unsuspend(a, reason=HoldReason.OTHER, by="x", now=NOW, authority=OPERATOR),
+    "unsuspend_all": lambda a: lifecycle.unsuspend(a, reason=None, by="x", now=NOW, authority=OPERATOR),
     "decommission": lambda a: lifecycle.decommission(a, on=None, today=TODAY, blocking_children=5),
     "decommission_on": lambda a: lifecycle.decommission(a, on=NEXT_MONTH, today=TODAY, blocking_children=0),
     "cancel": lambda a: lifecycle.cancel_decommission(a),

@@ -1,18 +1,24 @@
-"""Who may do what (api.md "Authentication and users").
+"""Who may do what (api.md "Authentication and users", lifecycle.md §3 "Who may act").
 
 Visibility is a subtree: a user sees its own account and everything below it
 (a portal user only its own client). Within what it sees, `admin` changes,
 `viewer` and `portal` only read. What is not visible is "not found", never
 "forbidden", so no tenant learns another's accounts exist.
+
+Authority over a lifecycle is narrower than visibility: nobody changes the
+lifecycle of the account they belong to, and a hold is lifted only from the
+account that placed it or from above it. These rules live here and only here;
+the services, the API and the console's offered actions all ask this module.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tenure.domain.errors import Forbidden, ValidationFailed
-from tenure.domain.model import Kind, Stage, Status
+from tenure.domain.model import Hold, Kind, Stage, Status
 from tenure.domain.policy import Capability, Policy, effective
 
 PASSWORD_MIN = 10
@@ -41,6 +47,15 @@ class Caller:
     def sees_subtree(self) -> bool:
         return self.role is not Role.PORTAL
 
+    @property
+    def sees_staff_details(self) -> bool:
+        """Staff notes, who placed a hold and the audit trail are for staff, not a client's own users."""
+        return self.role is not Role.PORTAL
+
+    def require_staff(self, what: str) -> None:
+        if not self.sees_staff_details:
+            raise Forbidden(f"{what} is for staff; a client's own users cannot read it")
+
     def require_admin(self) -> None:
         if self.role is not Role.ADMIN:
             raise Forbidden(f"the {self.role.value} role can read but not change")
@@ -49,6 +64,75 @@ class Caller:
         self.require_admin()
         if self.account_kind is not Kind.OPERATOR:
             raise Forbidden("only the operator's admins can do this")
+
+
+def is_own(caller_account_id: str, account_id: str) -> bool:
+    """Whether `account_id` is the account the user belongs to: the one rule for "own account"."""
+    return caller_account_id == account_id
+
+
+def ensure_not_own_account(caller: Caller, account_id: str, action: str) -> None:
+    """lifecycle.md §3: nobody changes the lifecycle of their own account (403 `forbidden`).
+
+    Activating, suspending, unsuspending, decommissioning, cancelling a
+    decommission and converting are decided from above; editing the account's
+    own details (name, contact, notes) is not a lifecycle change and stays allowed.
+    """
+    if is_own(caller.account_id, account_id):
+        raise Forbidden(f"nobody may {action} their own account; an account above yours decides that")
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What one caller may do to one account's lifecycle (lifecycle.md §3 "Who may act").
+
+    `lineage` is the target account's ancestors and itself, root first. The
+    target is the caller's own account when it ends the line. A hold is lifted
+    only from the placer's account or an ancestor of it: whoever placed a hold
+    could see the held account, so the placer is on the line and its ancestors
+    are the prefix up to it. A hold whose placer is unknown or off the line
+    counts as the operator's (the root's).
+    """
+
+    account_id: str
+    lineage: tuple[str, ...]
+
+    @property
+    def is_own_account(self) -> bool:
+        return bool(self.lineage) and is_own(self.account_id, self.lineage[-1])
+
+    def may_lift(self, hold: Hold) -> bool:
+        if self.is_own_account:
+            return False
+        placer = hold.placed_by_account.id if hold.placed_by_account else None
+        upto = self.lineage.index(placer) + 1 if placer in self.lineage else 1
+        return self.account_id in self.lineage[:upto]
+
+    def liftable(self, holds: Sequence[Hold]) -> list[Hold]:
+        """The holds among `holds` the caller may lift; none of them is 403 naming who placed them."""
+        allowed = [hold for hold in holds if self.may_lift(hold)]
+        if holds and not allowed:
+            raise Forbidden(_placed_above(holds), holds=[_placer(hold) for hold in holds])
+        return allowed
+
+
+def authority_over(caller: Caller, lineage: Sequence[str]) -> Authority:
+    """The caller's authority over the account at the end of `lineage` (root first)."""
+    return Authority(caller.account_id, tuple(lineage))
+
+
+def _placer(hold: Hold) -> dict[str, object]:
+    ref = hold.placed_by_account
+    return {"reason": hold.reason.value, "placed_by_account": {"id": ref.id, "name": ref.name} if ref else None}
+
+
+def _placer_name(hold: Hold) -> str:
+    return hold.placed_by_account.name if hold.placed_by_account else "the operator"
+
+
+def _placed_above(holds: Sequence[Hold]) -> str:
+    parts = [f"the {hold.reason.label} hold was placed by {_placer_name(hold)}" for hold in holds]
+    return "; ".join(parts) + "; only the account that placed a hold, or one above it, can lift it"
 
 
 def check_role_for_account(role: Role, kind: Kind) -> None:

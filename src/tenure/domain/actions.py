@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 
-from tenure.domain.access import Role
-from tenure.domain.model import Account, ClientType, HoldReason, Kind, Stage, Status
+from tenure.domain.access import Authority, Role
+from tenure.domain.model import Account, ClientType, Hold, HoldReason, Kind, Stage, Status
 from tenure.domain.policy import Policy, suspension_summary
 
 
@@ -51,20 +51,29 @@ def suspend_reasons(account: Account) -> list[HoldReason]:
     return [reason for reason in HoldReason if reason not in held]
 
 
-def allowed_actions(account: Account, *, role: Role, blocking_children: int = 0) -> list[StatusAction]:
-    """The status actions a user with `role` may take on `account` now, in menu order.
+def liftable_holds(account: Account, authority: Authority) -> list[Hold]:
+    """The account's own holds this user may lift (`Authority.may_lift`): the console offers these only."""
+    return [hold for hold in account.holds if authority.may_lift(hold)]
 
-    `blocking_children` is the number of children still undecommissioned (a
-    partner can only be decommissioned once it has none).
+
+def allowed_actions(
+    account: Account, *, role: Role, authority: Authority, blocking_children: int = 0
+) -> list[StatusAction]:
+    """The status actions a user with `role` and `authority` may take on `account` now, in menu order.
+
+    Nothing on the user's own account (lifecycle.md §3), and Unsuspend only
+    when a hold is left that the user may lift. `blocking_children` is the
+    number of children still undecommissioned (a partner can only be
+    decommissioned once it has none).
     """
-    if role is not Role.ADMIN or account.stage is Stage.DECOMMISSIONED:
+    if role is not Role.ADMIN or account.stage is Stage.DECOMMISSIONED or authority.is_own_account:
         return []
     offered: list[StatusAction] = []
     if account.stage in (Stage.NEW, Stage.SCHEDULED):
         offered.append(StatusAction.ACTIVATE)
     if account.stage is Stage.ACTIVE and not _protected(account) and suspend_reasons(account):
         offered.append(StatusAction.SUSPEND)
-    if account.holds:
+    if liftable_holds(account, authority):
         offered.append(StatusAction.UNSUSPEND)
     if not _protected(account) and not blocking_children:
         offered.append(StatusAction.DECOMMISSION)
@@ -117,6 +126,7 @@ __all__ = [
     "allowed_actions",
     "can_edit",
     "can_view_as_client",
+    "liftable_holds",
     "start_date_editable",
     "suspend_confirmation",
     "suspend_reasons",

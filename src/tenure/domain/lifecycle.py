@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tenure.domain.access import Authority
 from tenure.domain.errors import (
     AccountDecommissioned,
     AlreadySuspended,
@@ -140,6 +141,13 @@ def _check_parent(kind: Kind, parent: Account | None) -> None:
     ensure_changeable(parent)
     if parent.kind not in ALLOWED_PARENTS[kind]:
         raise InvalidTransition(f"a {kind.value} cannot be placed under a {parent.kind.value}")
+    if parent.decommission_on is not None:
+        # A child added now would block the partner's decommission on every worker pass.
+        raise InvalidTransition(
+            f"{parent.name} is to be decommissioned on {parent.decommission_on.isoformat()}; "
+            "no account can be created under it (cancel the decommission first)",
+            decommission_on=parent.decommission_on.isoformat(),
+        )
 
 
 def _initial_client_stage(mode: ActivateMode, start: date, today: date) -> Stage:
@@ -192,8 +200,14 @@ def suspend(account: Account, *, hold: Hold) -> Event:
     return Event(account.id, Action.SUSPENDED, before, _hold_snapshot(account), reason=hold.reason.value)
 
 
-def unsuspend(account: Account, *, reason: HoldReason | None, by: str, now: datetime) -> tuple[list[Hold], Event]:
-    """Lift the own hold with `reason`, or all own holds; inherited ones are not ours to lift."""
+def unsuspend(
+    account: Account, *, reason: HoldReason | None, by: str, now: datetime, authority: Authority
+) -> tuple[list[Hold], Event]:
+    """Lift the own hold with `reason`, or every own hold `authority` may lift; inherited ones are not ours.
+
+    A hold placed from above the caller's account is 403 when named by its
+    reason; without a reason it is left in force, and 403 only when none is left to lift.
+    """
     ensure_changeable(account)
     if not account.holds:
         if account.inherited is not None:
@@ -204,9 +218,10 @@ def unsuspend(account: Account, *, reason: HoldReason | None, by: str, now: date
                 suspended_by={"id": ancestor.account_id, "name": ancestor.account_name},
             )
         raise NotSuspended(f"{account.name} is not suspended")
-    lifted = [h for h in account.holds if reason is None or h.reason is reason]
-    if not lifted:
+    wanted = [h for h in account.holds if reason is None or h.reason is reason]
+    if not wanted:
         raise NotSuspended(f"{account.name} has no {reason.label if reason else ''} hold")
+    lifted = authority.liftable(wanted)
     before = _hold_snapshot(account)
     for hold in lifted:
         hold.lifted_at = now

@@ -110,9 +110,23 @@ class Contact:
     email: str
 
 
+@dataclass(frozen=True)
+class AccountRef:
+    """An account named in an answer: who placed a hold, who is suspended above."""
+
+    id: str
+    name: str
+
+
 @dataclass
 class Hold:
-    """One reason an account is suspended. Lifted holds stay as records."""
+    """One reason an account is suspended. Lifted holds stay as records.
+
+    `placed_by_account` is the account of whoever placed it (the operator for
+    the worker and policy changes): it decides who may lift the hold
+    (lifecycle.md §3, `access.Authority`). None only where a read path
+    does not load it; the rules then treat the hold as the operator's.
+    """
 
     id: str
     account_id: str
@@ -122,6 +136,7 @@ class Hold:
     placed_by: str
     lifted_at: datetime | None = None
     lifted_by: str | None = None
+    placed_by_account: AccountRef | None = None
 
 
 @dataclass(frozen=True)

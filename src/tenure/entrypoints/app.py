@@ -48,7 +48,7 @@ def create_app(
         settings,
         DestinationGuard(settings.allowed_networks),
     )
-    worker_metrics.observe(app.state.ctx.engine)
+    worker_metrics.observe(app.state.ctx.engine, app.state.ctx.clock)
     problems.install(app)
     app.add_middleware(metrics.MeasureRequests)
     api = APIRouter(prefix="/api/v1")

@@ -17,8 +17,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from tenure.adapters.clock import Clock, SystemClock
+from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.radius import RadiusSessions
+from tenure.adapters.db.site import NotInitialised, SiteRepository
 from tenure.domain.radius import SessionState
 from tenure.services.delivery import DeliveryReport
 from tenure.services.scheduler import PassResult
@@ -87,10 +90,43 @@ class BacklogCollector(Collector):
         yield states
 
 
+class StuckCollector(Collector):
+    """`tenure_stuck_decommissions`: partners whose due decommission the worker refuses (issue 10).
+
+    The worker only logs each refusal; this gauge lets an alert say that a
+    person must decommission the children, or cancel the partner's decommission.
+    """
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.clock: Clock = SystemClock()
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        if self.engine is None:
+            return
+        try:
+            with self.engine.connect() as connection:
+                zone = SiteRepository(connection).load().timezone
+                stuck = AccountRepository(connection).stuck_decommissions(self.clock.now().astimezone(zone).date())
+        except (SQLAlchemyError, NotInitialised):
+            return
+        yield GaugeMetricFamily(
+            "tenure_stuck_decommissions",
+            "Partners whose scheduled decommission is due but refused because children remain",
+            value=stuck,
+        )
+
+
 BACKLOG = BacklogCollector()
 REGISTRY.register(BACKLOG)
+STUCK = StuckCollector()
+REGISTRY.register(STUCK)
 
 
-def observe(engine: Engine) -> None:
-    """Report the backlog of this database on /metrics (the latest app created wins)."""
+def observe(engine: Engine, clock: Clock | None = None) -> None:
+    """Report the backlog and stuck decommissions of this database on /metrics (the latest app created wins)."""
     BACKLOG.engine = engine
+    STUCK.engine, STUCK.clock = engine, clock or SystemClock()

@@ -19,7 +19,7 @@ from tenure.domain.notifications import (
 )
 from tenure.domain.policy import suspension_summary
 from tenure.domain.radius import stages_losing_internet_on_suspension
-from tenure.services.common import load_for_change, record, today
+from tenure.services.common import authority, load_for_change, load_for_lifecycle, record, today
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def activate(
     uow: UnitOfWork, *, caller: Caller, account_id: str, on: date | None, expected_version: int | None, now: datetime
 ) -> Account:
     with uow:
-        account = load_for_change(uow, caller, account_id, expected_version)
+        account = load_for_lifecycle(uow, caller, account_id, expected_version, "activate")
         was = (account.stage, account.status)
         event = lifecycle.activate(account, on=on, today=today(uow, now))
         record(uow, account, event, actor=caller.email, now=now, was=was)
@@ -138,8 +138,9 @@ def suspend(
     now: datetime,
 ) -> Account:
     with uow:
-        account = load_for_change(uow, caller, account_id, expected_version)
-        hold = Hold(new_id(), account.id, reason, note, placed_at=now, placed_by=caller.email)
+        account = load_for_lifecycle(uow, caller, account_id, expected_version, "suspend")
+        placer = uow.accounts.ref(caller.account_id)
+        hold = Hold(new_id(), account.id, reason, note, placed_at=now, placed_by=caller.email, placed_by_account=placer)
         event = lifecycle.suspend(account, hold=hold)
         uow.accounts.add_hold(hold)
         record(uow, account, event, actor=caller.email, now=now, data=_held_by(account))
@@ -165,8 +166,9 @@ def unsuspend(
     now: datetime,
 ) -> Account:
     with uow:
-        account = load_for_change(uow, caller, account_id, expected_version)
-        lifted, event = lifecycle.unsuspend(account, reason=reason, by=caller.email, now=now)
+        account = load_for_lifecycle(uow, caller, account_id, expected_version, "unsuspend")
+        allowed = authority(uow, caller, account)
+        lifted, event = lifecycle.unsuspend(account, reason=reason, by=caller.email, now=now, authority=allowed)
         uow.accounts.lift_holds(lifted)
         record(uow, account, event, actor=caller.email, now=now, data=_held_by(account))
         _queue_status_flips(uow, account, event, UNSUSPENDED_EMAIL, lifted[0].reason, ignore_hold=None, now=now)
@@ -213,7 +215,7 @@ def decommission(
     uow: UnitOfWork, *, caller: Caller, account_id: str, on: date | None, expected_version: int | None, now: datetime
 ) -> Account:
     with uow:
-        account = load_for_change(uow, caller, account_id, expected_version)
+        account = load_for_lifecycle(uow, caller, account_id, expected_version, "decommission")
         decommission_in(uow, account, on=on, actor=caller.email, now=now)
         uow.commit()
     return account
@@ -237,7 +239,7 @@ def cancel_decommission(
     uow: UnitOfWork, *, caller: Caller, account_id: str, expected_version: int | None, now: datetime
 ) -> Account:
     with uow:
-        account = load_for_change(uow, caller, account_id, expected_version)
+        account = load_for_lifecycle(uow, caller, account_id, expected_version, "cancel the decommission of")
         event = lifecycle.cancel_decommission(account)
         record(uow, account, event, actor=caller.email, now=now)
         uow.commit()
@@ -248,7 +250,7 @@ def convert(
     uow: UnitOfWork, *, caller: Caller, account_id: str, to: ClientType, expected_version: int | None, now: datetime
 ) -> Account:
     with uow:
-        account = load_for_change(uow, caller, account_id, expected_version)
+        account = load_for_lifecycle(uow, caller, account_id, expected_version, "convert")
         event = lifecycle.convert(account, to=to)
         if to is ClientType.VIRTUAL:
             _release_offices(uow, account, actor=caller.email, now=now)

@@ -18,7 +18,7 @@ from tenure.adapters.db.audit import AuditEntry
 from tenure.adapters.db.billing import billable_services
 from tenure.adapters.db.listing import AccountFilter, count_by_status, encode_cursor, fetch_page, fetch_page_before
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain.access import Caller
+from tenure.domain.access import Authority, Caller, authority_over
 from tenure.domain.catalog import Service
 from tenure.domain.charges import ChargeLine, charge_lines
 from tenure.domain.errors import NotFound
@@ -76,6 +76,8 @@ class ClientDetail:
     blocking_children: int
     policy: Policy
     services: list[Service]
+    authority: Authority  # what the user may do to this account's lifecycle and holds
+    stuck_children: int = 0  # children that block its scheduled decommission (the worker refuses it)
 
 
 def client_detail(uow: UnitOfWork, *, caller: Caller, account_id: str, now: datetime, events: int = 25) -> ClientDetail:
@@ -89,12 +91,28 @@ def client_detail(uow: UnitOfWork, *, caller: Caller, account_id: str, now: date
             except NotFound:
                 parent = None
         view = views(uow, [account], now)[0]
-        entries, more = uow.audit.page(caller, account_id=account.id, limit=events, cursor=None)
+        entries, more = _trail(uow, caller, account.id, events)
         blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
         policy = uow.site.policy
         decisions = decide_all(policy, subject_of(account, uow.site.timezone))
         services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
-    return ClientDetail(view, parent, decisions, entries, more, blocking, policy, services)
+        authority = authority_over(caller, uow.accounts.lineage(account.id))
+        stuck = _stuck_children(uow, account)
+    return ClientDetail(view, parent, decisions, entries, more, blocking, policy, services, authority, stuck)
+
+
+def _trail(uow: UnitOfWork, caller: Caller, account_id: str, limit: int) -> tuple[list[AuditEntry], str | None]:
+    """The audit trail names staff and their notes: a client's own users never get it."""
+    if not caller.sees_staff_details:
+        return [], None
+    return uow.audit.page(caller, account_id=account_id, limit=limit, cursor=None)
+
+
+def _stuck_children(uow: UnitOfWork, account: Account) -> int:
+    """Children that will still be there when a partner's scheduled decommission comes (or came)."""
+    if not account.kind.is_partner or account.decommission_on is None:
+        return 0
+    return uow.accounts.children_blocking_decommission(account.id, account.decommission_on)
 
 
 def suspension_policy(uow: UnitOfWork) -> Policy:
@@ -121,6 +139,7 @@ class PartnersPage:
     held_channels: list[Account] = field(default_factory=list)
     active_clients: list[Account] = field(default_factory=list)
     held_clients: list[Account] = field(default_factory=list)
+    authority: dict[str, Authority] = field(default_factory=dict)  # per partner of the tree
 
 
 QUICK_LIMIT = 200
@@ -138,12 +157,19 @@ def partners_page(uow: UnitOfWork, *, caller: Caller) -> PartnersPage:
         channels = [p for p in partners if p.kind is Kind.CHANNEL]
         active_clients = _accounts(uow, caller, AccountFilter(Kind.CLIENT, frozenset({Status.ACTIVE})), QUICK_LIMIT)
         suspended = _accounts(uow, caller, AccountFilter(Kind.CLIENT, frozenset({Status.SUSPENDED})), QUICK_LIMIT)
+        lineages = uow.accounts.lineages([a.id for a in [*partners, *suspended]])
+    rights = {account_id: authority_over(caller, line) for account_id, line in lineages.items()}
+
+    def liftable(account: Account) -> bool:
+        return any(rights[account.id].may_lift(hold) for hold in account.holds)
+
     return PartnersPage(
         tree=_tree(partners, counts),
-        active_channels=[c for c in channels if c.status is Status.ACTIVE],
-        held_channels=[c for c in channels if c.holds],
+        active_channels=[c for c in channels if c.status is Status.ACTIVE and not rights[c.id].is_own_account],
+        held_channels=[c for c in channels if liftable(c)],
         active_clients=[c for c in active_clients if not c.is_management],
-        held_clients=[c for c in suspended if c.holds and c.stage is Stage.ACTIVE],
+        held_clients=[c for c in suspended if c.stage is Stage.ACTIVE and liftable(c)],
+        authority={p.id: rights[p.id] for p in partners},
     )
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain.access import SYSTEM_ACTOR, Caller, Role
+from tenure.domain.access import SYSTEM_ACTOR, Authority, Caller, Role, authority_over, ensure_not_own_account
 from tenure.domain.errors import VersionConflict
 from tenure.domain.events import Event
 from tenure.domain.lifecycle import ensure_changeable
@@ -29,13 +29,15 @@ def system_caller(uow: UnitOfWork) -> Caller:
     return Caller(SYSTEM_ACTOR, SYSTEM_ACTOR, uow.site.operator_id, Kind.OPERATOR, Role.ADMIN)
 
 
-def load_for_change(uow: UnitOfWork, caller: Caller, account_id: str, expected_version: int | None) -> Account:
+def load_for_change(
+    uow: UnitOfWork, caller: Caller, account_id: str, expected_version: int | None, *, loaded: Account | None = None
+) -> Account:
     """The account, locked for the change: 404 if not visible, 403 if read-only, 412 if stale.
 
     A decommissioned account answers `account-decommissioned` even to a stale version:
     that check comes before every other rule (lifecycle.md §2), and reloading would not help.
     """
-    account = uow.accounts.get(account_id, caller=caller, lock=True)
+    account = loaded or uow.accounts.get(account_id, caller=caller, lock=True)
     caller.require_admin()
     if expected_version is not None and expected_version != account.version:
         ensure_changeable(account)
@@ -43,6 +45,21 @@ def load_for_change(uow: UnitOfWork, caller: Caller, account_id: str, expected_v
             f"{account.name} is at version {account.version}, not {expected_version}", version=account.version
         )
     return account
+
+
+def load_for_lifecycle(
+    uow: UnitOfWork, caller: Caller, account_id: str, expected_version: int | None, action: str
+) -> Account:
+    """`load_for_change` for a lifecycle action: also 403 on the caller's own account (lifecycle.md §3)."""
+    account = uow.accounts.get(account_id, caller=caller, lock=True)
+    caller.require_admin()
+    ensure_not_own_account(caller, account.id, action)
+    return load_for_change(uow, caller, account_id, expected_version, loaded=account)
+
+
+def authority(uow: UnitOfWork, caller: Caller, account: Account) -> Authority:
+    """What `caller` may do to `account`'s lifecycle, holds included (rules in `domain.access`)."""
+    return authority_over(caller, uow.accounts.lineage(account.id))
 
 
 def record(

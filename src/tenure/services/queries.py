@@ -61,4 +61,5 @@ def account_events(
     with uow.reading():
         if account_id is not None:
             uow.accounts.get(account_id, caller=caller)  # 404 for what the caller may not see
+        caller.require_staff("the audit trail")  # it names staff and their notes (api.md)
         return uow.audit.page(caller, account_id=account_id, limit=limit, cursor=cursor)

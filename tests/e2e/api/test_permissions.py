@@ -6,6 +6,11 @@ user: its own client); "other" is the same kind of account in another
 reseller's tree, which the caller must not learn exists: 404, never 403.
 Every case acts on fresh accounts, so the cases do not depend on each other,
 and a refused case must leave its target exactly as it was.
+
+Authority is narrower than reach (issue 10, lifecycle.md §3): the "own account"
+cases act on the caller's own account (every lifecycle action 403, editing its
+details 200), and the "hold placed above" cases try to lift a hold the operator
+placed on an account in the caller's tree (403 naming the operator).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tenure.adapters.db.tables import accounts, users
-from tenure.domain.access import Role
+from tenure.domain.access import Caller, Role
 from tenure.domain.model import Account, ActivateMode, HoldReason, Kind
 from tests.e2e.api.conftest import World, token_for
 
@@ -44,6 +49,7 @@ class Endpoint:
     tenant_bound: bool = True  # False: the endpoint names no account (me, sign out)
     listing: bool = False  # a filtered list: "other" answers 200 without the target, never 404
     params: dict[str, str] = field(default_factory=dict)
+    staff_only: bool = False  # names staff and their notes: never a client's own (portal) users (issue 10)
 
     @property
     def label(self) -> str:
@@ -78,7 +84,7 @@ TABLE = [
     Endpoint("POST", "/accounts/{id}/decommission", {}),
     Endpoint("DELETE", "/accounts/{id}/scheduled-decommission", prepare="decommission_scheduled"),
     Endpoint("POST", "/accounts/{id}/convert", {"to": "virtual"}),
-    Endpoint("GET", "/accounts/{id}/events", needs="read"),
+    Endpoint("GET", "/accounts/{id}/events", needs="read", staff_only=True),
 ]
 
 
@@ -86,6 +92,8 @@ def expected(endpoint: Endpoint, role: str, tenancy: str) -> int | str:
     if tenancy == "other" and endpoint.tenant_bound and not endpoint.listing:
         return HIDDEN
     if endpoint.needs == "change" and role != "admin":
+        return DENIED
+    if endpoint.staff_only and role == "portal":
         return DENIED
     return OK
 
@@ -97,6 +105,14 @@ class Case:
     user_id: str
 
 
+def _admin_of(world: World, reseller: Account) -> Caller:
+    """An admin of `reseller` (made once per world), to place holds as that tenant would."""
+    email = f"placer@{reseller.id.lower()}.example"
+    with world.site.uow().reading() as uow:
+        user = uow.users.by_email(email)
+    return user.as_caller() if user else world.site.user(reseller.id, Role.ADMIN, email)
+
+
 def _fresh(world: World, endpoint: Endpoint, tenancy: str) -> Account:
     site, n = world.site, next(_names)
     if endpoint.target == "channel":
@@ -106,7 +122,9 @@ def _fresh(world: World, endpoint: Endpoint, tenancy: str) -> Account:
     manual = {"activate": ActivateMode.MANUAL} if endpoint.prepare == "new" else {}
     account = site.client(parent.id, f"Client {n}", **manual)
     if endpoint.prepare == "suspended":
-        site.suspend(account.id, HoldReason.NON_PAYMENT)
+        # Placed from the tenant's own reseller, so its admin may lift it (a hold from above: see below).
+        reseller = world.own_reseller if tenancy == "own" else world.other_reseller
+        site.suspend(account.id, HoldReason.NON_PAYMENT, caller=_admin_of(world, reseller))
     elif endpoint.prepare == "decommission_scheduled":
         site.decommission(account.id, on=site.now.date().replace(year=site.now.year + 1))
     return account
@@ -212,3 +230,78 @@ def test_the_operator_reaches_every_tenant(
         assert shared_world.get(f"/accounts/{target.id}", token(shared_world)).status_code == 200
         response = shared_world.post(f"/accounts/{target.id}/suspend", token(shared_world), json={"reason": "other"})
         assert response.status_code == status, response.text
+
+
+# -- authority over a lifecycle (issue 10, lifecycle.md §3 "Who may act") ----------------
+
+LIFECYCLE = [e for e in TABLE if e.path.startswith("/accounts/{id}/") and e.needs == "change"]
+
+
+def _own_partner(world: World, endpoint: Endpoint, role: str) -> tuple[Account, str]:
+    """A fresh reseller in the state the endpoint needs, and a token of one of its own users."""
+    site, n = world.site, next(_names)
+    reseller = site.reseller(f"Reseller {n}")
+    if endpoint.prepare == "suspended":
+        site.suspend(reseller.id, HoldReason.NON_PAYMENT)
+    elif endpoint.prepare == "decommission_scheduled":
+        site.decommission(reseller.id, on=site.now.date().replace(year=site.now.year + 1))
+    email = f"own{n}@reseller.example"
+    site.user(reseller.id, Role(role), email)
+    return reseller, token_for(site, email)
+
+
+@pytest.mark.parametrize("role", ["admin", "viewer"])
+@pytest.mark.parametrize("endpoint", LIFECYCLE, ids=[e.label for e in LIFECYCLE])
+def test_nobody_changes_the_lifecycle_of_their_own_account(shared_world: World, endpoint: Endpoint, role: str) -> None:
+    """Own account: 403 `forbidden` for every lifecycle action, whatever the role, and nothing changes."""
+    target, token = _own_partner(shared_world, endpoint, role)
+    case = Case(token, target, user_id="")
+    before = snapshot(shared_world, target)
+    response = request(shared_world, endpoint, case, token)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "forbidden"
+    assert snapshot(shared_world, target) == before
+
+
+def test_a_partner_admin_edits_its_own_details(shared_world: World) -> None:
+    target, token = _own_partner(shared_world, Endpoint("PATCH", "/accounts/{id}"), "admin")
+    response = shared_world.call("PATCH", f"/accounts/{target.id}", token, json={"notes": "ours", "name": "Renamed"})
+    assert response.status_code == 200, response.text
+
+
+HELD_ABOVE = [
+    pytest.param(role, tenancy, body, id=f"{role}-{tenancy}-{'all' if not body else 'fraud'}")
+    for role in ROLES
+    for tenancy in ("own", "other")
+    for body in ({}, {"reason": "fraud"})
+]
+
+
+@pytest.mark.parametrize(("role", "tenancy", "body"), HELD_ABOVE)
+def test_a_hold_placed_above_the_caller_is_not_theirs_to_lift(
+    shared_world: World, role: str, tenancy: str, body: dict[str, str]
+) -> None:
+    """The operator's fraud hold on a client of the caller's tree: 403 naming the operator (404 elsewhere)."""
+    endpoint = Endpoint("POST", "/accounts/{id}/unsuspend", body, prepare="active")
+    case = arrange(shared_world, endpoint, role, tenancy)
+    shared_world.site.suspend(case.target.id, HoldReason.FRAUD)  # placed by the operator's admin
+    before = snapshot(shared_world, case.target)
+    response = request(shared_world, endpoint, case, case.token)
+    if tenancy == "other":
+        assert response.status_code == 404, response.text
+    else:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "forbidden"
+        if role == "admin":
+            assert "Meridian" in response.json()["detail"]
+    assert snapshot(shared_world, case.target) == before
+
+
+def test_a_hold_placed_by_the_callers_own_account_is_theirs_to_lift(shared_world: World) -> None:
+    """The control case: the same request on a hold Northwind placed is 200."""
+    target = _fresh(shared_world, Endpoint("GET", ""), "own")
+    token = token_for(shared_world.site, EMAILS["admin"])
+    placed = shared_world.post(f"/accounts/{target.id}/suspend", token, json={"reason": "fraud"})
+    assert placed.status_code == 200, placed.text
+    response = shared_world.post(f"/accounts/{target.id}/unsuspend", token, json={"reason": "fraud"})
+    assert response.status_code == 200 and response.json()["status"] == "active", response.text

@@ -18,6 +18,7 @@ from tenure.domain.access import Caller
 from tenure.domain.errors import AlreadySuspended, BillingRefTaken, NotFound, VersionConflict
 from tenure.domain.model import (
     Account,
+    AccountRef,
     AncestorHold,
     ClientType,
     Contact,
@@ -28,6 +29,7 @@ from tenure.domain.model import (
 )
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
+_PLACER = A.alias("placer")
 
 
 def sort_key(name: str, is_management: bool) -> str:
@@ -64,7 +66,12 @@ class AccountRepository:
         found: dict[str, list[Hold]] = {}
         if not ids:
             return found
-        query = select(H).where(H.c.account_id.in_(ids), H.c.lifted_at.is_(None)).order_by(H.c.placed_at)
+        query = (
+            select(H, _PLACER.c.name.label("placer_name"))
+            .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
+            .where(H.c.account_id.in_(ids), H.c.lifted_at.is_(None))
+            .order_by(H.c.placed_at)
+        )
         for row in self.conn.execute(query):
             found.setdefault(row.account_id, []).append(_hold(row))
         return found
@@ -87,6 +94,32 @@ class AccountRepository:
             )
         return found
 
+    def lineage(self, account_id: str) -> list[str]:
+        """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3)."""
+        query = select(AA.c.ancestor_id).where(AA.c.account_id == account_id).order_by(AA.c.depth.desc())
+        return list(self.conn.execute(query).scalars())
+
+    def lineages(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """`lineage` of many accounts in one query."""
+        found: dict[str, list[str]] = {account_id: [] for account_id in ids}
+        if not ids:
+            return found
+        query = (
+            select(AA.c.account_id, AA.c.ancestor_id)
+            .where(AA.c.account_id.in_(ids))
+            .order_by(AA.c.account_id, AA.c.depth.desc())
+        )
+        for row in self.conn.execute(query):
+            found[row.account_id].append(row.ancestor_id)
+        return found
+
+    def ref(self, account_id: str) -> AccountRef:
+        """An account's id and name, as a hold names its placer."""
+        name = self.conn.execute(select(A.c.name).where(A.c.id == account_id)).scalar()
+        if name is None:
+            raise NotFound(f"account {account_id} not found")
+        return AccountRef(account_id, name)
+
     def children_blocking_decommission(self, account_id: str, on: date | None = None) -> int:
         """Children that would still be undecommissioned when the partner goes.
 
@@ -98,6 +131,30 @@ class AccountRepository:
         if on is not None:
             conditions.append(or_(A.c.decommission_on.is_(None), A.c.decommission_on > on))
         return int(self.conn.execute(select(func.count()).where(*conditions)).scalar_one())
+
+    def stuck_decommissions(self, today: date) -> int:
+        """Partners whose scheduled decommission is due but that the worker refuses on every pass.
+
+        A child that is neither decommissioned nor itself due by the partner's date
+        blocks it (`has-active-children`); only a person can unblock it.
+        """
+        child = A.alias("child")
+        blocking = (
+            select(child.c.id)
+            .where(
+                child.c.parent_id == A.c.id,
+                child.c.stage != Stage.DECOMMISSIONED.value,
+                or_(child.c.decommission_on.is_(None), child.c.decommission_on > A.c.decommission_on),
+            )
+            .exists()
+        )
+        query = select(func.count()).where(
+            A.c.kind.in_([Kind.RESELLER.value, Kind.CHANNEL.value]),
+            A.c.decommission_on <= today,
+            A.c.stage != Stage.DECOMMISSIONED.value,
+            blocking,
+        )
+        return int(self.conn.execute(query).scalar_one())
 
     def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
         query = select(A.c.id).where(A.c.billing_ref == ref)
@@ -149,6 +206,7 @@ class AccountRepository:
             note=hold.note,
             placed_at=hold.placed_at,
             placed_by=hold.placed_by,
+            placed_by_account=hold.placed_by_account.id if hold.placed_by_account else None,
         )
         try:
             self.conn.execute(statement)
@@ -224,4 +282,5 @@ def _hold(row: Row[Any]) -> Hold:
         placed_by=row.placed_by,
         lifted_at=row.lifted_at,
         lifted_by=row.lifted_by,
+        placed_by_account=AccountRef(row.placed_by_account, row.placer_name),
     )

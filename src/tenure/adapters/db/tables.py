@@ -160,6 +160,8 @@ holds = Table(
     Column("note", Text, nullable=False, server_default=""),
     Column("placed_at", TS, nullable=False),
     Column("placed_by", String(320), nullable=False),
+    # The account of whoever placed it (the operator for the worker): only it or an ancestor lifts it.
+    Column("placed_by_account", String(ID), ForeignKey("accounts.id"), nullable=False),
     Column("lifted_at", TS, nullable=True),
     Column("lifted_by", String(320), nullable=True),
     # One hold per reason in force: the database refuses a second, whatever races.

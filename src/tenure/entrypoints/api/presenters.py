@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from tenure.adapters.db.audit import AuditEntry
-from tenure.domain.model import Kind
+from tenure.domain.access import Caller
+from tenure.domain.model import Hold, Kind
 from tenure.entrypoints.api.schemas import AccountOut, EventOut
 from tenure.services.queries import AccountView
 
 
-def account_out(view: AccountView) -> dict[str, Any]:
-    """The account object of api.md; client-only fields are left out for partners."""
+def account_out(view: AccountView, *, caller: Caller) -> dict[str, Any]:
+    """The account object of api.md; client-only fields are left out for partners.
+
+    What a hold shows depends on who asks: a client's own users see why and
+    since when, never the staff note or who placed it (`Caller.sees_staff_details`).
+    """
     a = view.account
     out: dict[str, Any] = {
         "id": a.id,
@@ -25,16 +30,7 @@ def account_out(view: AccountView) -> dict[str, Any]:
         "main_contact": {"name": a.main_contact.name, "email": a.main_contact.email},
         "decommission_on": _iso(a.decommission_on),
         "decommissioned_on": _iso(a.decommissioned_on),
-        "holds": [
-            {
-                "id": h.id,
-                "reason": h.reason.value,
-                "note": h.note,
-                "placed_at": _ts(h.placed_at),
-                "placed_by": h.placed_by,
-            }
-            for h in a.holds
-        ],
+        "holds": [hold_out(h, staff=caller.sees_staff_details) for h in a.holds],
         "suspended_by": {"id": a.inherited.account_id, "name": a.inherited.account_name} if a.inherited else None,
         "notes": a.notes,
         "created_at": _ts(a.created_at),
@@ -47,6 +43,18 @@ def account_out(view: AccountView) -> dict[str, Any]:
             start_date=_iso(a.start_date),
             end_date=_iso(a.end_date),
             contract_expired=view.contract_expired,
+        )
+    return out
+
+
+def hold_out(hold: Hold, *, staff: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": hold.id, "reason": hold.reason.value, "placed_at": _ts(hold.placed_at)}
+    if staff:
+        ref = hold.placed_by_account
+        out.update(
+            note=hold.note,
+            placed_by=hold.placed_by,
+            placed_by_account={"id": ref.id, "name": ref.name} if ref else None,
         )
     return out
 

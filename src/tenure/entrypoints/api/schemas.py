@@ -81,17 +81,22 @@ class OfficeRef(BaseModel):
     name: str
 
 
-class HoldOut(BaseModel):
-    id: str
-    reason: HoldReason
-    note: str
-    placed_at: datetime
-    placed_by: str
-
-
 class AccountRefOut(BaseModel):
     id: str
     name: str
+
+
+class HoldOut(BaseModel):
+    """A hold in force. A client's own (portal) users get only `id`, `reason` and `placed_at`."""
+
+    id: str
+    reason: HoldReason
+    placed_at: datetime
+    note: str | None = Field(default=None, description="staff only")
+    placed_by: str | None = Field(default=None, description="the placer's email; staff only")
+    placed_by_account: AccountRefOut | None = Field(
+        default=None, description="the account that placed it: only it or an account above it may lift it; staff only"
+    )
 
 
 class AccountOut(BaseModel):

@@ -47,15 +47,16 @@ Limit = Annotated[int, Query(ge=1, le=500, description="1-500")]
 Cursor = Annotated[str | None, Query(min_length=1, max_length=1000, description="`next_cursor` of the page before")]
 
 
-def account_response(ctx: AppContext, account: Account, status_code: int = 200) -> JSONResponse:
+def account_response(ctx: AppContext, account: Account, *, caller: Caller, status_code: int = 200) -> JSONResponse:
     view = queries.view_of(ctx.uow(), account, ctx.clock.now())
-    return JSONResponse(account_out(view), status_code=status_code, headers={"ETag": f'"{account.version}"'})
+    body = account_out(view, caller=caller)
+    return JSONResponse(body, status_code=status_code, headers={"ETag": f'"{account.version}"'})
 
 
 def _act(
     ctx: AppContext, caller: Caller, key: str | None, fingerprint: str, change: Callable[[], Account]
 ) -> JSONResponse:
-    return idempotency.run(ctx, caller, key, fingerprint, lambda: account_response(ctx, change()))
+    return idempotency.run(ctx, caller, key, fingerprint, lambda: account_response(ctx, change(), caller=caller))
 
 
 @router.post("", status_code=201, response_model=AccountOut, responses={201: ACCOUNT, **CHANGE})
@@ -75,12 +76,14 @@ def create_account(body: AccountCreate, ctx: Ctx, caller: CurrentCaller, key: Id
 
     def create() -> JSONResponse:
         account = service.create_account(ctx.uow(), caller=caller, request=request, now=ctx.clock.now())
-        return account_response(ctx, account, 201)
+        return account_response(ctx, account, caller=caller, status_code=201)
 
     return idempotency.run(ctx, caller, key, "POST /accounts " + body.model_dump_json(), create)
 
 
-@router.get("", response_model=Page[AccountOut], responses=READ)
+# exclude_unset: each item has exactly the keys `account_out` gives, as GET /accounts/{id} does
+# (client-only fields absent on partners, staff-only hold fields absent for portal users).
+@router.get("", response_model=Page[AccountOut], response_model_exclude_unset=True, responses=READ)
 def list_accounts(
     ctx: Ctx,
     caller: CurrentCaller,
@@ -97,7 +100,7 @@ def list_accounts(
     views, next_cursor = queries.list_accounts(
         ctx.uow(), caller=caller, flt=flt, limit=limit, cursor=cursor, now=ctx.clock.now()
     )
-    return {"items": [account_out(v) for v in views], "next_cursor": next_cursor}
+    return {"items": [account_out(v, caller=caller) for v in views], "next_cursor": next_cursor}
 
 
 def _statuses(raw: str | None) -> frozenset[Status]:
@@ -113,7 +116,7 @@ def _statuses(raw: str | None) -> frozenset[Status]:
 @router.get("/{account_id}", response_model=AccountOut, responses={200: ACCOUNT, **READ})
 def get_account(account_id: AccountId, ctx: Ctx, caller: CurrentCaller) -> JSONResponse:
     view = queries.get_account(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
-    return JSONResponse(account_out(view), headers={"ETag": f'"{view.account.version}"'})
+    return JSONResponse(account_out(view, caller=caller), headers={"ETag": f'"{view.account.version}"'})
 
 
 @router.patch("/{account_id}", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
@@ -131,7 +134,7 @@ def update_account(
     account = service.update_account(
         ctx.uow(), caller=caller, account_id=account_id, changes=changes, expected_version=version, now=ctx.clock.now()
     )
-    return account_response(ctx, account)
+    return account_response(ctx, account, caller=caller)
 
 
 @router.post("/{account_id}/activate", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
@@ -235,7 +238,7 @@ def cancel_decommission(
     account = service.cancel_decommission(
         ctx.uow(), caller=caller, account_id=account_id, expected_version=version, now=ctx.clock.now()
     )
-    return account_response(ctx, account)
+    return account_response(ctx, account, caller=caller)
 
 
 @router.post("/{account_id}/convert", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})

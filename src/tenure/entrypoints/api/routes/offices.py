@@ -72,7 +72,7 @@ def assign_office(
         expected_version=version,
         now=ctx.clock.now(),
     )
-    return account_response(ctx, account)
+    return account_response(ctx, account, caller=caller)
 
 
 @router.delete(

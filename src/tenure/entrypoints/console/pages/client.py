@@ -34,7 +34,10 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
         detail=detail,
         a=account,
         view=detail.view,
-        actions=allowed_actions(account, role=caller.role, blocking_children=detail.blocking_children),
+        actions=allowed_actions(
+            account, role=caller.role, authority=detail.authority, blocking_children=detail.blocking_children
+        ),
+        own_account=detail.authority.is_own_account,
         editable=can_edit(account, role=caller.role),
         as_client=can_view_as_client(account, role=caller.role, caller_kind=caller.account_kind),
         history=[(entry, describe(entry)) for entry in detail.events],

@@ -35,7 +35,10 @@ def partners(request: Request, caller: SignedIn) -> Response:
         section="partners",
         page=page,
         statuses=list(Status),
-        actions={node.account.id: allowed_actions(node.account, role=caller.role) for node in page.tree},
+        actions={
+            node.account.id: allowed_actions(node.account, role=caller.role, authority=page.authority[node.account.id])
+            for node in page.tree
+        },
     )
 
 

@@ -13,8 +13,14 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenure.domain.access import Caller, Role
-from tenure.domain.actions import StatusAction, allowed_actions, suspend_confirmation, suspend_reasons
+from tenure.domain.access import Caller, Role, ensure_not_own_account
+from tenure.domain.actions import (
+    StatusAction,
+    allowed_actions,
+    liftable_holds,
+    suspend_confirmation,
+    suspend_reasons,
+)
 from tenure.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from tenure.domain.model import Account, ClientType, HoldReason, Stage, Status
 from tenure.entrypoints.console.forms import friendly
@@ -33,8 +39,11 @@ def _form(
     account = detail.view.account
     if caller.role is not Role.ADMIN:
         raise Forbidden("Your role can read but not change")  # the role, not the account's state
-    offered = allowed_actions(account, role=caller.role, blocking_children=detail.blocking_children)
+    offered = allowed_actions(
+        account, role=caller.role, authority=detail.authority, blocking_children=detail.blocking_children
+    )
     if action not in offered and "error" not in extra:
+        ensure_not_own_account(caller, account.id, action.label.lower())  # 403 says why, not "not possible"
         raise InvalidTransition(f"{action.label} is not possible for {account.name} now")
     impact = None
     if account.kind.is_partner:
@@ -47,6 +56,7 @@ def _form(
         action=action,
         return_to=safe_return(return_to, f"/clients/{account.id}"),
         reasons=suspend_reasons(account),
+        liftable=liftable_holds(account, detail.authority),
         confirmation=suspend_confirmation(account.name, detail.policy),
         impact=impact,
         tomorrow=(detail.view.today + timedelta(days=1)).isoformat(),
@@ -87,10 +97,9 @@ def apply(
             account = accounts.suspend(uow, reason=hold, note=note.strip(), now=now, **common)
             message = f"{account.name} suspended: {hold.label}"
         elif action is StatusAction.UNSUSPEND:
-            account = accounts.unsuspend(uow, reason=None, now=now, **common)
-            message = f"{account.name} activated again" + (
-                " (still suspended through its parent)" if account.suspended else ""
-            )
+            lifted = _reason(reason, "choose the hold to lift")
+            account = accounts.unsuspend(uow, reason=lifted, now=now, **common)
+            message = _unsuspended(account, lifted)
         elif action is StatusAction.DECOMMISSION:
             account, message = _decommission(request, caller, account_id, version, when, on, confirm_name)
         elif action is StatusAction.CANCEL_DECOMMISSION:
@@ -109,11 +118,21 @@ def apply(
     return done(request, target, message)
 
 
-def _reason(raw: str) -> HoldReason:
+def _reason(raw: str, missing: str = "choose a reason for the suspension") -> HoldReason:
     try:
         return HoldReason(raw)
     except ValueError:
-        raise ValidationFailed("choose a reason for the suspension") from None
+        raise ValidationFailed(missing) from None
+
+
+def _unsuspended(account: Account, lifted: HoldReason) -> str:
+    """console.md: one hold at a time; say what is still holding the account if anything is."""
+    if account.holds:
+        still = ", ".join(hold.reason.label for hold in account.holds)
+        return f"{account.name}: {lifted.label} hold lifted (still suspended: {still})"
+    if account.suspended:
+        return f"{account.name}: {lifted.label} hold lifted (still suspended through its parent)"
+    return f"{account.name} activated again"
 
 
 def _activate(
