@@ -109,6 +109,8 @@ def test_offices_are_assigned_changed_and_released_on_the_client_page(page: Page
     expect(choices).not_to_contain_text("2.16")  # held by Neighbour Ltd
     expect(choices).not_to_contain_text("3.01")
     expect(search).to_be_focused()  # typing goes on where it was
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "client-assign-office.png"))
 
     dialog_button(page, "Assign office")  # nothing chosen
     expect(dialog.get_by_role("alert")).to_contain_text("Choose a free office.")
@@ -147,6 +149,11 @@ def test_offices_are_assigned_changed_and_released_on_the_client_page(page: Page
     expect(page.locator(".flash")).to_have_text("Office released from Quill Studio")
     expect(card).to_contain_text("No offices.")
     expect(page.locator(".summary")).to_contain_text("None")
+
+    page.get_by_text("More", exact=True).click()  # Edit client points to where offices change
+    page.get_by_role("link", name="Edit client").click()
+    page.get_by_role("link", name="Assign, change or release offices on the client page").click()
+    expect(page.locator("#client-offices").get_by_role("link", name="Assign an office…")).to_be_visible()
 
 
 def test_the_offices_page_links_holders_and_lets_the_operator_admin_create_and_edit(page: Page, server: Server) -> None:
@@ -266,6 +273,13 @@ def test_services_are_added_with_errors_beside_the_field_and_removed_with_a_conf
     expect(table).to_contain_text("Guest network")
     expect(page.locator("#audit tbody tr").first).to_contain_text("Service removed")
 
+    page.set_viewport_size({"width": 390, "height": 844})  # the dialog fits a phone
+    page.get_by_role("link", name="Add a service…").click()
+    box = page.get_by_role("dialog").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "client-add-service-390.png"))
+
 
 def test_charges_for_this_month_and_last_month_with_the_clients_csv(page: Page, server: Server) -> None:
     day = server_today(server)
@@ -305,13 +319,15 @@ def test_charges_for_this_month_and_last_month_with_the_clients_csv(page: Page, 
     expect(card).not_to_contain_text("Locker")  # another client's
 
     with page.expect_download() as download:
-        card.get_by_role("link", name=f"Charges for {last_first:%B %Y} as CSV").click()
+        card.get_by_role("link", name=f"Download CSV of charges for {last_first:%B %Y}").click()
     rows = list(csv.reader(io.StringIO(download.value.path().read_text())))
     assert rows[0] == ["billing_ref", "client", "service", "label", "month", "days", "amount"]
     assert [r[1:] for r in rows[1:]] == [
         ["Sable Partners", "phone_number", "+442079460201", last_month, str(days_last), "30.00"]
     ]
     page.screenshot(path=str(SCREENSHOTS / "client-charges.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "client-charges-390.png"), full_page=True)
 
 
 def test_a_viewer_reads_offices_services_and_charges_but_changes_nothing(page: Page, server: Server) -> None:

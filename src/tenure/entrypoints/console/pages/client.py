@@ -98,6 +98,7 @@ def _edit_form(request: Request, caller: Caller, account_id: str, **extra: objec
         status,
         section="clients",
         a=view.account,
+        offices=view.offices,
         values=values,
         start_editable=start_date_editable(view.account),
         **extra,

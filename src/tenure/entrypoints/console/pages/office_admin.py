@@ -6,6 +6,7 @@ Both end in one service call that checks the rules of `catalog.new_office`
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -21,6 +22,7 @@ from tenure.services import offices
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
+_WHOLE = re.compile(r"[0-9]{1,6}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
 
 
 def _form(request: Request, caller: Caller, office_id: str | None, values: dict[str, str], **extra: Any) -> Response:
@@ -43,7 +45,7 @@ def _capacity(raw: str, errors: FormErrors) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) > CAPACITY_MAX:
+    if not _WHOLE.fullmatch(text) or int(text) > CAPACITY_MAX:
         errors["capacity"] = f"Enter the number of people, 0 to {CAPACITY_MAX}, or leave it blank."
         return None
     return int(text)
