@@ -122,7 +122,7 @@ def test_offices_are_assigned_changed_and_released_on_the_client_page(page: Page
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="Assign office")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator(".flash")).to_have_text("Quill Studio offices: 2.14")
+    expect(page.locator(".flash")).to_have_text("Office 2.14 assigned to Quill Studio")
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page.locator(".summary")).to_contain_text("2.14")
     expect(card.locator("#held-offices")).to_contain_text("2.14")
@@ -133,7 +133,7 @@ def test_offices_are_assigned_changed_and_released_on_the_client_page(page: Page
     dialog.get_by_label("Search free offices").fill("3.0")
     dialog.get_by_role("radio", name=re.compile(r"^3\.01")).check()
     dialog_button(page, "Change office")
-    expect(page.locator(".flash")).to_have_text("Quill Studio offices: 3.01")
+    expect(page.locator(".flash")).to_have_text("Quill Studio moved to office 3.01")
     expect(card.locator("#held-offices")).not_to_contain_text("2.14")
     expect(page.locator("#audit tbody tr").nth(0)).to_contain_text("Office assigned")
     expect(page.locator("#audit tbody tr").nth(1)).to_contain_text("Office released")
@@ -146,7 +146,7 @@ def test_offices_are_assigned_changed_and_released_on_the_client_page(page: Page
     expect(card.get_by_role("link", name="Release office 3.01")).to_be_focused()  # back where it opened
     page.keyboard.press("Enter")
     dialog_button(page, "Release office")
-    expect(page.locator(".flash")).to_have_text("Office released from Quill Studio")
+    expect(page.locator(".flash")).to_have_text("Office 3.01 released from Quill Studio")
     expect(card).to_contain_text("No offices.")
     expect(page.locator(".summary")).to_contain_text("None")
 

@@ -108,8 +108,9 @@ def assign(
     except DomainError as error:
         return _assign_form(request, caller, account_id, replace=replace, q=q, error=friendly(error))
     view = browse.client_detail(ctx.uow(), caller=caller, account_id=account.id, now=ctx.clock.now(), events=0).view
-    names = ", ".join(name for _, name in view.offices) or "none"
-    return done(request, _back(account.id), f"{account.name} offices: {names}")
+    name = dict(view.offices).get(office_id, "")
+    message = f"{account.name} moved to office {name}" if replace else f"Office {name} assigned to {account.name}"
+    return done(request, _back(account.id), message)
 
 
 def _release_form(request: Request, caller: Caller, account_id: str, office_id: str, **extra: Any) -> Response:
@@ -150,7 +151,8 @@ def release(
         )
     except DomainError as error:
         return _release_form(request, caller, account_id, office_id, error=friendly(error))
-    return done(request, _back(account.id), f"Office released from {account.name}")
+    name = offices.get_office(ctx.uow(), caller=caller, office_id=office_id).name
+    return done(request, _back(account.id), f"Office {name} released from {account.name}")
 
 
 # -- services ------------------------------------------------------------------------------------
