@@ -130,8 +130,10 @@ def test_offices_are_assigned_changed_and_released_on_the_client_page(page: Page
     card.get_by_role("link", name="Change office 2.14").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Change office 2.14 of Quill Studio")
+    dialog.get_by_role("radio", name=re.compile(r"^3\.01")).check()  # chosen before the search narrows
     dialog.get_by_label("Search free offices").fill("3.0")
-    dialog.get_by_role("radio", name=re.compile(r"^3\.01")).check()
+    expect(dialog.get_by_role("radio")).to_have_count(1)
+    expect(dialog.get_by_role("radio", name=re.compile(r"^3\.01"))).to_be_checked()  # still chosen
     dialog_button(page, "Change office")
     expect(page.locator(".flash")).to_have_text("Quill Studio moved to office 3.01")
     expect(card.locator("#held-offices")).not_to_contain_text("2.14")
@@ -199,6 +201,13 @@ def test_the_offices_page_links_holders_and_lets_the_operator_admin_create_and_e
     expect(page.locator("#offices tbody tr", has_text="5.02 East")).to_contain_text("8")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "offices-admin.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone the table scrolls inside its card
+    table = page.get_by_role("region", name="Offices table")
+    assert table.evaluate("e => getComputedStyle(e).overflowX === 'auto' && e.scrollWidth > e.clientWidth")
+    table.focus()
+    page.keyboard.press("ArrowRight")  # the keyboard scrolls it too
+    page.wait_for_function("document.activeElement.scrollLeft > 0")
+    page.screenshot(path=str(SCREENSHOTS / "offices-admin-390.png"), full_page=True)
 
 
 def test_services_are_added_with_errors_beside_the_field_and_removed_with_a_confirmation(

@@ -44,7 +44,9 @@ def _back(account_id: str) -> str:
 
 
 # -- offices -------------------------------------------------------------------------------------
-def _assign_form(request: Request, caller: Caller, account_id: str, *, replace: str, q: str, **extra: Any) -> Response:
+def _assign_form(
+    request: Request, caller: Caller, account_id: str, *, replace: str, q: str, chosen: str = "", **extra: Any
+) -> Response:
     detail = _detail(request, caller, account_id)
     ctx = app_ctx(request)
     free, more = offices.list_offices(
@@ -64,6 +66,7 @@ def _assign_form(request: Request, caller: Caller, account_id: str, *, replace: 
         replace=replace,
         replace_name=held.get(replace, ""),
         q=q,
+        chosen=chosen,
         free=[item.office for item in free],
         more=more is not None,
         errors=extra.pop("errors", FormErrors()),
@@ -78,9 +81,13 @@ def assign_form(
     caller: SignedIn,
     replace: Annotated[str, Query(max_length=64)] = "",
     q: Annotated[str, Query(max_length=100)] = "",
+    office_id: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """Assign a free office, or (with `replace`) change one the client holds for a free one."""
-    return _assign_form(request, caller, account_id, replace=replace, q=q)
+    """Assign a free office, or (with `replace`) change one the client holds for a free one.
+
+    A search sends the office already chosen, so it stays chosen if it still matches.
+    """
+    return _assign_form(request, caller, account_id, replace=replace, q=q, chosen=office_id)
 
 
 @router.post("/clients/{account_id}/offices/assign", dependencies=CSRF)
@@ -106,7 +113,8 @@ def assign(
         else:
             account = offices.assign_office(ctx.uow(), office_id=office_id, now=ctx.clock.now(), **common)
     except DomainError as error:
-        return _assign_form(request, caller, account_id, replace=replace, q=q, error=friendly(error))
+        message = friendly(error)
+        return _assign_form(request, caller, account_id, replace=replace, q=q, chosen=office_id, error=message)
     view = browse.client_detail(ctx.uow(), caller=caller, account_id=account.id, now=ctx.clock.now(), events=0).view
     name = dict(view.offices).get(office_id, "")
     message = f"{account.name} moved to office {name}" if replace else f"Office {name} assigned to {account.name}"
