@@ -37,6 +37,16 @@ class OfficeCreate(Input):
     capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
 
 
+class OfficeUpdate(Input):
+    """Only the fields present change; `floor` or `capacity` null clears it."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)] | None = Field(
+        None, description="may not be null when present"
+    )
+    floor: Annotated[str, StringConstraints(max_length=FLOOR_MAX)] | None = None
+    capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
+
+
 class OfficeOut(BaseModel):
     id: str
     name: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -12,11 +13,11 @@ from tenure.domain import lifecycle
 from tenure.domain.access import Caller, Role
 from tenure.domain.actions import allowed_actions, can_edit, can_view_as_client, start_date_editable
 from tenure.domain.errors import DomainError, Forbidden
-from tenure.domain.model import Contact
+from tenure.domain.model import Account, Contact, Stage
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
 from tenure.entrypoints.console.presenters import describe
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, browse, catalog, queries, viewing
+from tenure.services import accounts, billing, browse, catalog, queries, viewing
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -27,6 +28,11 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
     account = detail.view.account
     if caller.role is Role.PORTAL:
         return render(request, "client_home.html", section="clients", detail=detail, banner=False)
+    charges = []
+    if account.is_client:
+        charges = billing.recent_charges(
+            ctx.uow(), caller=caller, account_id=account.id, today=detail.view.today, now=ctx.clock.now()
+        )
     return render(
         request,
         "client.html",
@@ -41,7 +47,19 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
         editable=can_edit(account, role=caller.role),
         as_client=can_view_as_client(account, role=caller.role, caller_kind=caller.account_kind),
         history=[(entry, describe(entry)) for entry in detail.events],
+        changes_held=can_change_holdings(account, role=caller.role),
+        charges=[(month_title(m.month), m) for m in charges],
     )
+
+
+def can_change_holdings(account: Account, *, role: Role) -> bool:
+    """Offices and services of a client change only by an admin, and not once it is decommissioned."""
+    return role is Role.ADMIN and account.is_client and account.stage is not Stage.DECOMMISSIONED
+
+
+def month_title(month: str) -> str:
+    """'2026-11' -> 'November 2026'."""
+    return date.fromisoformat(month + "-01").strftime("%B %Y")
 
 
 @router.get("/clients/{account_id}")
@@ -97,6 +115,7 @@ def _edit_form(request: Request, caller: Caller, account_id: str, **extra: objec
         status,
         section="clients",
         a=view.account,
+        offices=view.offices,
         values=values,
         start_editable=start_date_editable(view.account),
         **extra,
