@@ -27,7 +27,10 @@ from tenure.services.browse import ClientDetail
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 CHOICES = "office-choices"  # the part of the assign dialog a search replaces
 OFFICE_CHOICES_SHOWN = 50
-NUMBER_FIELD = {"number-taken": "label", "network-id-taken": "network_id"}  # a refused rule that belongs beside a field without naming one
+NUMBER_FIELD = {
+    "number-taken": "label",
+    "network-id-taken": "network_id",
+}  # a refused rule that belongs beside a field without naming one
 
 
 def _detail(request: Request, caller: Caller, account_id: str) -> ClientDetail:
