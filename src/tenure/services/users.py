@@ -159,3 +159,9 @@ def _unsign(token: str, secret_key: str, now: datetime) -> tuple[str, str]:
     if not valid or payload["e"] < now.timestamp() or not all(isinstance(payload.get(k), str) for k in "uh"):
         raise ValidationFailed(LINK_REFUSED, field="token")
     return payload["u"], payload["h"]
+
+
+def get_user(uow: UnitOfWork, *, caller: Caller, user_id: str) -> User:
+    """A user the caller may see (404 otherwise), for the forms that act on it."""
+    with uow.reading():
+        return uow.users.get(user_id, caller=caller)
