@@ -1,7 +1,8 @@
 """The use cases behind the console's Users and Policy pages, on SQLite and PostgreSQL.
 
 The policy preview must count exactly the accounts `set_policy` then notifies;
-a set-password link must work once, expire, and end the user's sessions.
+a set-password link must work once (also when two uses race, on PostgreSQL),
+expire, and end the user's sessions.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import pytest
 from sqlalchemy import func, select
 
 from tenure.adapters.db.tables import outbox
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.passwords import hash_password
 from tenure.domain.access import Role
 from tenure.domain.errors import Forbidden, NotFound, ValidationFailed
 from tenure.domain.model import HoldReason, Kind, Status
 from tenure.domain.policy import Capability
 from tenure.services import auth, policy, users
+from tests.integration.test_races_pg import _race_behind_open_insert
 from tests.support import PASSWORD, Installation
 
 KEY = "a test signing key that is long enough"
@@ -182,3 +186,29 @@ def test_changing_the_own_password_needs_the_current_one_and_moves_the_generatio
     changed = users.change_own_password(site.uow(), caller=site.admin, current=PASSWORD, new=NEW_PASSWORD, now=site.now)
     assert changed.session_generation == before + 1
     assert auth.sign_in(site.uow(), email=site.admin.email, password=NEW_PASSWORD, now=site.now).id == changed.id
+
+
+@pytest.mark.postgres_only
+def test_two_uses_of_one_link_at_the_same_moment_set_one_password(pg_site: Installation) -> None:
+    """The first use holds the user's row after replacing the hash; the second waits, then finds it gone."""
+    added, _ = _link_user(pg_site)
+    token = added.link_token
+    assert token is not None
+
+    def first_use(uow: UnitOfWork) -> None:
+        user = uow.users.by_id(added.user.id)
+        assert user is not None
+        assert uow.users.replace_password_hash(
+            user.id, old_hash=user.password_hash, new_hash=hash_password(NEW_PASSWORD)
+        )
+
+    error = _race_behind_open_insert(
+        pg_site.engine,
+        first_use,
+        lambda: users.set_password_with_link(
+            pg_site.uow(), token=token, password="the second passphrase", secret_key=KEY, now=pg_site.now
+        ),
+    )
+    assert isinstance(error, ValidationFailed)
+    signed_in = auth.sign_in(pg_site.uow(), email=added.user.email, password=NEW_PASSWORD, now=pg_site.now)
+    assert signed_in.id == added.user.id
