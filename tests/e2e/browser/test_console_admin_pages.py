@@ -446,7 +446,8 @@ def test_policy_preview_says_how_many_accounts_change_before_saving(page: Page, 
     expect(page.get_by_label("Preset Metis")).to_be_checked()
     expect(page.locator("#current-policy")).to_have_text("connect")  # nothing saved yet
     page.get_by_role("button", name="Save the policy").click()
-    expect(page.locator(".flash")).to_contain_text("Policy saved: metis")
+    accounts_word = f"{n} account{'' if n == 1 else 's'}"
+    expect(page.locator(".flash")).to_have_text(f"Policy saved: metis. Capabilities changed for {accounts_word}.")
     expect(page.locator("#current-policy")).to_have_text("metis")
 
     page.get_by_label("Custom matrix").check()

@@ -97,9 +97,6 @@ def _preview_or_save(
         raise
     except DomainError as error:
         return _page(request, caller, 422, error=friendly(error), cells=matrix, choice=choice)
-    changed = preview.accounts_changed
-    return done(request, "/policy", f"Policy saved: {saved.name}; {_accounts(changed)} changed capabilities")
-
-
-def _accounts(count: int) -> str:
-    return f"{count} account" + ("" if count == 1 else "s")
+    count = preview.accounts_changed
+    changed = f"{count} account{'' if count == 1 else 's'}"
+    return done(request, "/policy", f"Policy saved: {saved.name}. Capabilities changed for {changed}.")

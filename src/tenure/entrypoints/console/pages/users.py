@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from tenure.adapters.db.users import User
 from tenure.domain.access import Caller, Role, roles_for_account
 from tenure.domain.errors import DomainError, Forbidden, LastAdmin, NotFound
+from tenure.domain.model import Account
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_email
 from tenure.entrypoints.console.state import console_state
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render, session_of
@@ -40,7 +41,7 @@ def _require_admin(caller: Caller) -> None:
         raise Forbidden(READ_ONLY)
 
 
-def _account(request: Request, caller: Caller, account_id: str) -> Any:
+def _account(request: Request, caller: Caller, account_id: str) -> Account:
     ctx = app_ctx(request)
     return queries.get_account(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now()).account
 

@@ -34,10 +34,10 @@ def _account_names(request: Request, caller: Caller, ids: set[str]) -> dict[str,
 
 @router.get("/webhooks")
 def webhook_list(request: Request, caller: SignedIn) -> Response:
-    items, _ = service.list_webhooks(app_ctx(request).uow(), caller=caller, limit=100, cursor=None)
+    items, next_cursor = service.list_webhooks(app_ctx(request).uow(), caller=caller, limit=100, cursor=None)
     names = _account_names(request, caller, {s.account_id for s in items})
     rows = [(s, redact(s.url), names.get(s.account_id, "")) for s in items]
-    return render(request, "webhooks.html", section="webhooks", rows=rows, more=len(items) == 100)
+    return render(request, "webhooks.html", section="webhooks", rows=rows, more=next_cursor is not None)
 
 
 def _create_form(request: Request, caller: Caller, status: int = 200, **extra: Any) -> Response:
