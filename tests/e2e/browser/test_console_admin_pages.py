@@ -99,6 +99,7 @@ def test_admin_adds_a_user_with_a_set_password_link_that_works_once(
     open_dialog(page, "Add user")
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_label("Role").locator("option")).to_have_text(["Admin", "Viewer"])  # no portal here
+    screenshots(page, "users-add-dialog")
     dialog.get_by_label("Email").fill("Kim@Meridian.example")
     dialog.get_by_label("Role").select_option("viewer")
     dialog.get_by_role("button", name="Add user").click()
