@@ -143,6 +143,18 @@ def check_role_for_account(role: Role, kind: Kind) -> None:
         raise ValidationFailed("a client's users have the portal role", field="role")
 
 
+def roles_for_account(kind: Kind) -> tuple[Role, ...]:
+    """The roles a new user of an account of this kind may have (the rule above, for a form's choices)."""
+    fitting = []
+    for role in Role:
+        try:
+            check_role_for_account(role, kind)
+        except ValidationFailed:
+            continue
+        fitting.append(role)
+    return tuple(fitting)
+
+
 def check_password(password: str) -> None:
     if len(password) < PASSWORD_MIN:
         raise ValidationFailed(f"passwords are at least {PASSWORD_MIN} characters", field="password")

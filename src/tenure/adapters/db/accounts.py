@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from tenure.domain.model import (
     HoldReason,
     Kind,
     Stage,
+    Status,
 )
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
@@ -155,6 +156,12 @@ class AccountRepository:
             blocking,
         )
         return int(self.conn.execute(query).scalar_one())
+
+    def count_in_states(self, states: Collection[tuple[Stage, Status]]) -> int:
+        """How many accounts are in any of `states`: the ones a policy change would notify (`sql.in_states`)."""
+        if not states:
+            return 0
+        return int(self.conn.execute(select(func.count()).select_from(A).where(sql.in_states(states))).scalar_one())
 
     def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
         query = select(A.c.id).where(A.c.billing_ref == ref)

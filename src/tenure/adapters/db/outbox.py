@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, literal, or_, select, type_coerce
+from sqlalchemy import Connection, and_, exists, insert, literal, select, type_coerce
 from sqlalchemy.types import JSON
 
 from tenure.adapters.db import sql
@@ -98,12 +98,7 @@ class OutboxRepository:
     ) -> None:
         """One `entitlements.changed` per account in any of `states` (stage, derived status): set-based."""
         if states:
-            status = sql.status()
-            self.entitlements_changed(
-                or_(*(and_(A.c.stage == stage.value, status == state.value) for stage, state in states)),
-                data,
-                now=now,
-            )
+            self.entitlements_changed(sql.in_states(states), data, now=now)
 
     def entitlements_changed(self, where: Any, data: dict[str, Any], *, now: datetime) -> None:
         """Queue `entitlements.changed` for every account matching `where`, in one INSERT … SELECT."""

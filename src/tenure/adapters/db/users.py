@@ -56,6 +56,10 @@ class UserRepository:
         row = self.conn.execute(self._select().where(U.c.email == email.lower())).first()
         return _user(row) if row else None
 
+    def by_id(self, user_id: str) -> User | None:
+        row = self.conn.execute(self._select().where(U.c.id == user_id)).first()
+        return _user(row) if row else None
+
     def get(self, user_id: str, *, caller: Caller | None = None) -> User:
         query = self._select().where(U.c.id == user_id)
         if caller is not None:
@@ -90,6 +94,19 @@ class UserRepository:
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(update(U).where(U.c.id == user_id).values(password_hash=password_hash))
+
+    def replace_password_hash(self, user_id: str, *, old_hash: str, new_hash: str) -> bool:
+        """Set a new hash only if the old one is still there, and end the user's sessions.
+
+        One conditional UPDATE, so of two uses of one set-password link at the
+        same moment exactly one finds the old hash: the link is single-use.
+        """
+        result = self.conn.execute(
+            update(U)
+            .where(U.c.id == user_id, U.c.password_hash == old_hash)
+            .values(password_hash=new_hash, session_generation=U.c.session_generation + 1)
+        )
+        return result.rowcount == 1
 
     def end_sessions(self, user_id: str) -> None:
         """Move the user's session generation on: every console cookie signed in before stops working."""

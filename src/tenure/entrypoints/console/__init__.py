@@ -17,7 +17,10 @@ from tenure.entrypoints.console.pages import (
     office_admin,
     other,
     partners,
+    policy,
     status,
+    users,
+    webhooks,
     wizard,
 )
 from tenure.entrypoints.console.state import HERE, ConsoleState
@@ -26,5 +29,18 @@ from tenure.entrypoints.console.state import HERE, ConsoleState
 def mount(app: FastAPI) -> None:
     app.state.console = ConsoleState()
     app.mount("/static/console", StaticFiles(directory=HERE / "static"), name="console-static")
-    for page in (auth, clients, wizard, client, client_items, status, partners, other, office_admin):
+    for page in (
+        auth,
+        clients,
+        wizard,
+        client,
+        client_items,
+        status,
+        partners,
+        other,
+        office_admin,
+        users,
+        webhooks,
+        policy,
+    ):
         app.include_router(page.router)

@@ -118,4 +118,26 @@
       focusOpener();
     }
   }, true);
+
+  // "Copy" beside a value shown once (a set-password link, a webhook secret).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.select();
+    if (navigator.clipboard) { navigator.clipboard.writeText(field.value).catch(function () {}); }
+    button.textContent = "Copied";
+  });
+
+  // A preview counts what was ticked then: changing the form afterwards withdraws "Save"
+  // until the change is previewed again.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    if (!form) { return; }
+    form.querySelectorAll("[data-stale-on-change]").forEach(function (button) {
+      button.disabled = true;
+      button.textContent = "Preview again to save";
+    });
+  });
 })();
