@@ -22,8 +22,9 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
 from tenure.domain.errors import DomainError
-from tenure.domain.lifecycle import check_dates, clean_name
+from tenure.domain.lifecycle import check_contact, check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
+from tenure.domain.text import from_spreadsheet, spreadsheet_safe
 from tenure.services.accounts import CreateAccount, create_in
 
 COLUMNS = ("name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref")
@@ -81,7 +82,7 @@ def read_rows(lines: Iterable[str]) -> Parsed:
     for record in reader:
         line = reader.line_num
         try:
-            row = _row(line, {k: (v or "").strip() for k, v in record.items() if isinstance(k, str)})
+            row = _row(line, {k: from_spreadsheet((v or "").strip()) for k, v in record.items() if isinstance(k, str)})
         except (DomainError, ValueError) as error:
             errors.append(RowError(line, getattr(error, "detail", None) or str(error)))
             continue
@@ -135,7 +136,7 @@ def _contact(text: str) -> Contact:
         email = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise ValueError(f"contact must be an email or `Name <email>`, not {text!r}") from error
-    return Contact(name, email)
+    return check_contact(Contact(name, email))
 
 
 def import_clients(
@@ -219,5 +220,5 @@ def _iso(value: date | None) -> str:
 
 def _csv_line(values: Iterable[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    csv.writer(buffer, lineterminator="\n").writerow(spreadsheet_safe(value) for value in values)
     return buffer.getvalue()

@@ -110,6 +110,18 @@ def domain_problem(error: DomainError) -> JSONResponse:
     return problem(STATUS_FOR_CODE.get(error.code, 409), error.code, error.title, error.detail, extra=error.extra)
 
 
+def _field_of(error: Mapping[str, Any]) -> str:
+    """The offending field as a dotted path (`main_contact.name`, `q`), without `body`/`query`."""
+    named = (error.get("ctx") or {}).get("field")
+    if isinstance(named, str):
+        return named
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form"):
+        loc = loc[1:]
+    # a union's branch name (`str`, `constrained-str`) is not a field
+    return ".".join(part for part in loc if not part.startswith(("function-", "constrained-")) and part != "str")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
@@ -127,7 +139,8 @@ def install(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
-        return problem(422, "validation-error", "The request is not valid", detail, extra={"errors": errors})
+        extra = {"errors": errors, "field": _field_of(error.errors()[0]) if errors else ""}
+        return problem(422, "validation-error", "The request is not valid", detail, extra=extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -5,26 +5,79 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from tenure.domain.access import Role
 from tenure.domain.model import ActivateMode, ClientType, HoldReason, Kind, Stage, Status
+from tenure.domain.text import LINE_PATTERN, NOTE_PATTERN, control_character_problem, has_nul
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Notes = Annotated[str, StringConstraints(max_length=10_000)]
+
+def _one_line(value: str) -> str:
+    """The domain's rule for names, contact names, labels (domain/text.py), applied at the edge."""
+    problem = control_character_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _note(value: str) -> str:
+    problem = control_character_problem(value, tab_allowed=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# Free text: no control characters (a note may hold a tab). The pattern only documents the rule.
+Line = Annotated[str, AfterValidator(_one_line), Field(json_schema_extra={"pattern": LINE_PATTERN})]
+NoteText = Annotated[str, AfterValidator(_note), Field(json_schema_extra={"pattern": NOTE_PATTERN})]
+Name = Annotated[Line, StringConstraints(min_length=1, max_length=200)]
+Notes = Annotated[NoteText, StringConstraints(max_length=10_000)]
 BillingRef = Annotated[str, StringConstraints(max_length=32)]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 T = TypeVar("T")
 
 
 class Input(BaseModel):
-    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored.
+
+    No string anywhere in a body may hold a NUL (PostgreSQL cannot store one,
+    and no field has a use for it): refused here, naming the field.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        where = _nul_path(data)
+        if where is not None:
+            raise PydanticCustomError(
+                "nul_character", "{field} must not contain a NUL character", {"field": where or "body"}
+            )
+        return data
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding a NUL, or None."""
+    if isinstance(value, str):
+        return path if has_nul(value) else None
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        items = [(str(k), v) for k, v in value.items()]
+        if any(has_nul(k) for k, _ in items):
+            return path
+    elif isinstance(value, list):
+        items = [(str(i), v) for i, v in enumerate(value)]
+    for key, child in items:
+        found = _nul_path(child, f"{path}.{key}" if path else key)
+        if found is not None:
+            return found
+    return None
+
 
 class ContactIn(Input):
-    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    name: Annotated[Line, StringConstraints(max_length=200)] = ""
     email: EmailStr
 
 
