@@ -100,6 +100,8 @@ class WebhookSender:
             return PostResult(False, f"no answer within {self.timeout:g} s")
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             return PostResult(False, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+        except Exception as error:  # a delivery that cannot even be attempted fails alone; the batch goes on
+            return PostResult(False, f"cannot post: {type(error).__name__}: {error}")
         if 200 <= status < 300:
             return PostResult(True, f"HTTP {status}", status)
         return PostResult(False, f"HTTP {status}", status)

@@ -50,6 +50,15 @@ def has_nul(value: str) -> bool:
     return "\x00" in value
 
 
+def one_line(value: str) -> str:
+    """`value` with every control character made a space: for a header or a log line built from stored text.
+
+    Text stored before the rule above (or by a bug) must still never add a
+    header to an email, so whatever builds a header passes it through here.
+    """
+    return _CONTROL.sub(" ", value)
+
+
 # -- CSV cells ---------------------------------------------------------------
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
