@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +16,8 @@ class Settings(BaseSettings):
     mail_from: str = "tenure@localhost"
     secret_key: str | None = None
     log_format: Literal["console", "json"] = "console"
+    max_body_bytes: int = Field(1024 * 1024, ge=1)  # larger request bodies are 413, before authentication
+    retention_days: int = Field(90, ge=1)  # delivered and failed notices older than this are pruned
 
 
 def load_settings() -> Settings:

@@ -86,11 +86,12 @@ def read_rows(lines: Iterable[str]) -> Parsed:
         except (DomainError, ValueError) as error:
             errors.append(RowError(line, getattr(error, "detail", None) or str(error)))
             continue
-        if row.billing_ref and row.billing_ref in seen:
-            errors.append(RowError(line, f"billing_ref {row.billing_ref} is also on line {seen[row.billing_ref]}"))
+        key = (row.billing_ref or "").lower()  # refs are unique in any letter case
+        if key and key in seen:
+            errors.append(RowError(line, f"billing_ref {row.billing_ref} is also on line {seen[key]}"))
             continue
-        if row.billing_ref:
-            seen[row.billing_ref] = line
+        if key:
+            seen[key] = line
         rows.append(row)
     return Parsed(rows, errors)
 

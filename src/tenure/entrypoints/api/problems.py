@@ -58,6 +58,7 @@ _DESCRIPTIONS = {
     404: "Absent or not visible to the caller (`not-found`)",
     409: "The rules refuse the change (`invalid-transition`, `already-suspended`, ...)",
     412: "`If-Match` names an older version (`version-conflict`); nothing changed",
+    413: "The body is over `TENURE_MAX_BODY_BYTES` (`payload-too-large`)",
     422: "Bad input (`validation-error`), or an `Idempotency-Key` reused (`idempotency-key-reused`)",
     429: "Too many attempts (`rate-limited`)",
     503: "Not ready",

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from tenure.domain.access import Role
@@ -31,6 +41,17 @@ def _note(value: str) -> str:
 # Free text: no control characters (a note may hold a tab). The pattern only documents the rule.
 Line = Annotated[str, AfterValidator(_one_line), Field(json_schema_extra={"pattern": LINE_PATTERN})]
 NoteText = Annotated[str, AfterValidator(_note), Field(json_schema_extra={"pattern": NOTE_PATTERN})]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic would otherwise read a number (`-4.4e-271`) as a Unix timestamp."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 Name = Annotated[Line, StringConstraints(min_length=1, max_length=200)]
 Notes = Annotated[NoteText, StringConstraints(max_length=10_000)]
 BillingRef = Annotated[str, StringConstraints(max_length=32)]
@@ -93,8 +114,8 @@ class AccountCreate(Input):
     billing_ref: BillingRef | None = None
     main_contact: ContactIn
     client_type: ClientType | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     activate: ActivateMode = ActivateMode.ON_START_DATE
     notes: Notes = ""
 
@@ -103,13 +124,13 @@ class AccountUpdate(Input):
     name: Name | None = None
     billing_ref: BillingRef | None = Field(None, description="empty string: generate a new one")
     main_contact: ContactIn | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     notes: Notes | None = None
 
 
 class ActivateIn(Input):
-    on: date | None = None
+    on: Day | None = None
 
 
 class SuspendIn(Input):
@@ -122,7 +143,7 @@ class UnsuspendIn(Input):
 
 
 class DecommissionIn(Input):
-    on: date | None = None
+    on: Day | None = None
 
 
 class ConvertIn(Input):

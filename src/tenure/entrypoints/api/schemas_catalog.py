@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
 from tenure.domain.model import Status
-from tenure.entrypoints.api.schemas import AccountRefOut, Input, Line
+from tenure.entrypoints.api.schemas import AccountRefOut, Day, Input, Line
 
 # Money in: a decimal string, 0 or more, at most two places ("25.00"); never a float.
 Money = Annotated[
@@ -41,7 +41,7 @@ class ServiceCreate(Input):
         description="for phone_number the number in international form (+44 20 7946 0000), stored as E.164"
     )
     monthly_price: Money
-    start_date: date | None = Field(None, description="default: today (operator time zone)")
+    start_date: Day | None = Field(None, description="default: today (operator time zone)")
 
 
 class ServiceOut(BaseModel):
