@@ -82,6 +82,23 @@ def token(email: Annotated[str, typer.Option(help="an existing user's email")]) 
 
 
 @app.command()
+def prune(
+    older_than: Annotated[str | None, typer.Option(help="e.g. 90d; default: TENURE_RETENTION_DAYS (90) days")] = None,
+) -> None:
+    """Delete delivered and failed notices and webhook deliveries past retention (never the audit trail)."""
+    from tenure.services import retention
+
+    try:
+        period = retention.parse_period(older_than or f"{load_settings().retention_days}d")
+    except DomainError as error:
+        _fail(error.detail, 2)
+        raise
+    engine = _engine()
+    pruned = retention.prune(lambda: UnitOfWork(engine), older_than=period, now=SystemClock().now())
+    typer.echo(", ".join(f"{count} {what.value.replace('_', ' ')}" for what, count in pruned.items()) + " pruned")
+
+
+@app.command()
 def demo() -> None:
     """Initialise (if needed) and load a believable demo data set; safe to run twice."""
     from tenure.entrypoints.demo import load_demo
