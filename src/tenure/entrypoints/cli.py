@@ -115,6 +115,13 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     with_worker: Annotated[bool | None, typer.Option("--with-worker/--no-worker")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="load balancers whose X-Forwarded-Proto/-For are believed (comma list, or *); "
+            "default 127.0.0.1 or $FORWARDED_ALLOW_IPS"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and the console."""
     import uvicorn
@@ -128,7 +135,14 @@ def serve(
 
         start_background_worker(make_engine(settings.database_url), settings)
     uvicorn.run(
-        "tenure.entrypoints.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "tenure.entrypoints.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,  # the scheme a trusted load balancer saw decides the cookie's `Secure`
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
