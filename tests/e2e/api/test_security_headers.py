@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.api.conftest import World
-from tests.support import ADMIN_EMAIL, PASSWORD
+from tests.e2e.api.conftest import World, console_sign_in
 
 EXPECTED = {
     "x-frame-options": "DENY",
@@ -23,16 +22,6 @@ EXPECTED = {
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle=", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
-
-
-def _signed_in(world: World) -> None:
-    page = world.client.get("/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf is not None
-    answer = world.client.post(
-        "/login", data={"email": ADMIN_EMAIL, "password": PASSWORD, "csrf_token": csrf.group(1)}, follow_redirects=False
-    )
-    assert answer.status_code == 303, answer.text[:300]
 
 
 def _check_headers(response: Any, *, csp: bool = True) -> None:
@@ -46,7 +35,7 @@ def _check_headers(response: Any, *, csp: bool = True) -> None:
 
 def test_every_console_page_sends_the_headers_and_has_no_inline_script(world: World) -> None:
     _check_headers(world.client.get("/login"))
-    _signed_in(world)
+    console_sign_in(world)
     pages = [
         "/clients",
         "/clients?status=suspended",
