@@ -8,9 +8,11 @@ past today's input rules). Real SMTP (aiosmtpd) and HTTP receivers on 127.0.0.1.
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from tenure.adapters.db.tables import accounts, outbox, webhook_deliveries, webhooks
 from tenure.domain.model import HoldReason
+from tenure.entrypoints.cli import app
 from tenure.services import webhooks as webhook_service
 from tests.receivers import http_receiver, smtp_server
 from tests.support import Installation
@@ -85,3 +87,16 @@ def test_a_webhook_that_cannot_be_signed_fails_alone_and_the_others_are_delivere
     poisoned = deliveries[hook_ids[1]]
     assert poisoned.status == "pending" and poisoned.attempts == 1  # retried on the usual schedule
     assert "cannot post" in poisoned.last_error
+
+
+def test_the_issue_as_reported_tenure_worker_once_with_smtp_sends_every_email(site: Installation) -> None:
+    """Issue 10's reproduction: a client named "Acme\\nX: y", suspended, then `tenure worker --once`."""
+    _three_clients_suspended(site)
+    database = site.engine.url.render_as_string(hide_password=False)
+    with smtp_server() as (sink, url):
+        result = CliRunner().invoke(
+            app, ["worker", "--once"], env={"TENURE_DATABASE_URL": database, "TENURE_SMTP_URL": url}
+        )
+        assert result.exit_code == 0, result.output
+    assert len(sink.received) == 4
+    assert {r.status for r in outbox_rows(site, kind="email")} == {"sent"}
