@@ -23,24 +23,21 @@ from tenure.domain.model import ActivateMode, ClientType, HoldReason, Kind, Stag
 from tenure.domain.text import LINE_PATTERN, NOTE_PATTERN, control_character_problem, has_nul
 
 
-def _one_line(value: str) -> str:
-    """The domain's rule for names, contact names, labels (domain/text.py), applied at the edge."""
-    problem = control_character_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
+def _no_control_characters(*, tab_allowed: bool) -> AfterValidator:
+    """The domain's rule for free text (domain/text.py), applied at the edge so pydantic names the field."""
 
+    def check(value: str) -> str:
+        problem = control_character_problem(value, tab_allowed=tab_allowed)
+        if problem:
+            raise ValueError(problem)
+        return value
 
-def _note(value: str) -> str:
-    problem = control_character_problem(value, tab_allowed=True)
-    if problem:
-        raise ValueError(problem)
-    return value
+    return AfterValidator(check)
 
 
 # Free text: no control characters (a note may hold a tab). The pattern only documents the rule.
-Line = Annotated[str, AfterValidator(_one_line), Field(json_schema_extra={"pattern": LINE_PATTERN})]
-NoteText = Annotated[str, AfterValidator(_note), Field(json_schema_extra={"pattern": NOTE_PATTERN})]
+Line = Annotated[str, _no_control_characters(tab_allowed=False), Field(json_schema_extra={"pattern": LINE_PATTERN})]
+NoteText = Annotated[str, _no_control_characters(tab_allowed=True), Field(json_schema_extra={"pattern": NOTE_PATTERN})]
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
