@@ -114,18 +114,21 @@ def test_a_start_date_whose_default_end_overflows_is_422(world: World) -> None:
     assert fine.status_code == 201, fine.text
 
 
-@pytest.mark.parametrize("value", ["-4.4e-271", "0", "1700000000", "2026-11-1", "2026/11/01", "20261101"])
+@pytest.mark.parametrize("value", ["-4.4e-271", "0", "1793577600", "2026-11-1", "2026/11/01", "20261101"])
 def test_charges_take_only_yyyy_mm_dd(world: World, value: str) -> None:
+    """A number is not read as a Unix timestamp (-4.4e-271 was 1970-01-01; 1793577600 was 2026-11-02)."""
     path = f"/accounts/{world.own_client.id}/charges"
-    _problem(world.get(path, params={"from": value}), 422, "validation-error")
-    _problem(world.get(path, params={"to": value}), 422, "validation-error")
+    _problem(world.get(path, params={"from": "2026-11-01", "to": value}), 422, "validation-error")
+    _problem(world.get(path, params={"from": value, "to": "2026-11-30"}), 422, "validation-error")
     assert world.get(path, params={"from": "2026-11-01", "to": "2026-11-30"}).status_code == 200
 
 
 def test_a_number_where_a_date_belongs_in_a_body_is_422(world: World) -> None:
-    _problem(world.post("/accounts", json=_client_body(world, end_date=0)), 422, "validation-error")
-    response = world.post(f"/accounts/{world.own_client.id}/decommission", json={"on": 1800000000})
+    """Midnight timestamps used to pass as dates: 1830297600 was 2028-01-01, 1798761600 2027-01-01."""
+    _problem(world.post("/accounts", json=_client_body(world, end_date=1830297600)), 422, "validation-error")
+    response = world.post(f"/accounts/{world.own_client.id}/decommission", json={"on": 1798761600})
     _problem(response, 422, "validation-error")
+    assert world.get(f"/accounts/{world.own_client.id}").json()["decommission_on"] is None
 
 
 def test_billing_refs_are_unique_in_any_letter_case(world: World) -> None:
