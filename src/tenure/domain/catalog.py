@@ -18,6 +18,7 @@ from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account, ClientType, Kind
 from tenure.domain.policy import CALL_CAPABILITIES, Capability, Decision, Policy, Subject, decide
+from tenure.domain.text import check_line
 
 LABEL_MAX = 200
 OFFICE_NAME_MAX = 100
@@ -101,12 +102,12 @@ def money_text(amount: Decimal) -> str:
 
 # -- offices ---------------------------------------------------------------
 def new_office(office_id: str, name: str, floor: str | None, capacity: int | None) -> Office:
-    cleaned = name.strip()
-    if not 1 <= len(cleaned) <= OFFICE_NAME_MAX or has_control(cleaned):
-        raise ValidationFailed(f"an office name is 1-{OFFICE_NAME_MAX} characters, on one line", field="name")
-    floor = (floor.strip() or None) if floor is not None else None
-    if floor is not None and (len(floor) > FLOOR_MAX or has_control(floor)):
-        raise ValidationFailed(f"floor is at most {FLOOR_MAX} characters, on one line", field="floor")
+    cleaned = check_line(name, "name").strip()
+    if not 1 <= len(cleaned) <= OFFICE_NAME_MAX:
+        raise ValidationFailed(f"an office name is 1-{OFFICE_NAME_MAX} characters", field="name")
+    floor = (check_line(floor, "floor").strip() or None) if floor is not None else None
+    if floor is not None and len(floor) > FLOOR_MAX:
+        raise ValidationFailed(f"floor is at most {FLOOR_MAX} characters", field="floor")
     if capacity is not None and not 0 <= capacity <= CAPACITY_MAX:
         raise ValidationFailed(f"capacity is 0-{CAPACITY_MAX}", field="capacity")
     return Office(office_id, cleaned, floor, capacity)
@@ -166,9 +167,9 @@ def check_can_take_service(account: Account) -> None:
 
 
 def clean_label(label: str) -> str:
-    cleaned = label.strip()
-    if not 1 <= len(cleaned) <= LABEL_MAX or has_control(cleaned):
-        raise ValidationFailed(f"label must be 1-{LABEL_MAX} characters, on one line", field="label")
+    cleaned = check_line(label, "label").strip()
+    if not 1 <= len(cleaned) <= LABEL_MAX:
+        raise ValidationFailed(f"label must be 1-{LABEL_MAX} characters", field="label")
     return cleaned
 
 

@@ -33,20 +33,32 @@ from tenure.domain.model import (
     Kind,
     Stage,
 )
+from tenure.domain.text import check_line, check_note
 
 NAME_MAX = 200
 
 
 def one_year_after(start: date) -> date:
-    """The default end date; 29 February falls back to the 28th."""
+    """The default end date; 29 February falls back to the 28th. Past year 9999 it is bad input."""
+    if start.year >= date.max.year:
+        raise ValidationFailed(
+            "start_date is too late: its default end_date (a year on) would be past 9999-12-31; give an end_date",
+            field="start_date",
+        )
     try:
         return start.replace(year=start.year + 1)
     except ValueError:
         return start.replace(year=start.year + 1, day=28)
 
 
+def check_contact(contact: Contact) -> Contact:
+    check_line(contact.name, "main_contact.name")
+    check_line(contact.email, "main_contact.email")
+    return contact
+
+
 def clean_name(name: str) -> str:
-    cleaned = name.strip()
+    cleaned = check_line(name, "name").strip()
     if not 1 <= len(cleaned) <= NAME_MAX:
         raise ValidationFailed(f"name must be 1-{NAME_MAX} characters", field="name")
     return cleaned
@@ -91,6 +103,8 @@ def create(request: NewAccount, *, parent: Account | None, today: date, now: dat
     """Create an account under `parent`; clients get their stage from the start date."""
     _check_parent(request.kind, parent)
     name = clean_name(request.name)
+    check_contact(request.main_contact)
+    check_note(request.notes)
     start: date | None = None
     end: date | None = None
     client_type: ClientType | None = None
@@ -189,6 +203,7 @@ def start_date_reached(account: Account, *, today: date) -> Event:
 
 def suspend(account: Account, *, hold: Hold) -> Event:
     """Add a hold. Only an active account takes one; each reason at most once."""
+    check_note(hold.note, "note")
     ensure_changeable(account)
     _ensure_not_protected(account, "suspended")
     if account.stage is not Stage.ACTIVE:
@@ -302,9 +317,9 @@ def update(account: Account, changes: AccountChanges) -> Event | None:
     if changes.billing_ref is not None:
         account.billing_ref = changes.billing_ref
     if changes.main_contact is not None:
-        account.main_contact = changes.main_contact
+        account.main_contact = check_contact(changes.main_contact)
     if changes.notes is not None:
-        account.notes = changes.notes
+        account.notes = check_note(changes.notes)
     if changes.start_date is not None or changes.end_date is not None:
         _update_dates(account, changes)
     if snapshot(account) == before:

@@ -9,7 +9,7 @@ from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings, load_settings
-from tenure.entrypoints import console, metrics, worker_metrics
+from tenure.entrypoints import console, guards, metrics, security_headers, worker_metrics
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api.routes import (
     accounts,
@@ -50,7 +50,9 @@ def create_app(
     )
     worker_metrics.observe(app.state.ctx.engine, app.state.ctx.clock)
     problems.install(app)
+    app.add_middleware(guards.RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.MeasureRequests)
+    app.add_middleware(security_headers.SecurityHeaders)  # outermost: even a refusal at the door has them
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(accounts.router)

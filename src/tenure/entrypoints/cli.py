@@ -87,6 +87,23 @@ def token(email: Annotated[str, typer.Option(help="an existing user's email")]) 
 
 
 @app.command()
+def prune(
+    older_than: Annotated[str | None, typer.Option(help="e.g. 90d; default: TENURE_RETENTION_DAYS (90) days")] = None,
+) -> None:
+    """Delete delivered and failed notices and webhook deliveries past retention (never the audit trail)."""
+    from tenure.services import retention
+
+    try:
+        period = retention.parse_period(older_than or f"{load_settings().retention_days}d")
+    except DomainError as error:
+        _fail(error.detail, 2)
+        raise
+    engine = _engine()
+    pruned = retention.prune(lambda: UnitOfWork(engine), older_than=period, now=SystemClock().now())
+    typer.echo(", ".join(f"{count} {what.value.replace('_', ' ')}" for what, count in pruned.items()) + " pruned")
+
+
+@app.command()
 def demo(
     url: Annotated[str, typer.Option(help="where the demo will be served, for the printed examples")] = (
         "http://127.0.0.1:8000"
@@ -107,6 +124,13 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     with_worker: Annotated[bool | None, typer.Option("--with-worker/--no-worker")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="load balancers whose X-Forwarded-Proto/-For are believed (comma list, or *); "
+            "default 127.0.0.1 or $FORWARDED_ALLOW_IPS"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and the console."""
     import uvicorn
@@ -120,7 +144,14 @@ def serve(
 
         start_background_worker(make_engine(settings.database_url), settings)
     uvicorn.run(
-        "tenure.entrypoints.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "tenure.entrypoints.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,  # the scheme a trusted load balancer saw decides the cookie's `Secure`
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 

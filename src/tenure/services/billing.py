@@ -20,12 +20,12 @@ from tenure.domain.access import Caller
 from tenure.domain.catalog import money_text
 from tenure.domain.charges import ChargeLine, charge_lines, month_bounds, total
 from tenure.domain.errors import ValidationFailed
+from tenure.domain.text import spreadsheet_safe
 from tenure.services.common import today
 
 CSV_HEADER = ("billing_ref", "client", "service", "label", "month", "days", "amount")
 MAX_PERIOD_DAYS = 3660  # ten years: a longer question is a mistake, not a bill
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -113,10 +113,10 @@ def _csv_chunks(uow: UnitOfWork, caller: Caller, first: date, last: date, accoun
                 for line in charge_lines(item.service, item.account, first=first, last=last):
                     writer.writerow(
                         (
-                            item.billing_ref,
-                            _cell(item.client_name),
+                            spreadsheet_safe(item.billing_ref),
+                            spreadsheet_safe(item.client_name),
                             line.kind,
-                            line.label if line.kind == "phone_number" else _cell(line.label),
+                            spreadsheet_safe(line.label),
                             line.month,
                             line.days,
                             money_text(line.amount),
@@ -130,11 +130,6 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def _cell(text: str) -> str:
-    """Free text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _year_month(day: date) -> tuple[int, int]:

@@ -164,7 +164,8 @@ class AccountRepository:
         return int(self.conn.execute(select(func.count()).select_from(A).where(sql.in_states(states))).scalar_one())
 
     def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
-        query = select(A.c.id).where(A.c.billing_ref == ref)
+        """In any letter case (the unique index on lower(billing_ref) answers it, and guards races)."""
+        query = select(A.c.id).where(func.lower(A.c.billing_ref) == ref.lower())
         if other_than:
             query = query.where(A.c.id != other_than)
         return self.conn.execute(query.limit(1)).first() is not None

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -126,6 +127,9 @@ accounts = Table(
     # hold only the scheduled ones, in that order, so a claim never walks past the others.
     Index("ix_accounts_due_start", "id", **_partial("stage = 'scheduled'")),  # type: ignore[arg-type]
     Index("ix_accounts_due_decommission", "kind", "id", **_partial("decommission_on IS NOT NULL")),  # type: ignore[arg-type]
+    # Billing refs are unique in any letter case (lifecycle.md §1): `ten-000005` beside `TEN-000005`
+    # is refused by the database too, so a race between two requests cannot slip past the check.
+    Index("uq_accounts_billing_ref_lower", func.lower(text("billing_ref")), unique=True),
 )
 
 # PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name or

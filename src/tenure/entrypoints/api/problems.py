@@ -63,6 +63,7 @@ _DESCRIPTIONS = {
     404: "Absent or not visible to the caller (`not-found`)",
     409: "The rules refuse the change (`invalid-transition`, `already-suspended`, ...)",
     412: "`If-Match` names an older version (`version-conflict`); nothing changed",
+    413: "The body is over `TENURE_MAX_BODY_BYTES` (`payload-too-large`)",
     422: "Bad input (`validation-error`), or an `Idempotency-Key` reused (`idempotency-key-reused`)",
     429: "Too many attempts (`rate-limited`)",
     503: "Not ready",
@@ -130,6 +131,18 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(answered)
 
 
+def _field_of(error: Mapping[str, Any]) -> str:
+    """The offending field as a dotted path (`main_contact.name`, `q`), without `body`/`query`."""
+    named = (error.get("ctx") or {}).get("field")
+    if isinstance(named, str):
+        return named
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form"):
+        loc = loc[1:]
+    # a union's branch name (`str`, `constrained-str`) is not a field
+    return ".".join(part for part in loc if not part.startswith(("function-", "constrained-")) and part != "str")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
@@ -147,7 +160,8 @@ def install(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
-        return problem(422, "validation-error", "The request is not valid", detail, extra={"errors": errors})
+        extra = {"errors": errors, "field": _field_of(error.errors()[0]) if errors else ""}
+        return problem(422, "validation-error", "The request is not valid", detail, extra=extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
 from tenure.domain.model import Status
 from tenure.domain.radius import NETWORK_ID_MAX
-from tenure.entrypoints.api.schemas import AccountRefOut, Input
+from tenure.entrypoints.api.schemas import AccountRefOut, Day, Input, Line
 
 # Money in: a decimal string, 0 or more, at most two places ("25.00"); never a float.
 Money = Annotated[
@@ -32,8 +32,8 @@ NetworkId = Annotated[
 
 
 class OfficeCreate(Input):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)]
-    floor: Annotated[str, StringConstraints(max_length=FLOOR_MAX)] | None = None
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)]
+    floor: Annotated[Line, StringConstraints(max_length=FLOOR_MAX)] | None = None
     capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
 
 
@@ -58,11 +58,11 @@ class OfficeOut(BaseModel):
 
 class ServiceCreate(Input):
     kind: ServiceKind
-    label: Annotated[str, StringConstraints(min_length=1, max_length=LABEL_MAX)] = Field(
+    label: Annotated[Line, StringConstraints(min_length=1, max_length=LABEL_MAX)] = Field(
         description="for phone_number the number in international form (+44 20 7946 0000), stored as E.164"
     )
     monthly_price: Money
-    start_date: date | None = Field(None, description="default: today (operator time zone)")
+    start_date: Day | None = Field(None, description="default: today (operator time zone)")
     network_id: NetworkId | None = None
 
 

@@ -89,6 +89,12 @@
 
   document.addEventListener("click", function (event) {
     var target = event.target;
+    // "Go back" on an error page: the previous page when there is one (no javascript: URL under the CSP).
+    if (target.closest && target.closest("[data-back]") && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+      return;
+    }
     if (target.closest && target.closest("[data-close]")) {
       var d = target.closest("dialog");
       if (d) { d.close(); }
