@@ -25,8 +25,8 @@ from tenure.domain.catalog import ServiceKind
 from tenure.domain.errors import DomainError
 from tenure.domain.lifecycle import check_contact, check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
-from tenure.services import network_ids_csv
 from tenure.domain.text import from_spreadsheet, spreadsheet_safe
+from tenure.services import network_ids_csv
 from tenure.services.accounts import CreateAccount, create_in
 
 COLUMNS = ("name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref")
