@@ -10,7 +10,7 @@ from tenure.adapters.db.engine import make_engine
 from tenure.config import Settings, load_settings
 from tenure.entrypoints import console, metrics, worker_metrics
 from tenure.entrypoints.api import problems
-from tenure.entrypoints.api.routes import accounts, auth, billing, entitlements, health, offices, policy, services
+from tenure.entrypoints.api.routes import accounts, auth, billing, bulk, entitlements, health, offices, policy, services
 from tenure.entrypoints.api.routes import webhooks as webhook_routes
 from tenure.entrypoints.context import AppContext
 
@@ -36,6 +36,7 @@ def create_app(
     app.add_middleware(metrics.MeasureRequests)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
+    api.include_router(bulk.router)
     api.include_router(accounts.router)
     api.include_router(webhook_routes.router)
     for catalog_router in (offices.router, services.router, entitlements.router, billing.router, policy.router):

@@ -15,6 +15,7 @@ from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
+from tenure.entrypoints.cli_bulk import bulk
 from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.logging import configure
 from tenure.services import auth
@@ -23,6 +24,7 @@ from tenure.services.setup import AlreadyInitialised, initialise
 app = typer.Typer(help="Tenure: switch customers' services on and off, correctly.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.command("bulk")(bulk)
 
 
 def _engine() -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -108,6 +109,12 @@ def problem(
 
 def domain_problem(error: DomainError) -> JSONResponse:
     return problem(STATUS_FOR_CODE.get(error.code, 409), error.code, error.title, error.detail, extra=error.extra)
+
+
+def problem_body(error: DomainError) -> dict[str, Any]:
+    """The body `domain_problem` answers, for a refusal reported inside a 200 (a bulk item)."""
+    body: dict[str, Any] = json.loads(bytes(domain_problem(error).body))
+    return body
 
 
 def install(app: FastAPI) -> None:
