@@ -218,8 +218,13 @@ class ItemUnitOfWork(UnitOfWork):
             setattr(self, name, getattr(batch, name))
         self.savepoint: NestedTransaction | None = None
         self.committed = False
+        self._depth = 0
 
     def __enter__(self) -> ItemUnitOfWork:
+        """The outermost `with` (the batch's, around the use case's own) opens and closes the item."""
+        self._depth += 1
+        if self._depth > 1:
+            return self
         if self.batch.current is not None:
             raise RuntimeError("one item at a time")
         self.batch.current = self
@@ -231,6 +236,9 @@ class ItemUnitOfWork(UnitOfWork):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
         batch = self.batch
         batch.current = None
         touched = batch.accounts.touched
