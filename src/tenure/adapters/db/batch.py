@@ -242,17 +242,19 @@ class ItemUnitOfWork(UnitOfWork):
         batch = self.batch
         batch.current = None
         touched = batch.accounts.touched
-        if not self.committed:
-            if self.savepoint is not None and self.savepoint.is_active:
-                self.savepoint.rollback()
-            batch.audit.buffer.undo()
-            batch.outbox.buffer.undo()
-            batch.accounts.forget(touched)
-        elif any(account.kind is not Kind.CLIENT for account in touched):
-            # A partner's change may alter what the accounts below it inherit.
-            batch.accounts.forget_all()
+        if self.committed and exc_type is None:
+            if self.savepoint is not None:
+                self.savepoint.commit()
+            if any(account.kind is not Kind.CLIENT for account in touched):
+                # A partner's change may alter what the accounts below it inherit.
+                batch.accounts.forget_all()
+            return
+        if self.savepoint is not None:
+            self.savepoint.rollback()
+        batch.audit.buffer.undo()
+        batch.outbox.buffer.undo()
+        batch.accounts.forget(touched)
 
     def commit(self) -> None:
-        if self.savepoint is not None and self.savepoint.is_active:
-            self.savepoint.commit()
+        """Keep the item; it is released when its outermost `with` ends without an error."""
         self.committed = True

@@ -1,0 +1,155 @@
+"""The bulk use case and its batch transaction, on SQLite and PostgreSQL, and `tenure bulk` end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Table, func, insert, select
+from typer.testing import CliRunner, Result
+
+from tenure.adapters.db.batch import BatchUnitOfWork, ItemUnitOfWork
+from tenure.adapters.db.tables import events, holds, outbox
+from tenure.domain.errors import AlreadySuspended, InvalidTransition
+from tenure.domain.events import Action, Event
+from tenure.domain.ids import new_id
+from tenure.domain.model import Account, Hold, HoldReason, Status
+from tenure.entrypoints.cli import app
+from tenure.services import accounts as svc
+from tenure.services.bulk import BulkAction, BulkRequest, run_bulk
+from tests.support import Installation
+
+
+def _count(site: Installation, table: Table, account_id: str) -> int:
+    with site.engine.connect() as connection:
+        query = select(func.count()).select_from(table).where(table.c.account_id == account_id)
+        return int(connection.execute(query).scalar_one())
+
+
+def _suspend(site: Installation, uow: ItemUnitOfWork, account: Account) -> Account:
+    return svc.suspend(
+        uow,
+        caller=site.admin,
+        account_id=account.id,
+        reason=HoldReason.FRAUD,
+        note="",
+        expected_version=None,
+        now=site.now,
+    )
+
+
+def _write_then_refuse(site: Installation, uow: ItemUnitOfWork, account: Account) -> None:
+    """A use case that writes a hold, the account, an event and a webhook, then is refused."""
+    with uow:
+        loaded = uow.accounts.get(account.id, caller=site.admin, lock=True)
+        hold = Hold(new_id(), loaded.id, HoldReason.FRAUD, "", placed_at=site.now, placed_by=site.admin.email)
+        uow.accounts.add_hold(hold)
+        loaded.notes = "changed"
+        uow.accounts.save(loaded, now=site.now)
+        uow.audit.append(Event(loaded.id, Action.SUSPENDED), actor=site.admin.email, at=site.now)
+        uow.outbox.webhook("account.suspended", loaded.id, {}, now=site.now)
+        raise InvalidTransition("refused after writing")
+
+
+def test_an_item_refused_after_it_wrote_is_undone_alone(site: Installation) -> None:
+    first, middle, last = (site.client(name=f"Client {i}") for i in range(3))
+    events_before = _count(site, events, middle.id)
+    with BatchUnitOfWork(site.engine) as batch:
+        batch.accounts.preload([first.id, middle.id, last.id], site.admin)
+        with batch.item() as uow:
+            _suspend(site, uow, first)
+        with pytest.raises(InvalidTransition), batch.item() as uow:
+            _write_then_refuse(site, uow, middle)
+        with batch.item() as uow:
+            _suspend(site, uow, last)
+        batch.commit()
+    assert site.get(first.id).status is Status.SUSPENDED
+    assert site.get(last.id).status is Status.SUSPENDED
+    undone = site.get(middle.id)
+    assert (undone.status, undone.notes, undone.version) == (Status.ACTIVE, "", middle.version)
+    assert _count(site, holds, middle.id) == 0
+    assert _count(site, events, middle.id) == events_before
+    assert _count(site, outbox, middle.id) == 0
+    assert _count(site, outbox, last.id) > 0
+
+
+def test_a_database_refusal_inside_an_item_spares_the_rest_of_the_batch(site: Installation) -> None:
+    """The unique index refuses a hold the loaded account did not know of; on PostgreSQL the failed
+    INSERT would abort the whole transaction without the item's savepoint."""
+    refused, spared = site.client(name="Refused"), site.client(name="Spared")
+    with BatchUnitOfWork(site.engine) as batch:
+        batch.accounts.preload([refused.id, spared.id], site.admin)
+        sneaked = {"id": new_id(), "account_id": refused.id, "reason": "fraud", "note": "", "placed_by": "x"}
+        batch.connection.execute(insert(holds).values(**sneaked, placed_at=site.now))
+        with pytest.raises(AlreadySuspended), batch.item() as uow:
+            _suspend(site, uow, refused)
+        with batch.item() as uow:
+            _suspend(site, uow, spared)
+        batch.commit()
+    assert site.get(spared.id).status is Status.SUSPENDED
+    assert [h.placed_by for h in site.get(refused.id).holds] == ["x"]
+    assert _count(site, events, refused.id) == 1  # only its creation
+
+
+def test_refused_items_open_no_savepoint(site: Installation) -> None:
+    clients = [site.client(name=f"Client {i}") for i in range(3)]
+    site.suspend(clients[1].id, HoldReason.FRAUD)
+    ids = [c.id for c in clients] + ["01nosuchaccount"]
+    batch = BatchUnitOfWork(site.engine)
+    results = run_bulk(
+        batch, caller=site.admin, request=BulkRequest(BulkAction.SUSPEND, HoldReason.FRAUD), ids=ids, now=site.now
+    )
+    assert [r.ok for r in results] == [True, False, True, False]
+    assert batch.savepoints == 2
+
+
+def test_an_id_given_twice_is_acted_on_twice_in_order(site: Installation) -> None:
+    client = site.client()
+    request = BulkRequest(BulkAction.SUSPEND, HoldReason.NON_PAYMENT)
+    results = run_bulk(
+        BatchUnitOfWork(site.engine), caller=site.admin, request=request, ids=[client.id] * 2, now=site.now
+    )
+    assert results[0].view is not None and results[0].view.account.version == client.version + 1
+    assert results[1].error is not None and results[1].error.code == "already-suspended"
+    unsuspend = BulkRequest(BulkAction.UNSUSPEND)
+    again = run_bulk(
+        BatchUnitOfWork(site.engine), caller=site.admin, request=unsuspend, ids=[client.id] * 2, now=site.now
+    )
+    assert [r.error.code if r.error else "ok" for r in again] == ["ok", "not-suspended"]
+    assert site.get(client.id).status is Status.ACTIVE
+
+
+def _cli(site: Installation, *args: str) -> Result:
+    url = site.engine.url.render_as_string(hide_password=False)
+    return CliRunner().invoke(app, list(args), env={"TENURE_DATABASE_URL": url})
+
+
+def test_the_cli_suspends_by_billing_ref_and_reports_every_failure(site: Installation, tmp_path: Path) -> None:
+    good = [site.client(name=f"Client {i}", billing_ref=f"ACME-{i}") for i in range(3)]
+    by_id = site.client(name="By Id")
+    listing = tmp_path / "dunning.txt"
+    listing.write_text(
+        "# nightly dunning run\nACME-0\n\nACME-1  # overdue\nNO-SUCH-REF\nACME-2\n" + by_id.id + "\nACME-0\nbad ref\n"
+    )
+    result = _cli(site, "bulk", "suspend", str(listing), "--reason", "non_payment", "--note", "invoice 7")
+    assert result.exit_code == 1, result.output
+    assert "suspended 4 of 7 accounts; 3 failed" in result.stdout
+    errors = result.stderr
+    assert "line 5: NO-SUCH-REF: not-found" in errors
+    assert "line 8: ACME-0: already-suspended" in errors
+    assert "line 9: 'bad ref' is not an account id or billing ref" in errors
+    for account in [*good, by_id]:
+        assert [(h.reason, h.note) for h in site.get(account.id).holds] == [(HoldReason.NON_PAYMENT, "invoice 7")]
+    fine = tmp_path / "restore.txt"
+    fine.write_text("ACME-0\nACME-1\n")
+    restored = _cli(site, "bulk", "unsuspend", str(fine))
+    assert restored.exit_code == 0, restored.output
+    assert site.get(good[0].id).status is Status.ACTIVE
+
+
+def test_the_cli_refuses_options_the_action_does_not_take(site: Installation, tmp_path: Path) -> None:
+    listing = tmp_path / "ids.txt"
+    listing.write_text("ACME-0\n")
+    result = _cli(site, "bulk", "suspend", str(listing))
+    assert result.exit_code == 2
+    assert "suspend needs a reason" in result.output
