@@ -18,7 +18,7 @@ import pytest
 from bench.p1_lifecycle import pgbench_path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"P1", "P2", "P3", "P4", "P5", "P6"}
+SCENARIOS = {"P1", "P1b", "P2", "P3", "P4", "P5", "P6"}
 
 
 @pytest.mark.slow
