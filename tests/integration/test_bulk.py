@@ -73,14 +73,21 @@ def test_an_item_refused_after_it_wrote_is_undone_alone(site: Installation) -> N
     assert _count(site, outbox, last.id) > 0
 
 
+def _sneak_hold(batch: BatchUnitOfWork, site: Installation, account: Account) -> None:
+    """A hold the loaded account does not know of, as only a writer skipping the row lock could place."""
+    sneaked = {"id": new_id(), "account_id": account.id, "reason": "fraud", "note": "", "placed_by": "x"}
+    batch.connection.execute(insert(holds).values(**sneaked, placed_at=site.now))
+
+
 def test_a_database_refusal_inside_an_item_spares_the_rest_of_the_batch(site: Installation) -> None:
-    """The unique index refuses a hold the loaded account did not know of; on PostgreSQL the failed
-    INSERT would abort the whole transaction without the item's savepoint."""
-    refused, spared = site.client(name="Refused"), site.client(name="Spared")
+    """The unique index refuses the hold at once (the channel makes the batch nested, so nothing is
+    gathered); on PostgreSQL the failed INSERT would abort the whole transaction without the item's savepoint."""
+    channel = site.channel()
+    refused, spared = site.client(channel.id, "Refused"), site.client(channel.id, "Spared")
     with BatchUnitOfWork(site.engine) as batch:
-        batch.accounts.preload([refused.id, spared.id], site.admin)
-        sneaked = {"id": new_id(), "account_id": refused.id, "reason": "fraud", "note": "", "placed_by": "x"}
-        batch.connection.execute(insert(holds).values(**sneaked, placed_at=site.now))
+        batch.accounts.preload([refused.id, spared.id, channel.id], site.admin)
+        assert not batch.accounts.independent
+        _sneak_hold(batch, site, refused)
         with pytest.raises(AlreadySuspended), batch.item() as uow:
             _suspend(site, uow, refused)
         with batch.item() as uow:
@@ -91,16 +98,58 @@ def test_a_database_refusal_inside_an_item_spares_the_rest_of_the_batch(site: In
     assert _count(site, events, refused.id) == 1  # only its creation
 
 
-def test_refused_items_open_no_savepoint(site: Installation) -> None:
-    clients = [site.client(name=f"Client {i}") for i in range(3)]
-    site.suspend(clients[1].id, HoldReason.FRAUD)
-    ids = [c.id for c in clients] + ["01nosuchaccount"]
+def test_a_gathered_hold_the_database_refuses_keeps_nothing_of_the_batch(site: Installation) -> None:
+    refused, other = site.client(name="Refused"), site.client(name="Other")
+    with BatchUnitOfWork(site.engine) as batch:
+        batch.accounts.preload([refused.id, other.id], site.admin)
+        assert batch.accounts.independent
+        _sneak_hold(batch, site, refused)
+        for account in (refused, other):
+            with batch.item() as uow:
+                _suspend(site, uow, account)
+        with pytest.raises(AlreadySuspended):
+            batch.commit()
+    assert site.get(refused.id).holds == [] and site.get(other.id).holds == []
+    assert _count(site, outbox, other.id) == 0
+
+
+def _run(site: Installation, ids: list[str]) -> tuple[list[bool], int, bool]:
     batch = BatchUnitOfWork(site.engine)
-    results = run_bulk(
-        batch, caller=site.admin, request=BulkRequest(BulkAction.SUSPEND, HoldReason.FRAUD), ids=ids, now=site.now
-    )
-    assert [r.ok for r in results] == [True, False, True, False]
-    assert batch.savepoints == 2
+    request = BulkRequest(BulkAction.SUSPEND, HoldReason.FRAUD)
+    results = run_bulk(batch, caller=site.admin, request=request, ids=ids, now=site.now)
+    return [r.ok for r in results], batch.savepoints, batch.accounts.independent
+
+
+def test_savepoints_only_where_an_item_writes_at_once(site: Installation) -> None:
+    channel = site.channel()
+    clients = [site.client(channel.id, f"Client {i}") for i in range(4)]
+    site.suspend(clients[1].id, HoldReason.FRAUD)
+    ids = [c.id for c in clients[:3]] + ["01nosuchaccount"]
+    assert _run(site, ids) == ([True, False, True, False], 0, True)  # all gathered
+    nested = [channel.id, clients[3].id, clients[1].id]
+    assert _run(site, nested) == ([True, True, False], 2, False)  # refused: no savepoint
+
+
+def test_a_gathered_batch_leaves_what_item_by_item_leaves(site: Installation) -> None:
+    """The same suspensions, gathered (independent batch) and at once (an id given twice)."""
+    gathered = [site.client(site.channel(name="A").id, f"Client {i}", email=f"c{i}@example.com") for i in range(3)]
+    at_once_channel = site.channel(name="B")
+    at_once = [site.client(at_once_channel.id, f"Client {i}", email=f"c{i}@example.com") for i in range(3)]
+    site.suspend(gathered[1].id, HoldReason.NON_PAYMENT)
+    site.suspend(at_once[1].id, HoldReason.NON_PAYMENT)
+    assert _run(site, [c.id for c in gathered])[2]
+    assert not _run(site, [*(c.id for c in at_once), at_once[0].id])[2]
+    for mine, theirs in zip(gathered, at_once, strict=True):
+        assert _trail(site, mine) == _trail(site, theirs)
+
+
+def _trail(site: Installation, account: Account) -> list[tuple[object, ...]]:
+    with site.engine.connect() as connection:
+        query = select(events).where(events.c.account_id == account.id).order_by(events.c.id)
+        found = [(r.action, r.reason, str(r.before), str(r.after)) for r in connection.execute(query)]
+        query = select(outbox).where(outbox.c.account_id == account.id)
+        found += sorted((r.kind, r.topic, r.recipient, str(r.payload)) for r in connection.execute(query))
+    return [tuple(str(v).replace(account.id, "ID").replace(account.billing_ref, "REF") for v in row) for row in found]
 
 
 def test_an_id_given_twice_is_acted_on_twice_in_order(site: Installation) -> None:

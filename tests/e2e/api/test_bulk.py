@@ -81,7 +81,7 @@ class Case:
     method: str
     path: str
     prepare: str = ""
-    order: str = "mixed"  # or "children-first"
+    order: str = "mixed"  # client, channel, client: nested, so nothing is gathered; or "children-first", "clients"
 
 
 CASES = {
@@ -93,6 +93,11 @@ CASES = {
         {"action": "cancel_decommission"}, "DELETE", "scheduled-decommission", prepare="scheduled"
     ),
     "activate": Case({"action": "activate"}, "POST", "activate", prepare="manual"),
+    # Clients only: an independent batch, whose holds, rows and cascades are gathered.
+    "suspend clients": Case({"action": "suspend", "reason": "fraud"}, "POST", "suspend", order="clients"),
+    "unsuspend clients": Case({"action": "unsuspend"}, "POST", "unsuspend", prepare="suspended", order="clients"),
+    "decommission clients": Case({"action": "decommission"}, "POST", "decommission", order="clients"),
+    "activate clients": Case({"action": "activate"}, "POST", "activate", prepare="manual", order="clients"),
 }
 
 
@@ -113,6 +118,8 @@ def _side(world: World, case: Case) -> Side:
 
 def _ids(side: Side, case: Case) -> list[str]:
     ids = side.order
+    if case.order == "clients":
+        return ids[::2]
     return [*ids[::2], ids[1]] if case.order == "children-first" else ids
 
 
