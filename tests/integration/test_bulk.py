@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,16 @@ def test_the_cli_refuses_options_the_action_does_not_take(site: Installation, tm
     result = _cli(site, "bulk", "suspend", str(listing))
     assert result.exit_code == 2
     assert "suspend needs a reason" in result.output
+
+
+def test_the_cli_sends_more_than_a_thousand_lines_in_chunks(site: Installation, tmp_path: Path) -> None:
+    first, last = site.client(name="First", billing_ref="FIRST-1"), site.client(name="Last", billing_ref="LAST-1")
+    lines = ["FIRST-1", *(f"NOPE-{i}" for i in range(1, 1149)), "LAST-1", *(f"NOPE-{i}" for i in range(1149, 1199))]
+    listing = tmp_path / "big.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    result = _cli(site, "bulk", "decommission", str(listing), "--on", "2027-01-31")
+    assert result.exit_code == 1, result.output
+    assert "decommissioned (or scheduled) 2 of 1,200 accounts; 1,198 failed" in result.stdout
+    assert "line 1200: NOPE-1198: not-found" in result.stderr
+    for account in (first, last):
+        assert site.get(account.id).decommission_on == date(2027, 1, 31)
