@@ -18,11 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
-
-from tenure.adapters.db import sql
 from tenure.adapters.db.batch import BatchUnitOfWork
-from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.batch_repos import ids_for_tokens
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.errors import DomainError, ValidationFailed
@@ -154,15 +151,5 @@ def run_bulk(
 
 def resolve(uow: UnitOfWork, *, caller: Caller, tokens: Sequence[str]) -> dict[str, str]:
     """Account ids for tokens that are ids or billing refs of accounts `caller` sees (CLI input)."""
-    found: dict[str, str] = {}
-    wanted = sorted(set(tokens))
     with uow.reading():
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            query = select(A.c.id, A.c.billing_ref).where(
-                or_(A.c.id.in_(chunk), A.c.billing_ref.in_(chunk)), sql.visible_to(caller)
-            )
-            for row in uow.connection.execute(query):
-                found.setdefault(row.billing_ref, row.id)
-                found[row.id] = row.id
-    return found
+        return ids_for_tokens(uow.connection, caller, tokens)
