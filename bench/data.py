@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
@@ -113,7 +114,12 @@ def postgres_database(admin_url: str, name: str) -> str:
 def drop_postgres_database(admin_url: str, name: str) -> None:
     admin = make_engine(admin_url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except DBAPIError:
+            # FORCE refuses a non-superuser while an autovacuum worker is in the database
+            # (P1b's writes invite one); a plain DROP waits it out (as tests/conftest.py does).
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 

@@ -15,6 +15,7 @@ from tenure.entrypoints.api.routes import (
     accounts,
     auth,
     billing,
+    bulk,
     entitlements,
     health,
     nas,
@@ -55,6 +56,7 @@ def create_app(
     app.add_middleware(security_headers.SecurityHeaders)  # outermost: even a refusal at the door has them
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
+    api.include_router(bulk.router)
     api.include_router(accounts.router)
     api.include_router(webhook_routes.router)
     for catalog_router in (offices.router, services.router, entitlements.router, billing.router, policy.router):

@@ -16,6 +16,7 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.entrypoints.cli_admin import policy_app, user_app
+from tenure.entrypoints.cli_bulk import bulk
 from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.cli_nas import nas_app
 from tenure.entrypoints.logging import configure
@@ -28,6 +29,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(nas_app, name="nas")
+app.command("bulk")(bulk)
 
 
 def _engine() -> Engine:

@@ -8,11 +8,13 @@ the size of the channel.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, literal, select, type_coerce
+from sqlalchemy import Connection, Insert, and_, bindparam, exists, insert, literal, select, type_coerce
 from sqlalchemy.types import JSON
 
 from tenure.adapters.db import sql
@@ -68,30 +70,23 @@ class OutboxRepository:
         hold) or lifted (unsuspend). An account flipped when, apart from
         `ignore_hold`, no hold is in force on it or any of its ancestors.
         """
-        flipped = self.flipped(root, ignore_hold)
-        recipients = select(
-            literal("email"),
-            literal(template),
-            A.c.id,
-            A.c.contact_email,
-            type_coerce(literal(context, JSON), JSON),
-            literal(now, O.c.created_at.type),
-            literal(now, O.c.next_attempt_at.type),
-        ).where(
-            flipped,
-            A.c.contact_email != "",
-            # every client that flipped, and the acted-on partner itself
-            (A.c.kind == Kind.CLIENT.value) | (A.c.id == root),
-        )
-        self.conn.execute(insert(O).from_select(_COLUMNS, recipients))
-        if capability_stages:
-            self._entitlements_changed(flipped, capability_stages, context, now)
+        self.cascades([Cascade(root, template, context, frozenset(capability_stages), ignore_hold, now)])
 
-    def _entitlements_changed(
-        self, flipped: Any, stages: Collection[Stage], context: dict[str, Any], now: datetime
-    ) -> None:
-        data = {"reason": context.get("reason"), "via": context.get("held_account")}
-        self.entitlements_changed(and_(flipped, A.c.stage.in_([s.value for s in stages])), data, now=now)
+    def cascades(self, cascades: Sequence[Cascade]) -> None:
+        """Run each cascade exactly as `suspension_changed` does, one `executemany` per statement shape.
+
+        Each runs against the database as it is now, so they may be gathered only
+        while nothing they read (holds, stages below their roots) changes between them.
+        """
+        groups: dict[tuple[str, frozenset[Stage], bool], list[Cascade]] = {}
+        for cascade in cascades:
+            groups.setdefault(cascade.shape, []).append(cascade)
+        for (template, stages, ignoring), group in groups.items():
+            emails, entitlements = _cascade_statements(template, stages, ignoring)
+            params = [cascade.params() for cascade in group]
+            self.conn.execute(emails, params)
+            if entitlements is not None:
+                self.conn.execute(entitlements, params)
 
     def entitlements_changed_for_states(
         self, states: Collection[tuple[Stage, Status]], data: dict[str, Any], *, now: datetime
@@ -124,3 +119,74 @@ class OutboxRepository:
             *([H.c.id != ignore_hold] if ignore_hold else []),
         )
         return and_(below, A.c.stage != Stage.DECOMMISSIONED.value, ~other_holds)
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """One hold placed or lifted on `root`: who below it flipped gets an email and `entitlements.changed`."""
+
+    root: str
+    template: str
+    context: dict[str, Any]
+    capability_stages: frozenset[Stage]
+    ignore_hold: str | None
+    now: datetime
+
+    @property
+    def shape(self) -> tuple[str, frozenset[Stage], bool]:
+        return self.template, self.capability_stages, self.ignore_hold is not None
+
+    def params(self) -> dict[str, Any]:
+        data = {"reason": self.context.get("reason"), "via": self.context.get("held_account")}
+        return {
+            "root": self.root,
+            "ignore_hold": self.ignore_hold,
+            "context": self.context,
+            "data": data,
+            "now": self.now,
+        }
+
+
+@functools.cache
+def _cascade_statements(template: str, stages: frozenset[Stage], ignoring: bool) -> tuple[Insert, Insert | None]:
+    """The cascade's INSERT … SELECTs, built once per shape; `root`, `ignore_hold`, payloads and `now` are bound."""
+    flipped = _flipped(ignoring)
+    now = bindparam("now", type_=O.c.created_at.type)
+    recipients = select(
+        literal("email"),
+        literal(template),
+        A.c.id,
+        A.c.contact_email,
+        type_coerce(bindparam("context", type_=JSON), JSON),
+        now,
+        now,
+    ).where(
+        flipped,
+        A.c.contact_email != "",
+        # every client that flipped, and the acted-on partner itself
+        (A.c.kind == Kind.CLIENT.value) | (A.c.id == bindparam("root")),
+    )
+    emails = insert(O).from_select(_COLUMNS, recipients)
+    if not stages:
+        return emails, None
+    changed = select(
+        literal("webhook"),
+        literal(ENTITLEMENTS_CHANGED),
+        A.c.id,
+        literal(None, O.c.recipient.type),
+        type_coerce(bindparam("data", type_=JSON), JSON),
+        now,
+        now,
+    ).where(flipped, A.c.stage.in_([literal(s.value) for s in sorted(stages)]))  # not "expanding": executemany
+    return emails, insert(O).from_select(_COLUMNS, changed)
+
+
+def _flipped(ignoring: bool) -> Any:
+    below = A.c.id.in_(select(AA.c.account_id).where(AA.c.ancestor_id == bindparam("root")))
+    other_holds = exists().where(
+        AA.c.account_id == A.c.id,
+        H.c.account_id == AA.c.ancestor_id,
+        H.c.lifted_at.is_(None),
+        *([H.c.id != bindparam("ignore_hold")] if ignoring else []),
+    )
+    return and_(below, A.c.stage != Stage.DECOMMISSIONED.value, ~other_holds)

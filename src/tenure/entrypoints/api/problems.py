@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -141,6 +142,12 @@ def _field_of(error: Mapping[str, Any]) -> str:
         loc = loc[1:]
     # a union's branch name (`str`, `constrained-str`) is not a field
     return ".".join(part for part in loc if not part.startswith(("function-", "constrained-")) and part != "str")
+
+
+def problem_body(error: DomainError) -> dict[str, Any]:
+    """The body `domain_problem` answers, for a refusal reported inside a 200 (a bulk item)."""
+    body: dict[str, Any] = json.loads(bytes(domain_problem(error).body))
+    return body
 
 
 def install(app: FastAPI) -> None:
