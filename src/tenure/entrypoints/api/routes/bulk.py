@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from tenure.adapters.db.batch import BatchUnitOfWork
+from tenure.domain.access import Caller
 from tenure.entrypoints.api import idempotency, problems
 from tenure.entrypoints.api.deps import Ctx, CurrentCaller, IdempotencyKey
 from tenure.entrypoints.api.presenters import account_out
@@ -26,13 +27,13 @@ def bulk(body: BulkIn, ctx: Ctx, caller: CurrentCaller, key: IdempotencyKey = No
         results = run_bulk(
             BatchUnitOfWork(ctx.engine), caller=caller, request=request, ids=body.ids, now=ctx.clock.now()
         )
-        return JSONResponse({"results": [_item(result) for result in results]})
+        return JSONResponse({"results": [_item(result, caller) for result in results]})
 
     return idempotency.run(ctx, caller, key, "POST /accounts/bulk " + body.model_dump_json(), act)
 
 
-def _item(result: ItemResult) -> dict[str, Any]:
+def _item(result: ItemResult, caller: Caller) -> dict[str, Any]:
     if result.view is not None:
-        return {"id": result.id, "ok": True, "account": account_out(result.view)}
+        return {"id": result.id, "ok": True, "account": account_out(result.view, caller=caller)}
     assert result.error is not None
     return {"id": result.id, "ok": False, "problem": problems.problem_body(result.error)}
