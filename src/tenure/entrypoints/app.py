@@ -11,6 +11,7 @@ from tenure.config import Settings, load_settings
 from tenure.entrypoints import console, metrics, worker_metrics
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api.routes import accounts, auth, billing, entitlements, health, offices, policy, services
+from tenure.entrypoints.api.routes import api_keys as api_key_routes
 from tenure.entrypoints.api.routes import webhooks as webhook_routes
 from tenure.entrypoints.context import AppContext
 
@@ -38,6 +39,7 @@ def create_app(
     api.include_router(auth.router)
     api.include_router(accounts.router)
     api.include_router(webhook_routes.router)
+    api.include_router(api_key_routes.router)
     for catalog_router in (offices.router, services.router, entitlements.router, billing.router, policy.router):
         api.include_router(catalog_router)
     app.include_router(api)

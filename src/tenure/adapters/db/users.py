@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
+from tenure.adapters.db.api_keys import bump_credentials_version
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import api_tokens as T
 from tenure.adapters.db.tables import login_failures as F
@@ -90,6 +91,7 @@ class UserRepository:
     def delete(self, user_id: str) -> None:
         self.conn.execute(delete(T).where(T.c.user_id == user_id))
         self.conn.execute(delete(U).where(U.c.id == user_id))
+        bump_credentials_version(self.conn)
 
     # -- tokens ----------------------------------------------------------
     def add_token(self, *, token_id: str, user_id: str, token_hash: str, now: datetime, ttl: timedelta) -> None:
@@ -130,6 +132,7 @@ class UserRepository:
 
     def revoke_token(self, token_id: str, *, now: datetime) -> None:
         self.conn.execute(update(T).where(T.c.id == token_id).values(revoked_at=now))
+        bump_credentials_version(self.conn)
 
     # -- throttle --------------------------------------------------------
     def record_failure(self, email: str, *, now: datetime) -> None:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from tenure.domain.access import Caller, Scope
 from tenure.domain.policy import Capability
-from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller
+from tenure.entrypoints.api.deps import AccountId, Ctx, require_scope
 from tenure.entrypoints.api.routes.accounts import READ
 from tenure.entrypoints.api.schemas_catalog import EntitlementsOut, NumberDecisionOut
 from tenure.services import entitlements as service
 
 router = APIRouter(tags=["entitlements"])
+EntitlementsCaller = Annotated[Caller, Depends(require_scope(Scope.ENTITLEMENTS_READ))]
 
 
 @router.get("/accounts/{account_id}/entitlements", response_model=EntitlementsOut, responses=READ)
-def account_entitlements(account_id: AccountId, ctx: Ctx, caller: CurrentCaller) -> dict[str, object]:
+def account_entitlements(account_id: AccountId, ctx: Ctx, caller: EntitlementsCaller) -> dict[str, object]:
     found = service.account_entitlements(ctx.uow(), caller=caller, account_id=account_id)
     return {
         "account_id": found.account_id,
@@ -31,7 +33,7 @@ def number_entitlement(
     e164: Annotated[str, Path(min_length=1, max_length=64, description="the number in E.164: +442079460000")],
     capability: Annotated[Capability, Query(description="the capability asked for")],
     ctx: Ctx,
-    caller: CurrentCaller,
+    caller: EntitlementsCaller,
 ) -> dict[str, object]:
     """The hot path, asked on every call setup: one SQL statement, never a stale answer.
 
