@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock
+from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import Settings
+from tenure.services.hot_path import HotPath
 
 
 @dataclass
@@ -16,6 +18,10 @@ class AppContext:
     engine: Engine
     clock: Clock
     settings: Settings
+    hot_path: HotPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hot_path = HotPath(self.uow, runner_for(self.engine), self.clock)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

@@ -102,7 +102,7 @@ def caller_for_key(uow: UnitOfWork, *, key: str, now: datetime) -> Caller:
         holder = uow.api_keys.holder(digest(key))
     if holder is None or holder.account_stage is Stage.DECOMMISSIONED:
         raise Unauthorized("the API key is unknown or revoked")
-    record_use(uow, holder.key, now)
+    record_use(UnitOfWork(uow.engine), holder.key, now)
     return key_caller(holder.key, holder.account_kind)
 
 
@@ -115,15 +115,20 @@ def key_caller(key: ApiKey, account_kind: Kind) -> Caller:
 _last_recorded: dict[str, datetime] = {}
 
 
-def record_use(uow: UnitOfWork, key: ApiKey, now: datetime) -> None:
-    """Write `last_used_at` when this process has not done so for a minute (and the row is older)."""
+def use_due(key: ApiKey, now: datetime) -> bool:
+    """Has neither this process nor the row recorded a use of the key within the last minute?"""
     last = _last_recorded.get(key.id) or key.last_used_at
-    if last is not None and now - last < USAGE_GRANULARITY:
+    return last is None or now - last >= USAGE_GRANULARITY
+
+
+def record_use(uow: UnitOfWork, key: ApiKey, now: datetime) -> None:
+    """Write `last_used_at` in `uow` (a fresh one) when it is due: at most once a minute per key and process."""
+    if not use_due(key, now):
         return
     _last_recorded[key.id] = now
-    with UnitOfWork(uow.engine) as writing:
-        writing.api_keys.touch(key.id, now)
-        writing.commit()
+    with uow:
+        uow.api_keys.touch(key.id, now)
+        uow.commit()
 
 
 def _require_staff(caller: Caller) -> None:

@@ -40,6 +40,7 @@ class TokenHolder:
     account_name: str
     stage: Stage
     status: Status
+    expires_at: datetime
 
 
 class UserRepository:
@@ -116,6 +117,7 @@ class UserRepository:
             self._select()
             .add_columns(
                 T.c.id.label("token_id"),
+                T.c.expires_at,
                 A.c.name.label("account_name"),
                 A.c.stage.label("account_stage"),
                 sql.status().label("account_status"),
@@ -126,9 +128,8 @@ class UserRepository:
         row = self.conn.execute(query).first()
         if row is None:
             return None
-        return TokenHolder(
-            _user(row), row.token_id, row.account_name, Stage(row.account_stage), Status(row.account_status)
-        )
+        stage, status = Stage(row.account_stage), Status(row.account_status)
+        return TokenHolder(_user(row), row.token_id, row.account_name, stage, status, row.expires_at)
 
     def revoke_token(self, token_id: str, *, now: datetime) -> None:
         self.conn.execute(update(T).where(T.c.id == token_id).values(revoked_at=now))

@@ -1,0 +1,115 @@
+"""Running the hot path's one statement: on PostgreSQL straight from the event loop, elsewhere in a thread.
+
+On PostgreSQL the statement goes through psycopg's async driver on a small
+per-process pool of autocommit connections: no threadpool hop, no BEGIN/
+ROLLBACK, no pre-ping (a connection found broken is replaced and the statement
+run once more), and psycopg prepares it on the server after a few runs. The
+SQL text is SQLAlchemy's own compilation of the same Core statement the
+synchronous path runs, so there is one statement, not two to keep alike.
+On SQLite (the embedded default) the statement runs on the engine in a worker
+thread, as every other route does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import psycopg
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Engine, Select
+from starlette.concurrency import run_in_threadpool
+
+POOL_SIZE = 8
+MAX_STATEMENTS = 4096  # one per caller, like `holder_query`'s cache
+
+
+class StatementRunner(Protocol):
+    async def rows(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]: ...
+
+    async def close(self) -> None: ...
+
+
+def runner_for(engine: Engine) -> StatementRunner:
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        return PsycopgRunner(engine)
+    return ThreadedRunner(engine)
+
+
+class ThreadedRunner:
+    """SQLAlchemy on a connection from the engine's pool, in a worker thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def rows(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        return await run_in_threadpool(self._run, statement, params)
+
+    def _run(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(statement, params))
+
+    async def close(self) -> None:
+        return None
+
+
+class PsycopgRunner:
+    """psycopg's async connections, pooled per process and per event loop."""
+
+    def __init__(self, engine: Engine, size: int = POOL_SIZE) -> None:
+        self.engine = engine
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.size = size
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sql: dict[int, tuple[Select[Any], str, dict[str, Any]]] = {}
+
+    async def rows(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        text, fixed = self._compiled(statement)
+        slots = self._for_this_loop()
+        async with slots:
+            connection = self._idle.pop() if self._idle else await self._connect()
+            try:
+                found = await self._execute(connection, text, {**fixed, **params})
+            except psycopg.OperationalError:
+                await connection.close()
+                connection = await self._connect()  # a connection broken while idle: once more on a new one
+                found = await self._execute(connection, text, {**fixed, **params})
+            self._idle.append(connection)
+        return found
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+    def _compiled(self, statement: Select[Any]) -> tuple[str, dict[str, Any]]:
+        """SQLAlchemy's PostgreSQL text of the statement and its fixed parameters, compiled once."""
+        found = self._sql.get(id(statement))
+        if found is None or found[0] is not statement:
+            compiled = statement.compile(dialect=self.engine.dialect)
+            found = (statement, compiled.string, dict(compiled.params))
+            if len(self._sql) >= MAX_STATEMENTS:
+                self._sql.clear()
+            self._sql[id(statement)] = found
+        return found[1], found[2]
+
+    def _for_this_loop(self) -> asyncio.Semaphore:
+        """Connections belong to the event loop that opened them; a new loop (tests) starts afresh."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            self._idle, self._loop, self._slots = [], loop, asyncio.Semaphore(self.size)
+        return self._slots
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(
+            self.conninfo, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC"
+        )
+
+    @staticmethod
+    async def _execute(connection: psycopg.AsyncConnection[Any], text: str, params: dict[str, Any]) -> list[Any]:
+        async with connection.cursor(row_factory=namedtuple_row) as cursor:
+            await cursor.execute(text, params)
+            return await cursor.fetchall()
