@@ -13,6 +13,7 @@ from tenure.adapters.db.engine import make_engine
 from tenure.config import Settings, load_settings
 from tenure.entrypoints import console, metrics, worker_metrics
 from tenure.entrypoints.api import problems
+from tenure.entrypoints.api.lean import LeanLookups
 from tenure.entrypoints.api.routes import accounts, auth, billing, entitlements, health, offices, policy, services
 from tenure.entrypoints.api.routes import api_keys as api_key_routes
 from tenure.entrypoints.api.routes import webhooks as webhook_routes
@@ -44,6 +45,7 @@ def create_app(
     app.state.ctx = AppContext(engine or make_engine(settings.database_url), clock or SystemClock(), settings)
     worker_metrics.observe(app.state.ctx.engine)
     problems.install(app)
+    app.add_middleware(LeanLookups)  # inside the metrics, so the lookups are counted too
     app.add_middleware(metrics.MeasureRequests)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)

@@ -13,6 +13,7 @@ arrived.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,8 @@ from tenure.domain.policy import Capability
 from tenure.services import api_keys, credentials
 from tenure.services.entitlements import AccountEntitlements, NumberDecision, account_answer, number_answer
 
+CANONICAL = re.compile(r"\+[1-9][0-9]{1,14}")
+"""E.164 as stored: `+`, a country code and at most 15 digits in all."""
 ATTEMPTS = 3
 """Revocations racing one request: after this many version changes in a row, the last check stands."""
 
@@ -44,9 +47,18 @@ class HotPath:
     settings: lookups.Settings | None = None
 
     async def number(self, credential: str | None, number: str, capability: Capability) -> NumberDecision:
-        e164 = to_e164(number, field="e164")
+        """The decision for a number; one already in E.164 form is parsed only if nothing holds it.
+
+        Every stored number is E.164 from `to_e164`, so a canonical-looking number that is found is
+        valid by construction; one that is not found is parsed then, and is bad input (422) or
+        absent (404) exactly as if it had been parsed first.
+        """
+        canonical = CANONICAL.fullmatch(number) is not None
+        e164 = number if canonical else to_e164(number, field="e164")
         now = self.clock.now()
         found = await self._lookup(credential, now, "number", number=e164)
+        if found.holder is None and canonical:
+            to_e164(number, field="e164")
         return number_answer(found, e164, capability, now)
 
     async def account(self, credential: str | None, account_id: str) -> AccountEntitlements:

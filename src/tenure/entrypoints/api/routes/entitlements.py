@@ -1,9 +1,11 @@
 """Entitlements for network equipment: an account's capabilities, and the per-call number lookup.
 
-Both are the hot path (`services.hot_path`): `async` routes with no synchronous
-dependency, so a lookup never waits for the threadpool; the credential is read
-from the header here and checked by the hot path's cache, with the scope
-`entitlements:read` (or `read`) required of an API key.
+Both are the hot path (`services.hot_path`). A well-formed request is answered
+before routing by `api.lean`; these routes answer the rest (the same way, with
+FastAPI's validation errors) and describe both in the OpenAPI document. They are
+`async` with no synchronous dependency, so a lookup never waits for the
+threadpool; the hot path's credential cache requires `entitlements:read` (or
+`read`) of an API key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from tenure.domain.policy import Capability
 from tenure.entrypoints.api.deps import AccountId, oauth2
+from tenure.entrypoints.api.lean import number_body
 from tenure.entrypoints.api.routes.accounts import READ
 from tenure.entrypoints.api.schemas_catalog import EntitlementsOut, NumberDecisionOut
 from tenure.entrypoints.context import AppContext
@@ -52,13 +55,4 @@ async def number_entitlement(
 
     404 when no active service visible to the caller holds the number.
     """
-    found = await _hot_path(request).hot_path.number(credential, e164, capability)
-    return JSONResponse(
-        {
-            "number": found.number,
-            "account_id": found.account_id,
-            "capability": found.capability.value,
-            "allowed": found.allowed,
-            "because": found.because,
-        }
-    )
+    return JSONResponse(number_body(await _hot_path(request).hot_path.number(credential, e164, capability)))
