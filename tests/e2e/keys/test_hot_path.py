@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tenure.domain.model import HoldReason
 from tests.e2e.api.conftest import TestClient, World, app_for, build_world
@@ -106,3 +106,16 @@ def test_a_deleted_users_cached_token_is_refused(world: World) -> None:
     viewer = next(u for u in users if u["email"] == "viewer@northwind.example")
     assert world.call("DELETE", f"/users/{viewer['id']}", world.operator_admin).status_code == 204
     assert world.get(PATH, world.reseller_viewer, params={"capability": "outbound_calls"}).status_code == 401
+
+
+def test_a_pooled_connection_broken_while_idle_is_replaced(pg_site: Installation) -> None:
+    """No pre-ping on the hot path: a connection the server dropped is found broken, replaced, and asked again."""
+    with TestClient(app_for(pg_site)) as client:
+        world = build_world(pg_site, client)
+        _with_number(world)
+        assert world.get(PATH, params={"capability": "outbound_calls"}).status_code == 200
+        with pg_site.engine.connect() as conn:
+            others = "datname = current_database() AND pid <> pg_backend_pid()"
+            killed = conn.execute(text(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}"))
+            assert killed.scalar_one() >= 1
+        assert world.get(PATH, params={"capability": "outbound_calls"}).json()["allowed"] is True

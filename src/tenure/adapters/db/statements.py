@@ -69,14 +69,18 @@ class PsycopgRunner:
     async def rows(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
         text, fixed = self._compiled(statement)
         slots = self._for_this_loop()
+        values = {**fixed, **params}
         async with slots:
             connection = self._idle.pop() if self._idle else await self._connect()
             try:
-                found = await self._execute(connection, text, {**fixed, **params})
+                found = await self._execute(connection, text, values)
             except psycopg.OperationalError:
                 await connection.close()
                 connection = await self._connect()  # a connection broken while idle: once more on a new one
-                found = await self._execute(connection, text, {**fixed, **params})
+                found = await self._guarded(connection, text, values)
+            except BaseException:
+                await connection.close()  # cancelled or failed half-way: its state is unknown
+                raise
             self._idle.append(connection)
         return found
 
@@ -107,6 +111,13 @@ class PsycopgRunner:
         return await psycopg.AsyncConnection.connect(
             self.conninfo, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC"
         )
+
+    async def _guarded(self, connection: psycopg.AsyncConnection[Any], text: str, params: dict[str, Any]) -> list[Any]:
+        try:
+            return await self._execute(connection, text, params)
+        except BaseException:
+            await connection.close()
+            raise
 
     @staticmethod
     async def _execute(connection: psycopg.AsyncConnection[Any], text: str, params: dict[str, Any]) -> list[Any]:
