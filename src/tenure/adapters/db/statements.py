@@ -13,16 +13,33 @@ thread, as every other route does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
-from psycopg.rows import namedtuple_row
 from sqlalchemy import Engine, Select
 from starlette.concurrency import run_in_threadpool
 
 POOL_SIZE = 8
 MAX_STATEMENTS = 4096  # one per caller, like `holder_query`'s cache
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement as psycopg runs it: text, the parameters fixed in it, and a named row type for its columns."""
+
+    statement: Select[Any]
+    text: str
+    fixed: dict[str, Any]
+    row: Callable[[Iterable[Any]], Any]
+
+    @classmethod
+    def of(cls, statement: Select[Any], engine: Engine) -> Compiled:
+        compiled = statement.compile(dialect=engine.dialect)
+        row_type = namedtuple("Row", list(statement.selected_columns.keys()))  # type: ignore[misc]
+        return cls(statement, compiled.string, dict(compiled.params), row_type._make)
 
 
 class StatementRunner(Protocol):
@@ -64,12 +81,12 @@ class PsycopgRunner:
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sql: dict[int, tuple[Select[Any], str, dict[str, Any]]] = {}
+        self._sql: dict[int, Compiled] = {}
 
     async def rows(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
-        text, fixed = self._compiled(statement)
+        compiled = self._compiled(statement)
+        text, values = compiled.text, {**compiled.fixed, **params}
         slots = self._for_this_loop()
-        values = {**fixed, **params}
         async with slots:
             connection = self._idle.pop() if self._idle else await self._connect()
             try:
@@ -82,23 +99,22 @@ class PsycopgRunner:
                 await connection.close()  # cancelled or failed half-way: its state is unknown
                 raise
             self._idle.append(connection)
-        return found
+        return [compiled.row(row) for row in found]
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.close()
 
-    def _compiled(self, statement: Select[Any]) -> tuple[str, dict[str, Any]]:
-        """SQLAlchemy's PostgreSQL text of the statement and its fixed parameters, compiled once."""
+    def _compiled(self, statement: Select[Any]) -> Compiled:
+        """SQLAlchemy's PostgreSQL text of the statement, its fixed parameters and its row type, made once."""
         found = self._sql.get(id(statement))
-        if found is None or found[0] is not statement:
-            compiled = statement.compile(dialect=self.engine.dialect)
-            found = (statement, compiled.string, dict(compiled.params))
+        if found is None or found.statement is not statement:
+            found = Compiled.of(statement, self.engine)
             if len(self._sql) >= MAX_STATEMENTS:
                 self._sql.clear()
             self._sql[id(statement)] = found
-        return found[1], found[2]
+        return found
 
     def _for_this_loop(self) -> asyncio.Semaphore:
         """Connections belong to the event loop that opened them; a new loop (tests) starts afresh."""
@@ -121,6 +137,6 @@ class PsycopgRunner:
 
     @staticmethod
     async def _execute(connection: psycopg.AsyncConnection[Any], text: str, params: dict[str, Any]) -> list[Any]:
-        async with connection.cursor(row_factory=namedtuple_row) as cursor:
+        async with connection.cursor() as cursor:
             await cursor.execute(text, params)
             return await cursor.fetchall()
