@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser.conftest import Server, sign_in, start_server
+from tests.e2e.browser.conftest import ADMIN, PASSWORD, Server, sign_in, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -62,3 +62,14 @@ def test_a_key_without_a_scope_is_refused_with_a_message(page: Page, server: Ser
     expect(page.get_by_role("alert")).to_contain_text("Scopes must be a non-empty list")
     expect(page.get_by_label("Name")).to_have_value("radius")
     expect(page.locator("#new-key")).to_have_count(0)
+
+
+def test_creating_or_revoking_without_the_csrf_token_is_refused(server: Server) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        token = http.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+        signed = http.post("/login", data={"email": ADMIN, "password": PASSWORD, "csrf_token": token})
+        assert signed.status_code == 303
+        forged = http.post("/api-keys", data={"name": "x", "scopes": "read", "csrf_token": "forged"})
+        assert forged.status_code == 403 and "This form has expired" in forged.text
+        assert http.post("/api-keys/anything/revoke", data={}).status_code == 403
+        assert "No API keys." in http.get("/api-keys").text
