@@ -32,6 +32,8 @@ class Action(enum.StrEnum):
     SERVICE_ADDED = "service_added"
     SERVICE_REMOVED = "service_removed"
     VIEWED_AS_CLIENT = "viewed_as_client"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_REVOKED = "api_key_revoked"
 
 
 @dataclass(frozen=True)

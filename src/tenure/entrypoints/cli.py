@@ -30,6 +30,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(nas_app, name="nas")
 app.command("bulk")(bulk)
+api_key_app = typer.Typer(help="API keys for network equipment (softswitches, RADIUS servers).", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
 
 
 def _engine() -> Engine:
@@ -86,6 +88,25 @@ def token(email: Annotated[str, typer.Option(help="an existing user's email")]) 
         typer.echo(auth.token_for_email(UnitOfWork(_engine()), email=email, now=SystemClock().now()))
     except DomainError as error:
         _fail(error.detail)
+
+
+@api_key_app.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Option(help="what the key is for, e.g. kamailio")],
+    scope: Annotated[list[str], typer.Option(help="entitlements:read, radius or read; repeat for several")],
+    account: Annotated[str | None, typer.Option(help="the account whose subtree it sees (default: operator)")] = None,
+) -> None:
+    """Print a new API key, and nothing else (it is stored only as a hash: copy it now)."""
+    from tenure.services.api_keys import create_key_unchecked
+
+    try:
+        created = create_key_unchecked(
+            UnitOfWork(_engine()), name=name, scopes=scope, account_id=account, now=SystemClock().now()
+        )
+    except DomainError as error:
+        _fail(error.detail, 2)
+        return
+    typer.echo(created.secret)
 
 
 @app.command()

@@ -94,6 +94,9 @@ site = Table(
     Column("billing_seq", Integer, nullable=False, server_default="0"),
     Column("secret_key", String(128), nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
+    # Bumped by every revocation (token, API key, user): per-process credential caches
+    # compare it on each hot-path lookup and forget what they hold when it moves.
+    Column("credentials_version", Integer, nullable=False, server_default="1"),
     CheckConstraint("id = 1", name="single_row"),
 )
 
@@ -230,6 +233,21 @@ api_tokens = Table(
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
     Column("revoked_at", TS, nullable=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # SHA-256 of the key; the key itself is never stored
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("last_used_at", TS, nullable=True),
+    Column("revoked_at", TS, nullable=True),
+    Column("revoked_by", String(320), nullable=True),
 )
 
 login_failures = Table(

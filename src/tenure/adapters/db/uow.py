@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from tenure.adapters.db.accounts import AccountRepository
+from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.idempotency import IdempotencyRepository
 from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
@@ -32,6 +33,7 @@ class UnitOfWork:
     audit: AuditRepository
     outbox: OutboxRepository
     users: UserRepository
+    api_keys: ApiKeyRepository
     site_settings: SiteRepository
     idempotency: IdempotencyRepository
     offices: OfficeRepository
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.audit = AuditRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.users = UserRepository(connection)
+        self.api_keys = ApiKeyRepository(connection)
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.offices = OfficeRepository(connection)

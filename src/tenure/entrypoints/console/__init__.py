@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tenure.entrypoints.console.pages import (
+    api_keys,
     auth,
     client,
     client_items,
@@ -42,5 +43,6 @@ def mount(app: FastAPI) -> None:
         users,
         webhooks,
         policy,
+        api_keys,
     ):
         app.include_router(page.router)

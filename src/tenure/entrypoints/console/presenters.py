@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "service_added": "Service added",
     "service_removed": "Service removed",
     "viewed_as_client": "Viewed as client",
+    "api_key_created": "API key created",
+    "api_key_revoked": "API key revoked",
 }
 FIELD_LABELS = {
     "name": "name",
