@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
 from tenure.adapters.db.retention import Finished
@@ -76,6 +76,7 @@ def test_prune_deletes_finished_notices_past_retention_and_keeps_the_rest(site: 
         Finished.WEBHOOK_DELIVERIES: 2,
         Finished.WEBHOOK_EVENTS: dispatched - 1,  # Kept Ltd's suspension still has its pending delivery
         Finished.EMAILS: before["outbox", "email", "logged"],
+        Finished.RADIUS_DISCONNECTS: 0,
     }
     after = _rows(site)
     assert after["delivery", "", "pending"] == 1 and after["delivery", "", "delivered"] == 0
@@ -126,3 +127,21 @@ def test_the_prune_command(site: Installation) -> None:
 def test_a_period_is_a_number_of_days(text: str) -> None:
     with pytest.raises(ValidationFailed, match="90d"):
         retention.parse_period(text)
+
+
+def test_finished_radius_disconnects_are_pruned_and_pending_ones_kept(site: Installation) -> None:
+    """A disconnect that was sent, failed or skipped is done; one still pending is not."""
+    client = site.client(name="Dialled Ltd")
+    rows = [
+        {"status": status, "created_at": created, "next_attempt_at": created}
+        for status, created in [("sent", OLD), ("failed", OLD), ("skipped", OLD), ("pending", OLD), ("sent", START)]
+    ]
+    with site.engine.begin() as connection:
+        for row in rows:
+            connection.execute(
+                insert(outbox).values(kind="radius", topic="radius.disconnect", account_id=client.id, payload={}, **row)
+            )
+    pruned = retention.prune(site.uow, older_than=timedelta(days=90), now=site.now, batch=2)
+    assert pruned[Finished.RADIUS_DISCONNECTS] == 3
+    left = _rows(site)
+    assert left["outbox", "radius", "pending"] == 1 and left["outbox", "radius", "sent"] == 1

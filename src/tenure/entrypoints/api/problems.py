@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,11 +119,16 @@ def domain_problem(error: DomainError) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method the path answers (RFC 9110 §15.5.6), not only the first matching route's.
+    """Every method the resource answers (RFC 9110 §15.5.6), not only the first matching route's.
 
-    Each method of a path is its own route, and Starlette's 405 names only the
-    route that matched first; asking the router about each method is exact.
+    The resource is the most literal documented path template that fits (`/accounts/bulk`
+    also fits `/accounts/{account_id}`, but is its own resource). Paths outside the OpenAPI
+    document (the console) fall back to asking the router about each method.
     """
+    path = request.url.path
+    fits = [(template, methods) for pattern, template, methods in _resources(request.app) if pattern.fullmatch(path)]
+    if fits:
+        return ", ".join(min(fits, key=lambda fit: (fit[0].count("{"), fit[0]))[1])
     routes = request.app.router.routes
     answered = [
         method
@@ -130,6 +136,19 @@ def allowed_methods(request: Request) -> str:
         if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
     ]
     return ", ".join(answered)
+
+
+def _resources(app: FastAPI) -> list[tuple[re.Pattern[str], str, tuple[str, ...]]]:
+    """The documented paths as patterns with their methods, built once per app."""
+    cached: list[tuple[re.Pattern[str], str, tuple[str, ...]]] | None = getattr(app.state, "resources", None)
+    if cached is None:
+        cached = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
+            methods = tuple(m for m in _METHODS if m.lower() in operations)
+            cached.append((pattern, template, methods))
+        app.state.resources = cached
+    return cached
 
 
 def _field_of(error: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
 from tenure.domain.model import Status
@@ -34,17 +34,17 @@ NetworkId = Annotated[
 class OfficeCreate(Input):
     name: Annotated[Line, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)]
     floor: Annotated[Line, StringConstraints(max_length=FLOOR_MAX)] | None = None
-    capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
+    capacity: Annotated[StrictInt, Field(ge=0, le=CAPACITY_MAX)] | None = None  # `true` is not a number
 
 
 class OfficeUpdate(Input):
     """Only the fields present change; `floor` or `capacity` null clears it."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)] | None = Field(
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)] | None = Field(
         None, description="may not be null when present"
     )
-    floor: Annotated[str, StringConstraints(max_length=FLOOR_MAX)] | None = None
-    capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
+    floor: Annotated[Line, StringConstraints(max_length=FLOOR_MAX)] | None = None
+    capacity: Annotated[StrictInt, Field(ge=0, le=CAPACITY_MAX)] | None = None
 
 
 class OfficeOut(BaseModel):
