@@ -57,11 +57,14 @@ def assert_accessible(page: Page, name: str) -> None:
     assert not blocking, f"axe on {name} ({page.url}):\n{report}"
 
 
-def look_at(page: Page, name: str) -> None:
-    """Keep a full-page screenshot for a person to look at (tests/e2e/screenshots is git-ignored)."""
+def look_at(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Keep a screenshot for a person to look at (tests/e2e/screenshots is git-ignored).
+
+    A dialog is shot as the window shows it (`full_page=False`): its backdrop covers the window only.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"] if page.viewport_size else 0
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=full_page)
 
 
 def assert_dialog_fits(page: Page) -> None:
@@ -166,6 +169,8 @@ PAGES: dict[str, Callable[[Data], str]] = {
     "wizard-services": lambda d: f"/clients/{d.draft.id}/setup/services",
     "wizard-review": lambda d: f"/clients/{d.draft.id}/setup/review",
     "edit-client": lambda d: f"/clients/{d.client.id}/edit",
+    "view-as-client": lambda d: f"/clients/{d.client.id}/as-client",
+    "not-found": lambda d: "/clients/no-such-client",
     "billing": lambda d: "/billing",
     "offices": lambda d: "/offices",
     "events": lambda d: "/events",
@@ -213,7 +218,7 @@ def test_every_status_dialog_fits_and_passes_axe(sized: Page, server: Server, da
     expect(sized).to_have_url(re.compile(r"/clients$"))
     open_client(sized, server, account)
     choose_status_action(sized, label)
-    look_at(sized, f"dialog-{name}")
+    look_at(sized, f"dialog-{name}", full_page=False)
     assert_dialog_fits(sized)
     assert_fits(sized)
     assert_accessible(sized, f"the {name} dialog")
@@ -290,5 +295,24 @@ def test_a_wide_table_scrolls_inside_a_focusable_labelled_region(browser: Browse
             page.keyboard.press("ArrowRight")
         expect(last).to_be_in_viewport()
         assert_fits(page)
+    finally:
+        context.close()
+
+
+def test_narrow_status_and_more_menus_open_inside_the_window(browser: Browser, server: Server, data: Data) -> None:
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    try:
+        sign_in(page, server)
+        open_client(page, server, data.client)
+        for menu, item in (("Edit status", "Suspend…"), ("More", "Edit client")):
+            page.get_by_text(menu, exact=True).click()
+            link = page.get_by_role("link", name=item)
+            expect(link).to_be_visible()
+            box = page.locator("details[open] .menu-list").bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], (menu, box)
+            assert_fits(page)
+            look_at(page, f"menu-{menu.lower().replace(' ', '-')}", full_page=False)
+            page.keyboard.press("Escape")
     finally:
         context.close()
