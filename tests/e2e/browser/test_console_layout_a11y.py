@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import Account, ActivateMode, ClientType, HoldReason, Kind
@@ -25,10 +25,11 @@ from tests.e2e.browser.test_console import choose_status_action, create, open_cl
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-NARROW = {"width": 390, "height": 844}
-WIDE = {"width": 1280, "height": 900}
+NARROW: ViewportSize = {"width": 390, "height": 844}
+WIDE: ViewportSize = {"width": 1280, "height": 900}
 WIDTHS = {"390": NARROW, "1280": WIDE}
 BLOCKING = ("serious", "critical")
+LONG_NETWORK_ID = "northwind-architecture-interior-design@pppoe.example.net"  # one word that must wrap
 _AXE = Axe()
 
 
@@ -106,9 +107,8 @@ def data(server: Server) -> Data:
         start_date=day - timedelta(days=40),
         end_date=day + timedelta(days=700),
     )
-    offices.assign_office(
-        server.uow(), caller=server.admin, account_id=client.id, office_id=room.id, expected_version=None, now=server.now
-    )
+    uow, admin, now = server.uow(), server.admin, server.now
+    offices.assign_office(uow, caller=admin, account_id=client.id, office_id=room.id, expected_version=None, now=now)
     for kind, label in [(ServiceKind.PHONE_NUMBER, "+44 20 7946 0123"), (ServiceKind.INTERNET, "Fibre 1 Gbit/s")]:
         catalog.add_service(
             server.uow(),
@@ -119,7 +119,7 @@ def data(server: Server) -> Data:
             monthly_price="45.00",
             start_date=day - timedelta(days=40),
             now=server.now,
-            network_id="northwind-architecture-interior-design@pppoe.example.net" if kind is ServiceKind.INTERNET else None,
+            network_id=LONG_NETWORK_ID if kind is ServiceKind.INTERNET else None,
         )
     suspended = create(server, "Harbour Freight", start_date=day - timedelta(days=90))
     accounts.suspend(
@@ -314,5 +314,19 @@ def test_narrow_status_and_more_menus_open_inside_the_window(browser: Browser, s
             assert_fits(page)
             look_at(page, f"menu-{menu.lower().replace(' ', '-')}", full_page=False)
             page.keyboard.press("Escape")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [360, 600, 800, 1024])
+def test_no_sideways_scroll_at_in_between_widths(browser: Browser, server: Server, data: Data, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, server)
+        expect(page).to_have_url(re.compile(r"/clients$"))
+        for name in ("clients", "client", "partners", "billing", "wizard-type", "events"):
+            page.goto(server.url + PAGES[name](data))
+            assert_fits(page)
     finally:
         context.close()
