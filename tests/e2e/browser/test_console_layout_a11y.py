@@ -87,6 +87,7 @@ class Data:
     virtual: Account
     reseller: Account
     draft: Account
+    leaving: Account
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +137,9 @@ def data(server: Server) -> Data:
     create(server, "Channel Client", parent_id=channel.id)
     request = accounts.CreateAccount(Kind.CLIENT, server.operator_id, "Draft Dental", client.main_contact)
     draft = wizard.start(server.uow(), caller=server.admin, request=request, now=server.now)
+    leaving = create(server, "Juniper Health", start_date=day - timedelta(days=200))
+    on = day + timedelta(days=20)
+    accounts.decommission(server.uow(), caller=admin, account_id=leaving.id, on=on, expected_version=None, now=now)
     return Data(
         client=client,
         suspended=suspended,
@@ -143,6 +147,7 @@ def data(server: Server) -> Data:
         virtual=create(server, "Ember Law", client_type=ClientType.VIRTUAL),
         reseller=reseller,
         draft=draft,
+        leaving=leaving,
     )
 
 
@@ -208,6 +213,7 @@ DIALOGS: dict[str, tuple[Callable[[Data], Account], str]] = {
     "activate": (lambda d: d.new, "Activate"),
     "convert-virtual": (lambda d: d.client, "Convert to virtual"),
     "convert-residential": (lambda d: d.virtual, "Convert to residential"),
+    "cancel-decommission": (lambda d: d.leaving, "Cancel scheduled decommission"),
 }
 
 
