@@ -336,3 +336,31 @@ def test_no_sideways_scroll_at_in_between_widths(browser: Browser, server: Serve
             assert_fits(page)
     finally:
         context.close()
+
+
+def test_a_table_swapped_in_without_the_macro_is_wrapped_in_a_named_region(
+    browser: Browser, server: Server, data: Data
+) -> None:
+    """The safety net in tenure.js for a table a new template or fragment left bare."""
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    try:
+        sign_in(page, server)
+        expect(page).to_have_url(re.compile(r"/clients$"))
+        page.evaluate(
+            """() => {
+              const main = document.querySelector("main");
+              main.insertAdjacentHTML("beforeend",
+                '<div class="card flush"><table class="data" id="bare"><caption class="sr-only">Deliveries</caption>' +
+                '<thead><tr>' + '<th scope="col">A rather long column heading</th>'.repeat(6) +
+                '</tr></thead></table></div>');
+              main.dispatchEvent(new CustomEvent("htmx:afterSwap", {bubbles: true, detail: {target: main}}));
+            }"""
+        )
+        region = page.get_by_role("region", name="Deliveries")
+        expect(region).to_have_attribute("tabindex", "0")
+        expect(region.locator("table#bare")).to_have_count(1)
+        assert_fits(page)
+        assert_accessible(page, "a bare table wrapped by tenure.js")
+    finally:
+        context.close()
