@@ -66,8 +66,7 @@ def set_network_id(
 @router.get("/clients/{account_id}/as-client")
 def as_client(account_id: str, request: Request, caller: SignedIn) -> Response:
     ctx = app_ctx(request)
-    viewing.view_as_client(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
-    detail = browse.client_detail(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
+    detail = viewing.view_as_client(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
     return render(request, "client_home.html", section="clients", detail=detail, banner=True)
 
 
