@@ -120,11 +120,6 @@ def _stuck_children(uow: UnitOfWork, account: Account) -> int:
     return uow.accounts.children_blocking_decommission(account.id, account.decommission_on)
 
 
-def suspension_policy(uow: UnitOfWork) -> Policy:
-    with uow.reading():
-        return uow.site.policy
-
-
 @dataclass(frozen=True)
 class PartnerNode:
     account: Account

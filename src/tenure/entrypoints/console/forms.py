@@ -75,5 +75,6 @@ def friendly(error: DomainError, name: str = "The account") -> str:
 
 
 def field_of(error: DomainError) -> str | None:
+    """The form field to mark: the one the error names, or the one its kind is always about."""
     field = error.extra.get("field")
-    return field if isinstance(field, str) else None
+    return field if isinstance(field, str) else error.field

@@ -157,7 +157,7 @@ def edit(
             now=ctx.clock.now(),
         )
     except DomainError as error:
-        field = field_of(error) or ("billing_ref" if error.code == "billing-ref-taken" else None)
+        field = field_of(error)
         message = friendly(error, name.strip() or "The client")
         if field:
             return _edit_form(request, caller, account_id, values=values, errors=FormErrors({field: message}))

@@ -85,7 +85,7 @@ def create_draft(
 
 
 def _error(error: DomainError) -> dict[str, Any]:
-    field = field_of(error) or ("billing_ref" if error.code == "billing-ref-taken" else None)
+    field = field_of(error)
     if field:
         return {"errors": FormErrors({field: friendly(error)})}
     return {"error": friendly(error)}
