@@ -84,20 +84,25 @@ def client_detail(uow: UnitOfWork, *, caller: Caller, account_id: str, now: date
     """Everything the client page shows, in one read."""
     with uow.reading():
         account = uow.accounts.get(account_id, caller=caller)
-        parent = None
-        if account.parent_id:
-            try:
-                parent = uow.accounts.get(account.parent_id, caller=caller)
-            except NotFound:
-                parent = None
-        view = views(uow, [account], now)[0]
-        entries, more = _trail(uow, caller, account.id, events)
-        blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
-        policy = uow.site.policy
-        decisions = decide_all(policy, subject_of(account, uow.site.timezone))
-        services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
-        authority = authority_over(caller, uow.accounts.lineage(account.id))
-        stuck = _stuck_children(uow, account)
+        return detail_in(uow, caller=caller, account=account, now=now, events=events)
+
+
+def detail_in(uow: UnitOfWork, *, caller: Caller, account: Account, now: datetime, events: int = 25) -> ClientDetail:
+    """`client_detail` inside an open unit of work (view as client records its look in the same transaction)."""
+    parent = None
+    if account.parent_id:
+        try:
+            parent = uow.accounts.get(account.parent_id, caller=caller)
+        except NotFound:
+            parent = None
+    view = views(uow, [account], now)[0]
+    entries, more = _trail(uow, caller, account.id, events)
+    blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
+    policy = uow.site.policy
+    decisions = decide_all(policy, subject_of(account, uow.site.timezone))
+    services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
+    authority = authority_over(caller, uow.accounts.lineage(account.id))
+    stuck = _stuck_children(uow, account)
     return ClientDetail(view, parent, decisions, entries, more, blocking, policy, services, authority, stuck)
 
 
@@ -113,11 +118,6 @@ def _stuck_children(uow: UnitOfWork, account: Account) -> int:
     if not account.kind.is_partner or account.decommission_on is None:
         return 0
     return uow.accounts.children_blocking_decommission(account.id, account.decommission_on)
-
-
-def suspension_policy(uow: UnitOfWork) -> Policy:
-    with uow.reading():
-        return uow.site.policy
 
 
 @dataclass(frozen=True)

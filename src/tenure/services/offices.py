@@ -87,17 +87,23 @@ def assign_office(
     """Give a room to a residential client; assigning a room it already holds changes nothing."""
     with uow:
         account = load_for_change(uow, caller, account_id, expected_version)
-        catalog.check_can_hold_office(account)
-        office = uow.offices.get(office_id)
-        holder = uow.offices.holder(office.id)
-        if holder == account.id:
-            return account
-        if holder is not None:
-            raise OfficeTaken(f"office {office.name} is held by another client")
-        uow.offices.assign(office.id, account.id, now=now)  # the unique index decides any race
-        record(uow, account, catalog.office_assigned(account, office), actor=caller.email, now=now)
-        uow.commit()
+        if assign_in(uow, account, office_id, actor=caller.email, now=now):
+            uow.commit()
     return account
+
+
+def assign_in(uow: UnitOfWork, account: Account, office_id: str, *, actor: str, now: datetime) -> bool:
+    """`assign_office` inside an open unit of work, on the locked account; False when it held the room already."""
+    catalog.check_can_hold_office(account)
+    office = uow.offices.get(office_id)
+    holder = uow.offices.holder(office.id)
+    if holder == account.id:
+        return False
+    if holder is not None:
+        raise OfficeTaken(f"office {office.name} is held by another client")
+    uow.offices.assign(office.id, account.id, now=now)  # the unique index decides any race
+    record(uow, account, catalog.office_assigned(account, office), actor=actor, now=now)
+    return True
 
 
 def release_office(
@@ -111,11 +117,7 @@ def release_office(
 ) -> Account:
     with uow:
         account = load_for_change(uow, caller, account_id, expected_version)
-        ensure_changeable(account)
-        office = uow.offices.get(office_id)
-        if not uow.offices.release(office.id, account.id, now=now):
-            raise NotFound(f"{account.name} does not hold office {office.name}")
-        record(uow, account, catalog.office_released(account, office), actor=caller.email, now=now)
+        release_in(uow, account, office_id, actor=caller.email, now=now)
         uow.commit()
     return account
 
@@ -154,3 +156,12 @@ def change_office(
             record(uow, account, catalog.office_assigned(account, new), actor=caller.email, now=now)
         uow.commit()
     return account
+
+
+def release_in(uow: UnitOfWork, account: Account, office_id: str, *, actor: str, now: datetime) -> None:
+    """`release_office` inside an open unit of work, on the locked account."""
+    ensure_changeable(account)
+    office = uow.offices.get(office_id)
+    if not uow.offices.release(office.id, account.id, now=now):
+        raise NotFound(f"{account.name} does not hold office {office.name}")
+    record(uow, account, catalog.office_released(account, office), actor=actor, now=now)

@@ -138,7 +138,7 @@ accounts = Table(
 # PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name or
 # billing ref) is an index lookup rather than a scan of a million accounts when the
 # term is rare (a common term walks ix_accounts_sort and stops at the page's end).
-# migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
+# tenure/migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
 _TRGM = DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # type: ignore[no-untyped-call]
 event.listen(metadata, "before_create", _TRGM.execute_if(dialect="postgresql"))
 for _column in ("sort_key", "billing_ref"):

@@ -78,6 +78,7 @@ _FORM_FIELDS = {"main_contact.name": "contact_name", "main_contact.email": "cont
 
 
 def field_of(error: DomainError) -> str | None:
-    """The form field a refused rule is about (the domain names `main_contact.name`, the form `contact_name`)."""
+    """The form field to mark: the one the error names (the domain names `main_contact.name`, the form
+    `contact_name`), or the one its kind is always about."""
     field = error.extra.get("field")
-    return _FORM_FIELDS.get(field, field) if isinstance(field, str) else None
+    return _FORM_FIELDS.get(field, field) if isinstance(field, str) else error.field

@@ -84,8 +84,7 @@ def set_network_id(
 @router.get("/clients/{account_id}/as-client")
 def as_client(account_id: str, request: Request, caller: SignedIn) -> Response:
     ctx = app_ctx(request)
-    viewing.view_as_client(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
-    detail = browse.client_detail(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
+    detail = viewing.view_as_client(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
     return render(request, "client_home.html", section="clients", detail=detail, banner=True)
 
 
@@ -177,7 +176,7 @@ def edit(
             now=ctx.clock.now(),
         )
     except DomainError as error:
-        field = field_of(error) or ("billing_ref" if error.code == "billing-ref-taken" else None)
+        field = field_of(error)
         message = friendly(error, name.strip() or "The client")
         if field:
             return _edit_form(request, caller, account_id, values=values, errors=FormErrors({field: message}))
