@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Select, String, and_, func, literal, or_, select, tuple_
 
 from tenure.adapters.db import sql
+from tenure.adapters.db.number_search import HoldsNumberStarting
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
+from tenure.adapters.phone import search_prefix
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Kind, Status
@@ -75,18 +77,24 @@ def conditions(caller: Caller, flt: AccountFilter) -> list[ColumnElement[bool]]:
 
 
 def _search(q: str) -> ColumnElement[bool]:
-    """Case-insensitive substring of the name or the billing ref (LIKE wildcards escaped)."""
+    """Case-insensitive substring of the name, the billing ref or the main contact's email
+    (LIKE wildcards escaped), or the start of a number the account holds (`number_search`)."""
     needle = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{needle}%"
     # The patterns go into the SQL text (literal_execute), not as parameters: a prepared
     # statement's generic plan cannot know "%acme%" from "%ten-512034%", and would walk a
     # million rows in name order for a rare term instead of asking the trigram index.
-    return or_(
+    matches = [
         # sort_key is "0"/"1" + the casefolded name: the leading `_` skips that prefix.
         A.c.sort_key.like(literal("_" + pattern, String(), literal_execute=True), escape="\\"),
-        # ILIKE, so PostgreSQL's trigram index serves it
+        # ILIKE, so PostgreSQL's trigram indexes serve them
         A.c.billing_ref.ilike(literal(pattern, String(), literal_execute=True), escape="\\"),
-    )
+        A.c.contact_email.ilike(literal(pattern, String(), literal_execute=True), escape="\\"),
+    ]
+    number = search_prefix(q)
+    if number is not None:
+        matches.append(HoldsNumberStarting(A.c.id, number))
+    return or_(*matches)
 
 
 def page_query(caller: Caller, flt: AccountFilter, *, limit: int, cursor: str | None) -> Select[Any]:

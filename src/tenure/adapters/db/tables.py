@@ -128,13 +128,13 @@ accounts = Table(
     Index("ix_accounts_due_decommission", "kind", "id", **_partial("decommission_on IS NOT NULL")),  # type: ignore[arg-type]
 )
 
-# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name or
-# billing ref) is an index lookup rather than a scan of a million accounts when the
+# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name, billing
+# ref or main contact's email) is an index lookup rather than a scan of a million accounts when the
 # term is rare (a common term walks ix_accounts_sort and stops at the page's end).
 # migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
 _TRGM = DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # type: ignore[no-untyped-call]
 event.listen(metadata, "before_create", _TRGM.execute_if(dialect="postgresql"))
-for _column in ("sort_key", "billing_ref"):
+for _column in ("sort_key", "billing_ref", "contact_email"):
     Index(
         f"ix_accounts_{_column}_trgm",
         accounts.c[_column],
@@ -282,6 +282,15 @@ services = Table(
         **_partial("kind = 'phone_number' AND end_date IS NULL"),  # type: ignore[arg-type]
     ),
 )
+# PostgreSQL only: `?q=` with the start of a number (`LIKE '+4420794%'`, number_search.py).
+# text_pattern_ops serves a prefix LIKE whatever the database's collation; SQLite answers the
+# same search with a range on uq_services_number_held (BINARY collation) and needs no second index.
+Index(
+    "ix_services_number_prefix",
+    services.c.label,
+    postgresql_ops={"label": "text_pattern_ops"},
+    **_partial("kind = 'phone_number' AND end_date IS NULL"),  # type: ignore[arg-type]
+).ddl_if(dialect="postgresql")
 
 webhooks = Table(
     "webhooks",

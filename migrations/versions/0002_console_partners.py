@@ -1,0 +1,47 @@
+"""search by the main contact's email and by the start of a held number (PostgreSQL indexes)
+
+Revision ID: 0002_console_partners
+Revises: 0001
+Create Date: 2026-11-28 08:50:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_console_partners"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+HELD = "kind = 'phone_number' AND end_date IS NULL"
+
+
+def upgrade() -> None:
+    # SQLite scans for a substring anyway and finds number prefixes with uq_services_number_held.
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.create_index(
+        "ix_accounts_contact_email_trgm",
+        "accounts",
+        ["contact_email"],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={"contact_email": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_services_number_prefix",
+        "services",
+        ["label"],
+        unique=False,
+        postgresql_ops={"label": "text_pattern_ops"},
+        postgresql_where=sa.text(HELD),
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.drop_index("ix_services_number_prefix", table_name="services", postgresql_where=sa.text(HELD))
+    op.drop_index("ix_accounts_contact_email_trgm", table_name="accounts")
