@@ -84,7 +84,7 @@ def _search(q: str) -> ColumnElement[bool]:
     # The patterns go into the SQL text (literal_execute), not as parameters: a prepared
     # statement's generic plan cannot know "%acme%" from "%ten-512034%", and would walk a
     # million rows in name order for a rare term instead of asking the trigram index.
-    matches = [
+    matches: list[ColumnElement[bool]] = [
         # sort_key is "0"/"1" + the casefolded name: the leading `_` skips that prefix.
         A.c.sort_key.like(literal("_" + pattern, String(), literal_execute=True), escape="\\"),
         # ILIKE, so PostgreSQL's trigram indexes serve them
@@ -131,6 +131,14 @@ def fetch_page_before(
     return list(reversed(rows[:limit])), len(rows) > limit
 
 
+def names_of(conn: Connection, caller: Caller, ids: Sequence[str]) -> dict[str, tuple[str, Kind]]:
+    """Name and kind of each of `ids` the caller may see (one query; the others are left out)."""
+    if not ids:
+        return {}
+    query = select(A.c.id, A.c.name, A.c.kind).where(A.c.id.in_(sorted(set(ids))), sql.visible_to(caller))
+    return {row.id: (row.name, Kind(row.kind)) for row in conn.execute(query)}
+
+
 # Aliased so the visibility and `within` subqueries (which read account_ancestors) are never
 # correlated to this join by mistake.
 _CLOSURE = AA.alias("closure")
@@ -165,4 +173,4 @@ def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dic
     return counts
 
 
-__all__ = ["AccountFilter", "count_by_status", "decode_cursor", "encode_cursor", "fetch_page"]
+__all__ = ["AccountFilter", "count_by_status", "decode_cursor", "encode_cursor", "fetch_page", "names_of"]
