@@ -49,7 +49,7 @@ def _variants(ds: Dataset) -> list[Variant]:
 
 
 def _spaced(number: str) -> str:
-    """"+442030000042" as staff write it: "+44 20 3000 0042"."""
+    """ "+442030000042" as staff write it: "+44 20 3000 0042"."""
     return f"{number[:3]} {number[3:5]} {number[5:9]} {number[9:]}"
 
 
@@ -75,7 +75,9 @@ def _holds_number(number: str, engine_is_postgres: bool) -> str:
     if engine_is_postgres:
         return f"id = ANY(ARRAY(SELECT account_id FROM services WHERE label LIKE '{number}%' AND {held} LIMIT 1000))"
     upper = number[:-1] + str(int(number[-1]) + 1) if number[-1] != "9" else number + ":"
-    return f"id IN (SELECT account_id FROM services WHERE label >= '{number}' AND label < '{upper}' AND {held} LIMIT 1000)"
+    return (
+        f"id IN (SELECT account_id FROM services WHERE label >= '{number}' AND label < '{upper}' AND {held} LIMIT 1000)"
+    )
 
 
 def _middle_cursor(engine: Engine, variant: Variant) -> str:

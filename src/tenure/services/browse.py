@@ -82,9 +82,7 @@ def clients_page(
 
 def _parents(conn: Connection, caller: Caller, accounts: list[Account]) -> dict[str, Parent]:
     found = names_of(conn, caller, [a.parent_id for a in accounts if a.parent_id])
-    return {
-        a.id: Parent(a.parent_id, *found[a.parent_id]) for a in accounts if a.parent_id and a.parent_id in found
-    }
+    return {a.id: Parent(a.parent_id, *found[a.parent_id]) for a in accounts if a.parent_id and a.parent_id in found}
 
 
 def _key(row: Row[Any]) -> str:

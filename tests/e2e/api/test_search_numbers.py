@@ -76,12 +76,16 @@ def test_a_tenant_never_finds_another_tenants_client_by_number(numbered: World) 
 def test_a_removed_number_no_longer_finds_the_client(numbered: World) -> None:
     service = add_number(numbered, numbered.own_client.id, "+44 20 7946 0555")
     assert names(numbered, "+44 20 7946 0555") == ["Acme Ltd"]
-    response = numbered.call("DELETE", f"/accounts/{numbered.own_client.id}/services/{service['id']}", numbered.operator_admin)
+    response = numbered.call(
+        "DELETE", f"/accounts/{numbered.own_client.id}/services/{service['id']}", numbered.operator_admin
+    )
     assert response.status_code == 204
     assert names(numbered, "+44 20 7946 0555") == []
 
 
-@pytest.mark.parametrize("q", ["billing@old-number.example", "BILLING@OLD-NUMBER.EXAMPLE", "old-number.example", "Billing@"])
+@pytest.mark.parametrize(
+    "q", ["billing@old-number.example", "BILLING@OLD-NUMBER.EXAMPLE", "old-number.example", "Billing@"]
+)
 def test_the_main_contacts_email_any_case_and_any_part(numbered: World, q: str) -> None:
     assert names(numbered, q) == ["Old Number Ltd"]
 
@@ -102,7 +106,8 @@ def test_a_number_search_pages_and_filters_like_any_other(numbered: World) -> No
         client = numbered.site.client(numbered.own_channel.id, f"Block {n}")
         add_number(numbered, client.id, f"+44 20 7946 01{n}0")
     first = numbered.get("/accounts", params={"q": "+44 20 7946 01", "limit": 2}).json()
-    second = numbered.get("/accounts", params={"q": "+44 20 7946 01", "limit": 2, "cursor": first["next_cursor"]}).json()
+    second = numbered.get(
+        "/accounts", params={"q": "+44 20 7946 01", "limit": 2, "cursor": first["next_cursor"]}
+    ).json()
     assert [i["name"] for i in first["items"] + second["items"]] == ["Acme Ltd", "Block 0", "Block 1", "Block 2"]
     assert names(numbered, "+44 20 7946 01", within=numbered.other_reseller.id) == []
-
