@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from tenure.domain import lifecycle
 from tenure.domain.access import Role
 from tenure.domain.catalog import ServiceKind
-from tenure.domain.model import Account, HoldReason, Kind
+from tenure.domain.model import Account, Contact, HoldReason, Kind
 from tenure.services import accounts, auth, catalog
 from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server
 from tests.e2e.browser.test_console import create
@@ -39,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def tree(server: Server) -> Tree:
-    """Northwind › North Sales › Acme, Bravo; Southwind › South Sales › Zenith (another tenant)."""
+    """Northwind > North Sales > Acme, Bravo; Southwind > South Sales > Zenith (another tenant)."""
     reseller = create(server, "Northwind", Kind.RESELLER)
     channel = create(server, "North Sales", Kind.CHANNEL, reseller.id)
     southwind = create(server, "Southwind", Kind.RESELLER)
@@ -69,10 +70,7 @@ def tree(server: Server) -> Tree:
     return Tree(reseller, channel, other_channel, acme, bravo, zenith)
 
 
-def _contact_change(account: Account, email: str) -> object:
-    from tenure.domain import lifecycle
-    from tenure.domain.model import Contact
-
+def _contact_change(account: Account, email: str) -> lifecycle.AccountChanges:
     return lifecycle.AccountChanges(main_contact=Contact(account.name, email))
 
 
@@ -285,3 +283,12 @@ def test_a_viewer_gets_no_new_partner_form(page: Page, server: Server, tree: Tre
     response = page.goto(f"{server.url}/partners/new")
     assert response is not None and response.status == 403
     expect(page.locator("form[action='/partners/new']")).to_have_count(0)
+
+
+def test_a_partner_filter_outside_the_callers_tree_shows_nothing(page: Page, server: Server, tree: Tree) -> None:
+    sign_in(page, server, RESELLER_ADMIN)
+    page.goto(f"{server.url}/clients?within={tree.other_channel.id}")
+    expect(page.locator("#clients tbody tr td.empty")).to_be_visible()
+    expect(page.locator("#clients")).not_to_contain_text("Zenith")
+    options = page.get_by_label("Partner").locator("option").all_inner_texts()
+    assert "South Sales (channel)" not in options and "North Sales (channel)" in options
