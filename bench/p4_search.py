@@ -61,7 +61,10 @@ def _where(variant: Variant, engine_is_postgres: bool) -> tuple[str, dict[str, o
         like = "ILIKE" if engine_is_postgres else "LIKE"  # ILIKE: the form the trigram index serves
         pattern = "'%" + variant.q.casefold().replace("'", "''") + "%'"
         terms = [f"sort_key LIKE {pattern} ESCAPE '\\'", f"billing_ref {like} {pattern} ESCAPE '\\'"]
-        terms.append(f"contact_email {like} {pattern} ESCAPE '\\'")
+        if "@" in variant.q[1:]:  # an address: the start of the email (listing._email_match)
+            terms.append(f"lower(contact_email) LIKE '{variant.q.lower()}%'")
+        else:
+            terms.append(f"contact_email {like} {pattern} ESCAPE '\\'")
         number = search_prefix(variant.q)
         if number:
             terms.append(_holds_number(number, engine_is_postgres))

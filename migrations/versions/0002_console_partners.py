@@ -31,6 +31,12 @@ def upgrade() -> None:
         postgresql_ops={"contact_email": "gin_trgm_ops"},
     )
     op.create_index(
+        "ix_accounts_contact_email_prefix",
+        "accounts",
+        [sa.text("lower(contact_email) text_pattern_ops")],
+        unique=False,
+    )
+    op.create_index(
         "ix_services_number_prefix",
         "services",
         ["label"],
@@ -44,4 +50,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.drop_index("ix_services_number_prefix", table_name="services", postgresql_where=sa.text(HELD))
+    op.drop_index("ix_accounts_contact_email_prefix", table_name="accounts")
     op.drop_index("ix_accounts_contact_email_trgm", table_name="accounts")

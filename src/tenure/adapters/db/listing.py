@@ -76,11 +76,15 @@ def conditions(caller: Caller, flt: AccountFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+def _escape_like(text: str) -> str:
+    """LIKE's wildcards taken literally: "100%" finds "100%", not "100" and anything."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _search(q: str) -> ColumnElement[bool]:
-    """Case-insensitive substring of the name, the billing ref or the main contact's email
-    (LIKE wildcards escaped), or the start of a number the account holds (`number_search`)."""
-    needle = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{needle}%"
+    """Case-insensitive: part of the name or the billing ref, the main contact's email
+    (`_email_match`), or the start of a number the account holds (`number_search`)."""
+    pattern = f"%{_escape_like(q.casefold())}%"
     # The patterns go into the SQL text (literal_execute), not as parameters: a prepared
     # statement's generic plan cannot know "%acme%" from "%ten-512034%", and would walk a
     # million rows in name order for a rare term instead of asking the trigram index.
@@ -89,12 +93,27 @@ def _search(q: str) -> ColumnElement[bool]:
         A.c.sort_key.like(literal("_" + pattern, String(), literal_execute=True), escape="\\"),
         # ILIKE, so PostgreSQL's trigram indexes serve them
         A.c.billing_ref.ilike(literal(pattern, String(), literal_execute=True), escape="\\"),
-        A.c.contact_email.ilike(literal(pattern, String(), literal_execute=True), escape="\\"),
+        _email_match(q),
     ]
     number = search_prefix(q)
     if number is not None:
         matches.append(HoldsNumberStarting(A.c.id, number))
     return or_(*matches)
+
+
+def _email_match(q: str) -> ColumnElement[bool]:
+    """An address ("orders@bravo…") matches the start of the email, any case; other terms any part.
+
+    Every address shares the trigrams of its domain with thousands of others, so a whole address
+    sent to the trigram index reads long posting lists (40 ms at 100,000 accounts); as a prefix of
+    `lower(contact_email)` it is one B-tree range (`ix_accounts_contact_email_prefix`).
+    """
+    term = q.strip()
+    if "@" in term[1:]:
+        prefix = literal(_escape_like(term.lower()) + "%", String(), literal_execute=True)
+        return func.lower(A.c.contact_email).like(prefix, escape="\\")
+    pattern = literal(f"%{_escape_like(term.casefold())}%", String(), literal_execute=True)
+    return A.c.contact_email.ilike(pattern, escape="\\")
 
 
 def page_query(caller: Caller, flt: AccountFilter, *, limit: int, cursor: str | None) -> Select[Any]:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -141,6 +142,15 @@ for _column in ("sort_key", "billing_ref", "contact_email"):
         postgresql_using="gin",
         postgresql_ops={_column: "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
+
+# PostgreSQL only: `?q=` with an email ("orders@bravo…") as the start of the main contact's
+# email, any case. A whole address shares most of its trigrams ("@example.com") with every other
+# one, so the trigram index would read long posting lists; this B-tree answers a prefix directly.
+Index(
+    "ix_accounts_contact_email_prefix",
+    func.lower(accounts.c.contact_email).label("contact_email_lower"),
+    postgresql_ops={"contact_email_lower": "text_pattern_ops"},
+).ddl_if(dialect="postgresql")
 
 account_ancestors = Table(
     "account_ancestors",
