@@ -111,3 +111,11 @@ def test_a_number_search_pages_and_filters_like_any_other(numbered: World) -> No
     ).json()
     assert [i["name"] for i in first["items"] + second["items"]] == ["Acme Ltd", "Block 0", "Block 1", "Block 2"]
     assert names(numbered, "+44 20 7946 01", within=numbered.other_reseller.id) == []
+
+
+@pytest.mark.parametrize("param", ["q", "within"])
+@pytest.mark.parametrize("value", ["a\x00b", "+44\x00 20 7946 0123", "x\x1fy"])
+def test_control_characters_in_a_search_are_bad_input_not_a_crash(world: World, param: str, value: str) -> None:
+    response = world.get("/accounts", params={param: value})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation-error"

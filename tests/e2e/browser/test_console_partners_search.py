@@ -292,3 +292,10 @@ def test_a_partner_filter_outside_the_callers_tree_shows_nothing(page: Page, ser
     expect(page.locator("#clients")).not_to_contain_text("Zenith")
     options = page.get_by_label("Partner").locator("option").all_inner_texts()
     assert "South Sales (channel)" not in options and "North Sales (channel)" in options
+
+
+def test_a_control_character_in_the_search_is_refused_with_a_page(page: Page, server: Server, tree: Tree) -> None:
+    sign_in(page, server)
+    response = page.goto(f"{server.url}/clients?q=acme%00")
+    assert response is not None and response.status == 422
+    expect(page.locator("main")).to_contain_text("search term (q) must not contain control characters")

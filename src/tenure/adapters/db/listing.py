@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,17 @@ def _status_condition(status: Status) -> ColumnElement[bool]:
     return and_(A.c.stage == status.value, ~sql.suspended())
 
 
+def _check_text(value: str | None, name: str, what: str) -> None:
+    """A control character (NUL above all) or a lone surrogate in a filter is bad input, refused
+    before any SQL: the search terms go into the statement's text, which neither database takes."""
+    if value and any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ValidationFailed(f"{what} must not contain control characters", field=name)
+
+
 def conditions(caller: Caller, flt: AccountFilter) -> list[ColumnElement[bool]]:
+    _check_text(flt.q, "q", "the search term (q)")
+    _check_text(flt.within, "within", "within")
+    _check_text(flt.parent_id, "parent_id", "parent_id")
     where: list[ColumnElement[bool]] = [sql.visible_to(caller)]
     if flt.kind is not None:
         where.append(A.c.kind == flt.kind.value)
