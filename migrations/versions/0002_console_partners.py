@@ -1,4 +1,4 @@
-"""search by the main contact's email and by the start of a held number (PostgreSQL indexes)
+"""partners in name order; search by the main contact's email and the start of a held number
 
 Revision ID: 0002_console_partners
 Revises: 0001
@@ -18,7 +18,18 @@ depends_on = None
 HELD = "kind = 'phone_number' AND end_date IS NULL"
 
 
+PARTNERS = "kind <> 'client'"
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_accounts_partners_sort",
+            ["sort_key", "id"],
+            unique=False,
+            sqlite_where=sa.text(PARTNERS),
+            postgresql_where=sa.text(PARTNERS),
+        )
     # SQLite scans for a substring anyway and finds number prefixes with uq_services_number_held.
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -47,8 +58,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.drop_index("ix_services_number_prefix", table_name="services", postgresql_where=sa.text(HELD))
-    op.drop_index("ix_accounts_contact_email_prefix", table_name="accounts")
-    op.drop_index("ix_accounts_contact_email_trgm", table_name="accounts")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_services_number_prefix", table_name="services", postgresql_where=sa.text(HELD))
+        op.drop_index("ix_accounts_contact_email_prefix", table_name="accounts")
+        op.drop_index("ix_accounts_contact_email_trgm", table_name="accounts")
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_accounts_partners_sort", sqlite_where=sa.text(PARTNERS), postgresql_where=sa.text(PARTNERS)
+        )

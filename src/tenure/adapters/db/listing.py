@@ -13,7 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, String, and_, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    String,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 
 from tenure.adapters.db import sql
 from tenure.adapters.db.number_search import HoldsNumberStarting
@@ -74,6 +87,10 @@ def conditions(caller: Caller, flt: AccountFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [sql.visible_to(caller)]
     if flt.kind is not None:
         where.append(A.c.kind == flt.kind.value)
+        if flt.kind.is_partner:
+            # Implied by the kind, but written as ix_accounts_partners_sort's own predicate
+            # (a literal, not a parameter) so both databases know that index may serve.
+            where.append(A.c.kind != literal_column("'client'"))
     if flt.parent_id is not None:
         where.append(A.c.parent_id == flt.parent_id)
     if flt.within is not None:
