@@ -299,3 +299,21 @@ def test_a_control_character_in_the_search_is_refused_with_a_page(page: Page, se
     response = page.goto(f"{server.url}/clients?q=acme%00")
     assert response is not None and response.status == 422
     expect(page.locator("main")).to_contain_text("search term (q) must not contain control characters")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_screenshots_of_the_partner_pages(page: Page, server: Server, tree: Tree, width: int) -> None:
+    """Saved for people to look at (tests/e2e/screenshots/, kept out of git); the 390 px
+    no-sideways-scroll check of every page belongs to the narrow-screen work (issue 14, item 18)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, server)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in (
+        ("clients-filtered", f"/clients?within={tree.reseller.id}"),
+        ("partner-page", f"/clients/{tree.channel.id}"),
+        ("new-partner", "/partners/new"),
+        ("partners", "/partners"),
+    ):
+        page.goto(server.url + path)
+        expect(page.locator("main h1")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
