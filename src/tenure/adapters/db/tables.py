@@ -126,6 +126,9 @@ accounts = Table(
     Column("updated_at", TS, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_accounts_sort", "sort_key", "id"),
+    # Resellers and channels in name order (the partner tree, the Clients page's partner filter):
+    # a few hundred rows among a million clients, which the name order alone would walk past.
+    Index("ix_accounts_partners_sort", "sort_key", "id", **_partial("kind <> 'client'")),  # type: ignore[arg-type]
     # The worker claims due rows in id order (services/scheduler.py): these partial indexes
     # hold only the scheduled ones, in that order, so a claim never walks past the others.
     Index("ix_accounts_due_start", "id", **_partial("stage = 'scheduled'")),  # type: ignore[arg-type]
@@ -135,19 +138,28 @@ accounts = Table(
     Index("uq_accounts_billing_ref_lower", func.lower(text("billing_ref")), unique=True),
 )
 
-# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name or
-# billing ref) is an index lookup rather than a scan of a million accounts when the
+# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name, billing
+# ref or main contact's email) is an index lookup rather than a scan of a million accounts when the
 # term is rare (a common term walks ix_accounts_sort and stops at the page's end).
 # tenure/migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
 _TRGM = DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # type: ignore[no-untyped-call]
 event.listen(metadata, "before_create", _TRGM.execute_if(dialect="postgresql"))
-for _column in ("sort_key", "billing_ref"):
+for _column in ("sort_key", "billing_ref", "contact_email"):
     Index(
         f"ix_accounts_{_column}_trgm",
         accounts.c[_column],
         postgresql_using="gin",
         postgresql_ops={_column: "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
+
+# PostgreSQL only: `?q=` with an email ("orders@bravo…") as the start of the main contact's
+# email, any case. A whole address shares most of its trigrams ("@example.com") with every other
+# one, so the trigram index would read long posting lists; this B-tree answers a prefix directly.
+Index(
+    "ix_accounts_contact_email_prefix",
+    func.lower(accounts.c.contact_email).label("contact_email_lower"),
+    postgresql_ops={"contact_email_lower": "text_pattern_ops"},
+).ddl_if(dialect="postgresql")
 
 account_ancestors = Table(
     "account_ancestors",
@@ -357,6 +369,15 @@ radius_sessions = Table(
     Index("ix_radius_sessions_service", "service_id"),
     Index("ix_radius_sessions_state", "state", "id"),
 )
+# PostgreSQL only: `?q=` with the start of a number (`LIKE '+4420794%'`, number_search.py).
+# text_pattern_ops serves a prefix LIKE whatever the database's collation; SQLite answers the
+# same search with a range on uq_services_number_held (BINARY collation) and needs no second index.
+Index(
+    "ix_services_number_prefix",
+    services.c.label,
+    postgresql_ops={"label": "text_pattern_ops"},
+    **_partial("kind = 'phone_number' AND end_date IS NULL"),  # type: ignore[arg-type]
+).ddl_if(dialect="postgresql")
 
 webhooks = Table(
     "webhooks",

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenure.adapters.db.listing import AccountFilter
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller, Role
 from tenure.domain.actions import allowed_actions, can_edit, can_view_as_client, start_date_editable
 from tenure.domain.errors import DomainError, Forbidden
-from tenure.domain.model import Account, Contact, Stage
+from tenure.domain.model import Account, Contact, Kind, Stage, Status
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
+from tenure.entrypoints.console.pages.clients import PAGE_SIZE, clients_link, shown_total
 from tenure.entrypoints.console.presenters import describe
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
 from tenure.services import accounts, billing, browse, catalog, queries, viewing
@@ -33,6 +35,7 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
         charges = billing.recent_charges(
             ctx.uow(), caller=caller, account_id=account.id, today=detail.view.today, now=ctx.clock.now()
         )
+    extra = _partner_clients(request, caller, account) if account.kind.is_partner else {}
     return render(
         request,
         "client.html",
@@ -49,7 +52,27 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
         history=[(entry, describe(entry)) for entry in detail.events],
         changes_held=can_change_holdings(account, role=caller.role),
         charges=[(month_title(m.month), m) for m in charges],
+        **extra,
     )
+
+
+def _partner_clients(request: Request, caller: Caller, partner: Account) -> dict[str, Any]:
+    """A reseller's or channel's clients (its whole subtree's), as the Clients page shows them filtered."""
+    ctx = app_ctx(request)
+    flt = AccountFilter(kind=Kind.CLIENT, within=partner.id)
+    page = browse.clients_page(
+        ctx.uow(), caller=caller, flt=flt, limit=PAGE_SIZE, cursor=None, before=None, now=ctx.clock.now()
+    )
+    return {
+        "page": page,
+        "link": clients_link({"within": partner.id}),
+        "chosen": None,
+        "inactive": False,
+        "total": shown_total(page.counts, inactive=False),
+        "statuses": list(Status),
+        "q": "",
+        "partner": partner,
+    }
 
 
 def can_change_holdings(account: Account, *, role: Role) -> bool:
