@@ -14,7 +14,7 @@ from tenure.adapters.db.tables import events, holds, outbox
 from tenure.domain.errors import AlreadySuspended, InvalidTransition
 from tenure.domain.events import Action, Event
 from tenure.domain.ids import new_id
-from tenure.domain.model import Account, Hold, HoldReason, Status
+from tenure.domain.model import Account, AccountRef, Hold, HoldReason, Status
 from tenure.entrypoints.cli import app
 from tenure.services import accounts as svc
 from tenure.services.bulk import BulkAction, BulkRequest, run_bulk
@@ -43,7 +43,16 @@ def _write_then_refuse(site: Installation, uow: ItemUnitOfWork, account: Account
     """A use case that writes a hold, the account, an event and a webhook, then is refused."""
     with uow:
         loaded = uow.accounts.get(account.id, caller=site.admin, lock=True)
-        hold = Hold(new_id(), loaded.id, HoldReason.FRAUD, "", placed_at=site.now, placed_by=site.admin.email)
+        placer = AccountRef(site.operator_id, "Operator")
+        hold = Hold(
+            new_id(),
+            loaded.id,
+            HoldReason.FRAUD,
+            "",
+            placed_at=site.now,
+            placed_by=site.admin.email,
+            placed_by_account=placer,
+        )
         uow.accounts.add_hold(hold)
         loaded.notes = "changed"
         uow.accounts.save(loaded, now=site.now)
@@ -77,6 +86,7 @@ def test_an_item_refused_after_it_wrote_is_undone_alone(site: Installation) -> N
 def _sneak_hold(batch: BatchUnitOfWork, site: Installation, account: Account) -> None:
     """A hold the loaded account does not know of, as only a writer skipping the row lock could place."""
     sneaked = {"id": new_id(), "account_id": account.id, "reason": "fraud", "note": "", "placed_by": "x"}
+    sneaked["placed_by_account"] = site.operator_id
     batch.connection.execute(insert(holds).values(**sneaked, placed_at=site.now))
 
 

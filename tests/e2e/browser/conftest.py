@@ -181,3 +181,16 @@ def sign_in(page: Page, server: Server, email: str = ADMIN, password: str = PASS
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is true.
+
+    Not `page.wait_for_function`: its polling evaluates the predicate with `eval`
+    inside the page, which the console's Content-Security-Policy rightly forbids.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:g} s: {expression}")
+        page.wait_for_timeout(50)

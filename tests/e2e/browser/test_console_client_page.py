@@ -22,7 +22,7 @@ from tenure.domain.access import Role
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import ClientType
 from tenure.services import accounts, auth, catalog, offices
-from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server
+from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server, wait_until
 from tests.e2e.browser.test_console import create, open_client, server_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -202,11 +202,11 @@ def test_the_offices_page_links_holders_and_lets_the_operator_admin_create_and_e
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "offices-admin.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # on a phone the table scrolls inside its card
-    table = page.get_by_role("region", name="Offices table")
+    table = page.get_by_role("region", name="Offices", exact=True)
     assert table.evaluate("e => getComputedStyle(e).overflowX === 'auto' && e.scrollWidth > e.clientWidth")
     table.focus()
     page.keyboard.press("ArrowRight")  # the keyboard scrolls it too
-    page.wait_for_function("document.activeElement.scrollLeft > 0")
+    wait_until(page, "document.activeElement.scrollLeft > 0")
     page.screenshot(path=str(SCREENSHOTS / "offices-admin-390.png"), full_page=True)
 
 

@@ -207,15 +207,7 @@ class AccountRepository:
 
     def add_hold(self, hold: Hold) -> None:
         """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""
-        statement = insert(H).values(
-            id=hold.id,
-            account_id=hold.account_id,
-            reason=hold.reason.value,
-            note=hold.note,
-            placed_at=hold.placed_at,
-            placed_by=hold.placed_by,
-            placed_by_account=hold.placed_by_account.id if hold.placed_by_account else None,
-        )
+        statement = insert(H).values(**hold_row(hold))
         try:
             self.conn.execute(statement)
         except IntegrityError as error:
@@ -292,3 +284,16 @@ def _hold(row: Row[Any]) -> Hold:
         lifted_by=row.lifted_by,
         placed_by_account=AccountRef(row.placed_by_account, row.placer_name),
     )
+
+
+def hold_row(hold: Hold) -> dict[str, Any]:
+    """A hold as its `holds` row: the one place its columns are named (a batch gathers the same rows)."""
+    return {
+        "id": hold.id,
+        "account_id": hold.account_id,
+        "reason": hold.reason.value,
+        "note": hold.note,
+        "placed_at": hold.placed_at,
+        "placed_by": hold.placed_by,
+        "placed_by_account": hold.placed_by_account.id if hold.placed_by_account else None,
+    }

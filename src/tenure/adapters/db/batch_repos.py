@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Update, bindparam, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
-from tenure.adapters.db.accounts import AccountRepository, _columns
+from tenure.adapters.db.accounts import AccountRepository, _columns, hold_row
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.outbox import Cascade, OutboxRepository
 from tenure.adapters.db.tables import account_ancestors as AA
@@ -125,8 +125,7 @@ class PreloadedAccounts(AccountRepository):
     def add_hold(self, hold: Hold) -> None:
         if not self.independent:
             return super().add_hold(hold)
-        row = {"id": hold.id, "account_id": hold.account_id, "reason": hold.reason.value, "note": hold.note}
-        self.holds_added.rows.append({**row, "placed_at": hold.placed_at, "placed_by": hold.placed_by})
+        self.holds_added.rows.append(hold_row(hold))
         return None
 
     def lift_holds(self, lifted: Iterable[Hold]) -> None:

@@ -12,6 +12,7 @@ OpenAPI document). Errors are the same problem+json answers.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,8 +31,17 @@ ACCOUNTS = "/api/v1/accounts/"
 ACCOUNT_SUFFIX = "/entitlements"
 MAX_SEGMENT = 64
 CAPABILITIES = {capability.value: capability for capability in Capability}
-LEAN_ROUTE = "lean entitlement lookup"
-"""`scope["route"]` for the metrics middleware, which labels a request by its matched route."""
+
+
+@dataclass(frozen=True)
+class LeanRoute:
+    """`scope["route"]` for the metrics middleware, which labels a request by its route's template."""
+
+    path_format: str
+
+
+NUMBER_ROUTE = LeanRoute(NUMBERS + "{e164}")
+ACCOUNT_ROUTE = LeanRoute(ACCOUNTS + "{account_id}" + ACCOUNT_SUFFIX)
 
 
 class LeanLookups:
@@ -47,13 +57,13 @@ class LeanLookups:
             e164 = _segment(path[len(NUMBERS) :])
             capability = _capability(scope["query_string"])
             if e164 is not None and capability is not None:
-                scope["route"], scope["path_params"] = LEAN_ROUTE, {"e164": e164}
+                scope["route"], scope["path_params"] = NUMBER_ROUTE, {"e164": e164}
                 await self._answer(scope, receive, send, number=e164, capability=capability)
                 return
         elif path.startswith(ACCOUNTS) and path.endswith(ACCOUNT_SUFFIX):
             account_id = _segment(path[len(ACCOUNTS) : -len(ACCOUNT_SUFFIX)])
             if account_id is not None:
-                scope["route"], scope["path_params"] = LEAN_ROUTE, {"account_id": account_id}
+                scope["route"], scope["path_params"] = ACCOUNT_ROUTE, {"account_id": account_id}
                 await self._answer(scope, receive, send, account_id=account_id)
                 return
         await self.app(scope, receive, send)
