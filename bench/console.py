@@ -40,7 +40,7 @@ from bench.data import (
     sqlite_database,
 )
 from bench.harness import percentile
-from tenure.adapters.db.listing import AccountFilter, count_by_status, encode_cursor, page_query
+from tenure.adapters.db.listing import count_by_status, encode_cursor, page_query
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import Settings
@@ -48,6 +48,7 @@ from tenure.domain.access import Caller, Role
 from tenure.domain.model import HoldReason, Kind
 from tenure.entrypoints.app import create_app
 from tenure.services import accounts
+from tenure.services.read_models import AccountFilter
 
 PAGE = 50
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tenure.adapters.db.radius import Accounting
 from tenure.adapters.db.tables import outbox, radius_sessions
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.radius import AcctStatus, NasSpec
 from tenure.entrypoints.worker import Worker
 from tenure.services import catalog, nas, radius
+from tenure.services.read_models import Accounting
 from tests.support import Installation
 from tests.worker_support import worker_for
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from tenure.adapters.db.listing import AccountFilter
 from tenure.domain.access import Role
 from tenure.domain.errors import Forbidden, InvalidTransition, LoginSuspended, Unauthorized
 from tenure.domain.model import ActivateMode, Contact, HoldReason, Kind, Stage, Status
 from tenure.services import accounts, auth, browse, queries, viewing, wizard
+from tenure.services.read_models import AccountFilter
 from tenure.services.wizard import Finish, WizardStep
 from tests.support import Installation, MutableClock
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tenure.adapters.db.radius import Accounting
 from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.tables import radius_sessions
 from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.errors import NetworkIdTaken
 from tenure.domain.ids import new_id
 from tenure.domain.radius import AcctStatus
+from tenure.services.read_models import Accounting
 from tests.integration.test_races_pg import _race_behind_open_insert
 from tests.radius_kit import internet, start
 from tests.support import Installation

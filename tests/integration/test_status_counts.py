@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from tenure.adapters.db.listing import AccountFilter, count_by_status
+from tenure.adapters.db.listing import count_by_status
 from tenure.domain.access import Caller, Role
 from tenure.domain.model import ActivateMode, HoldReason, Kind, Status
+from tenure.services.read_models import AccountFilter
 from tests.support import Installation
 
 

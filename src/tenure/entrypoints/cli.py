@@ -187,8 +187,8 @@ def worker(
     """Apply due scheduled changes and deliver notifications."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tenure.adapters.db.site import NotInitialised
     from tenure.entrypoints.worker import run_worker
+    from tenure.services.read_models import NotInitialised
 
     settings = load_settings()
     configure(settings.log_format)

@@ -20,13 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tenure.adapters.clock import SystemClock
 from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.site import NotInitialised
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import DomainError
 from tenure.services import auth, policy
 from tenure.services.common import system_caller
+from tenure.services.read_models import NotInitialised
 
 OPERATOR = "operator"
 user_app = typer.Typer(help="Create users and set passwords (recovery, scripting).", no_args_is_help=True)

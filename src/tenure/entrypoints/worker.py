@@ -20,7 +20,6 @@ import structlog
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
-from tenure.adapters.db.site import NotInitialised
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
 from tenure.adapters.smtp import mailer_for
@@ -30,6 +29,7 @@ from tenure.config import Settings
 from tenure.entrypoints import worker_metrics
 from tenure.services import retention
 from tenure.services.delivery import Channels, DeliveryReport, deliver_due
+from tenure.services.read_models import NotInitialised
 from tenure.services.scheduler import PassResult, apply_due_changes
 
 log = structlog.get_logger()

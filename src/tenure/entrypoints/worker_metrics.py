@@ -21,9 +21,10 @@ from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.radius import RadiusSessions
-from tenure.adapters.db.site import NotInitialised, SiteRepository
+from tenure.adapters.db.site import SiteRepository
 from tenure.domain.radius import SessionState
 from tenure.services.delivery import DeliveryReport
+from tenure.services.read_models import NotInitialised
 from tenure.services.scheduler import PassResult
 
 CHANGES_APPLIED = Counter("tenure_worker_changes_applied_total", "Scheduled changes the worker applied", ["change"])

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tenure.adapters.db.api_keys import ApiKey
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import api_keys as rules
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import Forbidden, Unauthorized
 from tenure.domain.ids import new_id
 from tenure.domain.model import Kind, Stage
+from tenure.services.read_models import ApiKey
 
 KEY_BYTES = 32
 USAGE_GRANULARITY = timedelta(minutes=1)

@@ -14,10 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from tenure.adapters.db.audit import AuditEntry
 from tenure.adapters.db.billing import billable_services
 from tenure.adapters.db.listing import (
-    AccountFilter,
     count_by_status,
     encode_cursor,
     fetch_page,
@@ -34,6 +32,7 @@ from tenure.domain.policy import Capability, Decision, Policy, decide_all
 from tenure.services import billing, catalog
 from tenure.services.entitlements import subject_of
 from tenure.services.queries import AccountView, views
+from tenure.services.read_models import AccountFilter, AuditEntry
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from tenure.adapters.db.api_keys import ApiKey
 from tenure.adapters.db.tables import site
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
@@ -29,6 +28,7 @@ from tenure.domain.errors import Unauthorized
 from tenure.domain.model import Stage, Status
 from tenure.domain.policy import Policy
 from tenure.services import api_keys, auth
+from tenure.services.read_models import ApiKey
 
 MAX_ENTRIES = 10_000
 """Past this many live credentials in one process the cache starts over (a flood of bad keys cannot grow it)."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenure.adapters.db.nas import NasEntry, NasRepository
+from tenure.adapters.db.nas import NasRepository
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.secret_box import SecretBox
 from tenure.domain.access import Caller
 from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.ids import new_id
 from tenure.domain.radius import NasSpec, check_nas
+from tenure.services.read_models import NasEntry
 
 
 def secret_box(uow: UnitOfWork, override: str | None) -> SecretBox:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tenure.adapters.db.audit import AuditEntry
-from tenure.adapters.db.listing import AccountFilter, fetch_page
+from tenure.adapters.db.listing import fetch_page
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.model import Account
 from tenure.services.common import today
+from tenure.services.read_models import AccountFilter, AuditEntry
 
 
 @dataclass(frozen=True)

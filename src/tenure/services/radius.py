@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from tenure.adapters.db.radius import Accounting, network_holder
+from tenure.adapters.db.radius import network_holder
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.radius import SessionState
 from tenure.services.entitlements import ServiceDecision, radius_user
+from tenure.services.read_models import Accounting
 
 __all__ = ["Accounting", "SessionView", "authorize", "list_sessions", "record_accounting"]
 STATES = tuple(s.value for s in SessionState)

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.adapters.db.users import User
 from tenure.adapters.passwords import hash_password, verify_password
 from tenure.domain.access import Caller, Role, check_password, check_role_for_account
 from tenure.domain.errors import RateLimited, ValidationFailed
 from tenure.domain.ids import new_id
 from tenure.services.auth import THROTTLE_LIMIT, THROTTLE_WINDOW
+from tenure.services.read_models import User
 
 PASSWORD_LINK_TTL = timedelta(hours=48)
 _LINK_SALT = "tenure.set-password"

@@ -18,13 +18,14 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.adapters.db.webhooks import DeliveryRecord, WebhookRepository, WebhookSubscription
+from tenure.adapters.db.webhooks import WebhookRepository
 from tenure.adapters.destinations import DestinationGuard, UnresolvedHost
 from tenure.domain.access import Caller
 from tenure.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from tenure.domain.ids import new_id
 from tenure.domain.model import Kind
 from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
+from tenure.services.read_models import DeliveryRecord, WebhookSubscription
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32

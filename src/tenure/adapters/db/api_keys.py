@@ -16,18 +16,7 @@ from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller, Scope
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Kind, Stage
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    id: str
-    account_id: str
-    name: str
-    scopes: frozenset[Scope]
-    created_at: datetime
-    created_by: str
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+from tenure.services.read_models import ApiKey
 
 
 @dataclass(frozen=True)

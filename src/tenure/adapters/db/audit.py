@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -15,19 +13,7 @@ from tenure.adapters.db.tables import events as E
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.events import Event
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: str
-    account_id: str
-    account_name: str
-    at: datetime
-    actor: str
-    action: str
-    reason: str | None
-    before: dict[str, Any]
-    after: dict[str, Any]
+from tenure.services.read_models import AuditEntry
 
 
 class AuditRepository:

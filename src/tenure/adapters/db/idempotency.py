@@ -14,9 +14,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db.tables import idempotency_keys as K
+from tenure.services.read_models import PENDING
 
 KEEP_FOR = timedelta(hours=24)
-PENDING = 0
 
 
 @dataclass(frozen=True)

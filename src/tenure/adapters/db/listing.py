@@ -10,7 +10,6 @@ import binascii
 import json
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -37,16 +36,7 @@ from tenure.adapters.phone import search_prefix
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Kind, Status
-
-
-@dataclass(frozen=True)
-class AccountFilter:
-    kind: Kind | None = None
-    statuses: frozenset[Status] = field(default_factory=frozenset)
-    parent_id: str | None = None
-    within: str | None = None
-    q: str | None = None
-    include_inactive: bool = False
+from tenure.services.read_models import AccountFilter
 
 
 def encode_cursor(values: Sequence[object]) -> str:

@@ -7,8 +7,6 @@ A name and an address are each registered once (unique constraints).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, or_, select
@@ -17,16 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.tables import nas as N
 from tenure.domain.errors import NasTaken, NotFound
-
-
-@dataclass(frozen=True)
-class NasEntry:
-    id: str
-    name: str
-    ip: str
-    coa_port: int
-    created_at: datetime
-    created_by: str
+from tenure.services.read_models import NasEntry
 
 
 class NasRepository:

@@ -9,7 +9,6 @@ through; the other becomes `office-taken`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,15 +25,7 @@ from tenure.domain.access import Caller
 from tenure.domain.catalog import Office
 from tenure.domain.errors import NotFound, OfficeTaken, ValidationFailed
 from tenure.domain.ids import new_id
-
-
-@dataclass(frozen=True)
-class OfficeListing:
-    """A room as lists show it; `holder` only when the caller may see the client holding it."""
-
-    office: Office
-    free: bool
-    holder: tuple[str, str] | None
+from tenure.services.read_models import OfficeListing
 
 
 class OfficeRepository:

@@ -13,7 +13,6 @@ SQLite has one writer at a time, so its two statements see the same rows.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +44,7 @@ from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Stage, Status
 from tenure.domain.radius import DISCONNECT_NOTICE, NETWORK_KINDS, AcctStatus, SessionState
+from tenure.services.read_models import Accounting
 
 _NOTICE_COLUMNS = [
     "kind",
@@ -57,18 +57,6 @@ _NOTICE_COLUMNS = [
     "radius_session_id",
 ]
 _OPEN = SessionState.OPEN.value
-
-
-@dataclass(frozen=True)
-class Accounting:
-    """One Accounting-Request as Tenure keeps it."""
-
-    status: AcctStatus
-    acct_session_id: str
-    nas_ip: str
-    user_name: str
-    framed_ip: str | None
-    at: datetime  # Event-Timestamp, or the time it arrived
 
 
 class RadiusSessions:

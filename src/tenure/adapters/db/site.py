@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select, update
 
 from tenure.adapters.db.tables import site
-from tenure.domain.policy import PRESETS, Policy, from_matrix
-
-
-@dataclass(frozen=True)
-class Site:
-    operator_id: str
-    timezone: ZoneInfo
-    policy: Policy
-    billing_prefix: str
-    secret_key: str
-
-
-class NotInitialised(RuntimeError):
-    """`tenure init` has not been run against this database."""
+from tenure.domain.policy import PRESETS, from_matrix
+from tenure.services.read_models import NotInitialised, Site
 
 
 class SiteRepository:

@@ -17,8 +17,9 @@ from tenure.adapters.db.idempotency import IdempotencyRepository
 from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.radius import RadiusSessions
-from tenure.adapters.db.site import Site, SiteRepository
+from tenure.adapters.db.site import SiteRepository
 from tenure.adapters.db.users import UserRepository
+from tenure.services.read_models import Site
 
 
 class UnitOfWork:

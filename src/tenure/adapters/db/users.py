@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,31 +17,7 @@ from tenure.adapters.db.tables import users as U
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import NotFound, ValidationFailed
 from tenure.domain.model import Kind, Stage, Status
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    email: str
-    account_id: str
-    role: Role
-    password_hash: str
-    account_kind: Kind
-    account_is_management: bool = False
-    session_generation: int = 0
-
-    def as_caller(self) -> Caller:
-        return Caller(self.id, self.email, self.account_id, self.account_kind, self.role)
-
-
-@dataclass(frozen=True)
-class TokenHolder:
-    user: User
-    token_id: str
-    account_name: str
-    stage: Stage
-    status: Status
-    expires_at: datetime
+from tenure.services.read_models import TokenHolder, User
 
 
 class UserRepository:

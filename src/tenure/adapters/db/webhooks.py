@@ -8,7 +8,6 @@ another tenant's exist.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,32 +20,7 @@ from tenure.adapters.db.tables import webhook_deliveries as D
 from tenure.adapters.db.tables import webhooks as W
 from tenure.domain.access import Caller
 from tenure.domain.errors import NotFound, ValidationFailed
-
-
-@dataclass(frozen=True)
-class WebhookSubscription:
-    id: str
-    account_id: str
-    url: str
-    events: list[str]
-    secret: str
-    created_at: datetime
-    created_by: str
-    public_only: bool = False  # made by a partner's admin: only public addresses, checked on every delivery
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    id: int
-    event_type: str
-    account_id: str
-    message_id: str
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
+from tenure.services.read_models import DeliveryRecord, WebhookSubscription
 
 
 class WebhookRepository:

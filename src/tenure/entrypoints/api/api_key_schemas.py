@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from tenure.adapters.db.api_keys import ApiKey
 from tenure.domain.access import Scope
 from tenure.entrypoints.api.schemas import Input
+from tenure.services.read_models import ApiKey
 
 
 class ApiKeyCreate(Input):

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
 
-from tenure.adapters.db.idempotency import PENDING
 from tenure.domain.access import Caller
 from tenure.domain.errors import DomainError, IdempotencyKeyReused
 from tenure.entrypoints.api.problems import PROBLEM, domain_problem
 from tenure.entrypoints.context import AppContext
+from tenure.services.read_models import PENDING
 
 WAIT_FOR_TWIN_SECONDS = 10.0
 

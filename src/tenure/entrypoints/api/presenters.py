@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenure.adapters.db.audit import AuditEntry
 from tenure.domain.access import Caller
 from tenure.domain.model import Hold, Kind
 from tenure.entrypoints.api.schemas import AccountOut, EventOut
 from tenure.services.queries import AccountView
+from tenure.services.read_models import AuditEntry
 
 
 def account_out(view: AccountView, *, caller: Caller) -> dict[str, Any]:

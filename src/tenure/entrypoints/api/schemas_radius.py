@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from tenure.adapters.db.nas import NasEntry
 from tenure.domain.radius import DEFAULT_COA_PORT, NAS_NAME_MAX, SECRET_MAX
 from tenure.entrypoints.api.schemas import Input
 from tenure.services.radius import SessionView
+from tenure.services.read_models import NasEntry
 
 
 class SessionOut(BaseModel):

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
 
-from tenure.adapters.db.webhooks import DeliveryRecord, WebhookSubscription
 from tenure.domain.destinations import redact
 from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
 from tenure.entrypoints.api.schemas import Input
+from tenure.services.read_models import DeliveryRecord, WebhookSubscription
 
 EventName = Annotated[
     str,

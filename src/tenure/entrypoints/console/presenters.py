@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tenure.adapters.db.audit import AuditEntry
 from tenure.domain.events import Action
 from tenure.domain.model import HoldReason
+from tenure.services.read_models import AuditEntry
 
 FIELD_LABELS = {
     "name": "name",

@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from tenure.adapters.db.listing import AccountFilter
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
@@ -34,6 +33,7 @@ from tenure.entrypoints.api.schemas import (
 from tenure.entrypoints.context import AppContext
 from tenure.services import accounts as service
 from tenure.services import queries
+from tenure.services.read_models import AccountFilter
 
 ERRORS = problems.responses(401, 403, 404, 409, 412, 422, 429)
 """Every error a route may answer, documented as problem+json (kept for routes that want them all)."""

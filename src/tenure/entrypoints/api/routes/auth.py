@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from tenure.adapters.db.users import User
 from tenure.domain.errors import Forbidden, ValidationFailed
 from tenure.entrypoints.api import idempotency, problems
 from tenure.entrypoints.api.deps import Ctx, CurrentCaller, IdempotencyKey, Session, session
 from tenure.entrypoints.api.schemas import MeOut, Page, TokenOut, UserCreate, UserOut
 from tenure.services import auth, queries
+from tenure.services.read_models import User
 
 router = APIRouter(tags=["auth"])
 SIGNED_IN = problems.responses(401, 403)

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from tenure.adapters.db.offices import OfficeListing
 from tenure.domain.catalog import KEEP, OfficeChanges
 from tenure.domain.errors import ValidationFailed
 from tenure.entrypoints.api import idempotency
@@ -16,6 +15,7 @@ from tenure.entrypoints.api.routes.accounts import ACCOUNT, CHANGE, READ, Cursor
 from tenure.entrypoints.api.schemas import Page
 from tenure.entrypoints.api.schemas_catalog import OfficeCreate, OfficeOut, OfficeUpdate
 from tenure.services import offices as service
+from tenure.services.read_models import OfficeListing
 
 router = APIRouter(tags=["offices"])
 OfficeId = Annotated[str, Path(min_length=1, max_length=64, description="an office id")]

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from tenure.adapters.db.radius import Accounting
 from tenure.domain.access import Caller, Scope
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.radius import AcctStatus, clean_ip, parse_acct_status, parse_event_timestamp
@@ -27,6 +26,7 @@ from tenure.entrypoints.api.routes.accounts import READ, Cursor, Limit
 from tenure.entrypoints.api.schemas import Page
 from tenure.entrypoints.api.schemas_radius import SessionOut, session_out
 from tenure.services import radius as service
+from tenure.services.read_models import Accounting
 
 router = APIRouter(prefix="/radius", tags=["radius"])
 

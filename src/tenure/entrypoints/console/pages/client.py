@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenure.adapters.db.listing import AccountFilter
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller, Role
 from tenure.domain.actions import allowed_actions, can_edit, can_view_as_client, start_date_editable
@@ -20,6 +19,7 @@ from tenure.entrypoints.console.pages.clients import PAGE_SIZE, clients_link, sh
 from tenure.entrypoints.console.presenters import describe
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
 from tenure.services import accounts, billing, browse, catalog, queries, viewing
+from tenure.services.read_models import AccountFilter
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tenure.adapters.db.listing import AccountFilter
 from tenure.domain.access import Role
 from tenure.domain.model import Kind, Status
 from tenure.entrypoints.console.web import ConsoleRoute, SignedIn, app_ctx, render
 from tenure.services import browse
+from tenure.services.read_models import AccountFilter
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 50

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Form, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tenure.adapters.db.users import User
 from tenure.domain.access import Caller, Role, roles_for_account
 from tenure.domain.errors import DomainError, Forbidden, LastAdmin, NotFound
 from tenure.domain.model import Account
@@ -21,6 +20,7 @@ from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, par
 from tenure.entrypoints.console.state import console_state
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render, session_of
 from tenure.services import auth, queries, users
+from tenure.services.read_models import User
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 READ_ONLY = "Your role can read but not change"

@@ -1,0 +1,151 @@
+"""What use cases hand back and take in: plain records, with no database type in sight.
+
+The adapters build them from rows (`adapters/db/*`), the entry points present them;
+neither side needs the other. Moved here from `adapters/db` (issue 15 §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tenure.domain.access import Caller, Role, Scope
+from tenure.domain.catalog import Office
+from tenure.domain.model import Kind, Stage, Status
+from tenure.domain.policy import Policy
+from tenure.domain.radius import AcctStatus
+
+# An idempotency key whose first request has not answered yet (`status_code` 0).
+PENDING = 0
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    account_id: str
+    account_name: str
+    at: datetime
+    actor: str
+    action: str
+    reason: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    account_id: str
+    role: Role
+    password_hash: str
+    account_kind: Kind
+    account_is_management: bool = False
+    session_generation: int = 0
+
+    def as_caller(self) -> Caller:
+        return Caller(self.id, self.email, self.account_id, self.account_kind, self.role)
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    user: User
+    token_id: str
+    account_name: str
+    stage: Stage
+    status: Status
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    kind: Kind | None = None
+    statuses: frozenset[Status] = field(default_factory=frozenset)
+    parent_id: str | None = None
+    within: str | None = None
+    q: str | None = None
+    include_inactive: bool = False
+
+
+@dataclass(frozen=True)
+class OfficeListing:
+    """A room as lists show it; `holder` only when the caller may see the client holding it."""
+
+    office: Office
+    free: bool
+    holder: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    id: str
+    account_id: str
+    url: str
+    events: list[str]
+    secret: str
+    created_at: datetime
+    created_by: str
+    public_only: bool = False  # made by a partner's admin: only public addresses, checked on every delivery
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    id: int
+    event_type: str
+    account_id: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    account_id: str
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NasEntry:
+    id: str
+    name: str
+    ip: str
+    coa_port: int
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """One Accounting-Request as Tenure keeps it."""
+
+    status: AcctStatus
+    acct_session_id: str
+    nas_ip: str
+    user_name: str
+    framed_ip: str | None
+    at: datetime  # Event-Timestamp, or the time it arrived
+
+
+@dataclass(frozen=True)
+class Site:
+    operator_id: str
+    timezone: ZoneInfo
+    policy: Policy
+    billing_prefix: str
+    secret_key: str
+
+
+class NotInitialised(RuntimeError):
+    """`tenure init` has not been run against this database."""
