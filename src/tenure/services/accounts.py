@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs, lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.errors import BillingRefTaken
@@ -20,6 +19,7 @@ from tenure.domain.notifications import (
 from tenure.domain.policy import suspension_summary
 from tenure.domain.radius import stages_losing_internet_on_suspension
 from tenure.services.common import authority, load_for_change, load_for_lifecycle, record, today
+from tenure.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.passwords import hash_password, verify_password
 from tenure.domain.access import Caller, Role, check_password, check_role_for_account, sign_in_refusal
 from tenure.domain.errors import LastAdmin, LoginSuspended, NotFound, RateLimited, Unauthorized
@@ -16,6 +15,7 @@ from tenure.domain.ids import new_id
 from tenure.domain.model import Kind, Stage, Status
 from tenure.domain.policy import Policy
 from tenure.services.read_models import TokenHolder, User
+from tenure.services.unit_of_work import UnitOfWork
 
 TOKEN_TTL = timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=1)

@@ -22,7 +22,7 @@ from tenure.adapters.db.listing import (
     fetch_page_before,
     names_of,
 )
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Authority, Caller, authority_over
 from tenure.domain.catalog import Service
 from tenure.domain.charges import ChargeLine, charge_lines

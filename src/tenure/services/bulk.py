@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.adapters.db.batch_repos import ids_for_tokens
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.errors import DomainError, ValidationFailed
 from tenure.domain.model import Account, HoldReason

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from tenure.adapters.db.services import ServiceRepository
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.phone import to_e164
 from tenure.domain import catalog
 from tenure.domain.access import Caller

@@ -18,7 +18,7 @@ from email.utils import formataddr, parseaddr
 from email_validator import EmailNotValidError, validate_email
 
 from tenure.adapters.db import clients_csv as db
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind

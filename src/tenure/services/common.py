@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR, Authority, Caller, Role, authority_over, ensure_not_own_account
 from tenure.domain.errors import VersionConflict
 from tenure.domain.events import Event
@@ -17,6 +16,7 @@ from tenure.domain.notifications import (
     WEBHOOK_EVENTS,
     capabilities_changed,
 )
+from tenure.services.unit_of_work import UnitOfWork
 
 
 def today(uow: UnitOfWork, now: datetime) -> date:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Account
 from tenure.services.accounts import decommission_in
 from tenure.services.common import load_for_lifecycle, today
+from tenure.services.unit_of_work import UnitOfWork
 
 
 def decommission(

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from tenure.adapters.db.tables import site
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.api_keys import looks_like_key
 from tenure.domain.errors import Unauthorized

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from tenure.adapters.db import entitlements as lookups
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind, decide_for_number, decide_for_service

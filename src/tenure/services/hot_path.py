@@ -23,7 +23,7 @@ from anyio import to_thread
 from tenure.adapters.clock import Clock
 from tenure.adapters.db import entitlements as lookups
 from tenure.adapters.db.statements import StatementRunner
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Scope
 from tenure.domain.policy import Capability

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tenure.adapters.db.nas import NasRepository
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.secret_box import SecretBox
 from tenure.domain.access import Caller
 from tenure.domain.events import Action, Event, JSONObject

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from tenure.adapters.db.services import ServiceRepository
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.catalog import LABEL_MAX, Service, ServiceKind, service_added
 from tenure.domain.ids import new_id
 from tenure.domain.model import Account

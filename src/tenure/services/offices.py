@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import catalog
 from tenure.domain.access import Caller, Role
 from tenure.domain.catalog import Office, OfficeChanges
@@ -19,6 +18,7 @@ from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account
 from tenure.services.common import load_for_change, record
 from tenure.services.read_models import OfficeListing
+from tenure.services.unit_of_work import UnitOfWork
 
 
 def create_office(

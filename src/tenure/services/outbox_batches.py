@@ -20,7 +20,7 @@ from typing import Any
 
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.engine import is_sqlite
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 
 LEASE_SECONDS = 300  # longer than any batch can take: SMTP budget + timeouts, webhook timeout
 NewUow = Callable[[], UnitOfWork]

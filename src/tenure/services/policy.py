@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.notifications import states_changed_by_policy
 from tenure.domain.policy import PRESETS, Policy, from_matrix
 from tenure.domain.radius import states_losing_internet
+from tenure.services.unit_of_work import UnitOfWork
 
 CUSTOM = "custom"
 Matrix = Mapping[str, Mapping[str, bool]]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from tenure.adapters.db.listing import fetch_page
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.model import Account
 from tenure.services.common import today

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from tenure.adapters.db.radius import network_holder
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.radius import SessionState

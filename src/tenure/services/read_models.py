@@ -149,3 +149,19 @@ class Site:
 
 class NotInitialised(RuntimeError):
     """`tenure init` has not been run against this database."""
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """A key in force, with what a request needs to act as it: its account's kind and stage."""
+
+    key: ApiKey
+    account_kind: Kind
+    account_stage: Stage
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    request_hash: str
+    status_code: int
+    body: str

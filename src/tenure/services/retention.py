@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tenure.adapters.db.retention import Finished, delete_batch
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.errors import ValidationFailed
 
 BATCH = 1000  # rows per transaction: short locks, few round trips

@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import Select, bindparam, select
 
 from tenure.adapters.db.tables import accounts as A
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import SYSTEM_ACTOR
 from tenure.domain.errors import DomainError
 from tenure.domain.model import Kind, Stage

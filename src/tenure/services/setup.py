@@ -6,7 +6,6 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs
 from tenure.domain.access import SYSTEM_ACTOR, Role
 from tenure.domain.errors import ValidationFailed
@@ -14,6 +13,7 @@ from tenure.domain.model import ActivateMode, ClientType, Contact, Kind
 from tenure.domain.policy import PRESETS
 from tenure.services.accounts import CreateAccount, create_in
 from tenure.services.auth import create_user_unchecked
+from tenure.services.unit_of_work import UnitOfWork
 
 
 class AlreadyInitialised(RuntimeError):

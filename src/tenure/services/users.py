@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.passwords import hash_password, verify_password
 from tenure.domain.access import Caller, Role, check_password, check_role_for_account
 from tenure.domain.errors import RateLimited, ValidationFailed
 from tenure.domain.ids import new_id
 from tenure.services.auth import THROTTLE_LIMIT, THROTTLE_WINDOW
 from tenure.services.read_models import User
+from tenure.services.unit_of_work import UnitOfWork
 
 PASSWORD_LINK_TTL = timedelta(hours=48)
 _LINK_SALT = "tenure.set-password"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.actions import can_view_as_client
 from tenure.domain.errors import Forbidden, NotFound, Unauthorized

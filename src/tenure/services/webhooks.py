@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.db.webhooks import WebhookRepository
 from tenure.adapters.destinations import DestinationGuard, UnresolvedHost
 from tenure.domain.access import Caller

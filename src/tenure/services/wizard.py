@@ -14,13 +14,13 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller, ensure_not_own_account
 from tenure.domain.errors import InvalidTransition
 from tenure.domain.model import Account, ActivateMode, ClientType, Kind, Stage
 from tenure.services import accounts, offices
 from tenure.services.common import load_for_change
+from tenure.services.unit_of_work import UnitOfWork
 
 
 class WizardStep(enum.StrEnum):

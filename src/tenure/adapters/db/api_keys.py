@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,16 +15,7 @@ from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller, Scope
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Kind, Stage
-from tenure.services.read_models import ApiKey
-
-
-@dataclass(frozen=True)
-class KeyHolder:
-    """A key in force, with what a request needs to act as it: its account's kind and stage."""
-
-    key: ApiKey
-    account_kind: Kind
-    account_stage: Stage
+from tenure.services.read_models import ApiKey, KeyHolder
 
 
 class ApiKeyRepository:

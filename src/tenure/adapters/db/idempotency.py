@@ -7,23 +7,15 @@ once the action has finished, whatever it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db.tables import idempotency_keys as K
-from tenure.services.read_models import PENDING
+from tenure.services.read_models import PENDING, StoredAnswer
 
 KEEP_FOR = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    request_hash: str
-    status_code: int
-    body: str
 
 
 class IdempotencyRepository:

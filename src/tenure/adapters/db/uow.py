@@ -87,3 +87,6 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self._transaction.commit()
+
+    def rollback(self) -> None:
+        self._transaction.rollback()

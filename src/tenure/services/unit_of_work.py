@@ -1,0 +1,302 @@
+"""The unit of work the use cases depend on: a protocol, not SQLAlchemy (issue 15 §1).
+
+Shaped like cosmicpython's `AbstractUnitOfWork`: a context manager that is one
+transaction, with `commit()` (nothing is written unless the use case commits;
+leaving the block any other way rolls back) and every repository reachable from it.
+`adapters/db/uow.py` is the SQLAlchemy implementation (mypy checks that it satisfies
+this protocol where the composition root hands it over); `tests/fakes.py` keeps
+everything in memory for fast rule tests.
+
+Each repository protocol names only what the use cases call; the adapters may hold more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from tenure.domain.access import Caller, Role
+from tenure.domain.catalog import Office
+from tenure.domain.events import Event
+from tenure.domain.model import Account, AccountRef, Hold, Stage, Status
+from tenure.services.read_models import (
+    Accounting,
+    ApiKey,
+    AuditEntry,
+    KeyHolder,
+    OfficeListing,
+    Site,
+    StoredAnswer,
+    TokenHolder,
+    User,
+)
+
+
+class AccountRepository(Protocol):
+    def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
+        """One account, or NotFound when absent or not visible to `caller`."""
+
+    def lineage(self, account_id: str) -> list[str]:
+        """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3)."""
+
+    def lineages(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """`lineage` of many accounts in one query."""
+
+    def ref(self, account_id: str) -> AccountRef:
+        """An account's id and name, as a hold names its placer."""
+
+    def children_blocking_decommission(self, account_id: str, on: date | None = None) -> int:
+        """Children that would still be undecommissioned when the partner goes.
+
+        For a decommission scheduled `on` a future day, a child itself scheduled to go by
+        then does not block. Now (`on=None`) every undecommissioned child blocks, even one
+        due today that the worker has not reached yet: the partner never goes first.
+        """
+
+    def count_in_states(self, states: Collection[tuple[Stage, Status]]) -> int:
+        """How many accounts are in any of `states`: the ones a policy change would notify (`sql.in_states`)."""
+
+    def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
+        """In any letter case (the unique index on lower(billing_ref) answers it, and guards races)."""
+
+    def next_billing_ref_number(self) -> tuple[str, int]:
+        """Take the next number of the operator's billing-ref sequence (row-locked by the UPDATE)."""
+
+    def add(self, account: Account, *, now: datetime) -> None:
+        """Insert the row and its closure entries (itself, then every ancestor of its parent)."""
+
+    def save(self, account: Account, *, now: datetime) -> None:
+        """Write the row if nobody changed it since it was read (optimistic lock on `version`)."""
+
+    def add_hold(self, hold: Hold) -> None:
+        """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""
+
+    def lift_holds(self, lifted: Iterable[Hold]) -> None: ...
+
+    def set_wizard_step(self, account_id: str, step: str | None) -> None: ...
+
+    def wizard_step(self, account_id: str) -> str | None:
+        """Where the console's new-client wizard stopped for this account (None when finished)."""
+
+
+class AuditRepository(Protocol):
+    def append(self, event: Event, *, actor: str, at: datetime) -> None: ...
+
+    def page(
+        self, caller: Caller, *, account_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[AuditEntry], str | None]:
+        """Newest first, for one account or for everything the caller may see."""
+
+
+class OutboxRepository(Protocol):
+    def webhook(self, topic: str, account_id: str, data: dict[str, Any], *, now: datetime) -> None: ...
+
+    def email(
+        self, template: str, account_id: str, recipient: str, context: dict[str, Any], *, now: datetime
+    ) -> None: ...
+
+    def suspension_changed(
+        self,
+        *,
+        root: str,
+        template: str,
+        context: dict[str, Any],
+        capability_stages: Collection[Stage],
+        ignore_hold: str | None,
+        now: datetime,
+    ) -> None:
+        """Queue emails and `entitlements.changed` for every account below `root` whose status flipped.
+
+        Called after the hold was inserted (suspend, `ignore_hold` = the new
+        hold) or lifted (unsuspend). An account flipped when, apart from
+        `ignore_hold`, no hold is in force on it or any of its ancestors.
+        """
+
+    def entitlements_changed_for_states(
+        self, states: Collection[tuple[Stage, Status]], data: dict[str, Any], *, now: datetime
+    ) -> None:
+        """One `entitlements.changed` per account in any of `states` (stage, derived status): set-based."""
+
+
+class UserRepository(Protocol):
+    def by_email(self, email: str) -> User | None: ...
+
+    def by_id(self, user_id: str) -> User | None: ...
+
+    def get(self, user_id: str, *, caller: Caller | None = None) -> User: ...
+
+    def list(self, caller: Caller, *, account_id: str | None, limit: int, after: str | None) -> list[User]: ...
+
+    def add(
+        self, *, user_id: str, email: str, password_hash: str, account_id: str, role: Role, now: datetime
+    ) -> None: ...
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    def replace_password_hash(self, user_id: str, *, old_hash: str, new_hash: str) -> bool:
+        """Set a new hash only if the old one is still there, and end the user's sessions.
+
+        One conditional UPDATE, so of two uses of one set-password link at the
+        same moment exactly one finds the old hash: the link is single-use.
+        """
+
+    def end_sessions(self, user_id: str) -> None:
+        """Move the user's session generation on: every console cookie signed in before stops working."""
+
+    def revoke_tokens_of(self, user_id: str, *, now: datetime) -> None:
+        """A new password ends the user's API tokens too; the version tells every process's cache."""
+
+    def admins_of(self, account_id: str, *, lock: bool) -> tuple[str, ...]:
+        """The ids of an account's admins; `lock` holds their rows (PostgreSQL) until the transaction ends,
+        so two deletions of the last two admins cannot both see the other one still there."""
+
+    def delete(self, user_id: str) -> None: ...
+
+    def add_token(self, *, token_id: str, user_id: str, token_hash: str, now: datetime, ttl: timedelta) -> None: ...
+
+    def holder_of_token(self, token_hash: str, *, now: datetime) -> TokenHolder | None:
+        """`by_token` and the account's stage and derived status, in one statement: every request asks this."""
+
+    def revoke_token(self, token_id: str, *, now: datetime) -> None: ...
+
+    def record_failure(self, email: str, *, now: datetime) -> None: ...
+
+    def failures_since(self, email: str, since: datetime) -> int: ...
+
+    def forget_failures_before(self, before: datetime) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey, *, key_hash: str) -> None: ...
+
+    def get(self, key_id: str, *, caller: Caller) -> ApiKey:
+        """A key on an account the caller sees, revoked or not; otherwise 404."""
+
+    def page(self, caller: Caller, *, limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
+        """Keys in force on accounts the caller sees, by id (revoked ones live on in the audit trail)."""
+
+    def holder(self, key_hash: str) -> KeyHolder | None:
+        """The key in force with this hash, and its account's kind and stage: one statement."""
+
+    def revoke(self, key_id: str, *, by: str, now: datetime) -> None:
+        """Revoke, and move the credentials version so every process's cache forgets what it holds."""
+
+    def touch(self, key_id: str, now: datetime) -> None: ...
+
+
+class SiteRepository(Protocol):
+    def exists(self) -> bool: ...
+
+    def create(self, **values: Any) -> None: ...
+
+    def set_operator(self, operator_id: str) -> None: ...
+
+    def set_policy(self, name: str, matrix: dict[str, Any] | None) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def find(self, user_id: str, key: str, *, now: datetime) -> StoredAnswer | None: ...
+
+    def claim(self, user_id: str, key: str, request_hash: str, *, now: datetime) -> bool:
+        """True when this request now owns the key; False when another one holds it."""
+
+    def store(self, user_id: str, key: str, *, status_code: int, body: str) -> None: ...
+
+    def release(self, user_id: str, key: str) -> None: ...
+
+
+class OfficeRepository(Protocol):
+    def add(self, office: Office, *, now: datetime) -> None: ...
+
+    def update(self, office: Office) -> bool:
+        """Write a room's name, floor and capacity; False when there is no such room."""
+
+    def get(self, office_id: str, *, lock: bool = False) -> Office: ...
+
+    def holder(self, office_id: str) -> str | None:
+        """The account holding the room now, if any (for a clear answer; the index still decides)."""
+
+    def assign(self, office_id: str, account_id: str, *, now: datetime) -> None: ...
+
+    def release(self, office_id: str, account_id: str, *, now: datetime) -> bool: ...
+
+    def page(
+        self, caller: Caller, *, free: bool | None, limit: int, cursor: str | None, q: str | None = None
+    ) -> tuple[list[OfficeListing], str | None]:
+        """Rooms by name; `free=True` only unheld ones, `free=False` only held ones; `q` in the name, any case."""
+
+    def held_by(self, account_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """(office id, name) held now by each account, in one query."""
+
+    def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]: ...
+
+
+class ServiceEnding(Protocol):
+    def end_all(self, account_id: str, *, on: date) -> int:
+        """End every open service on `on`; one not yet started ends on its start day, never before it."""
+
+
+class RadiusSessions(Protocol):
+    def record(self, request: Accounting, *, holder: tuple[str, str] | None, now: datetime) -> None:
+        """Apply one Start / Interim-Update / Stop; `holder` is the (service, account) of its User-Name."""
+
+    def disconnect_flipped(
+        self, *, root: str, new_hold: str, stages: Collection[Stage], reason: str, now: datetime
+    ) -> None:
+        """A new hold on `root`: cut the sessions of every account below it whose status it flipped, in `stages`."""
+
+    def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
+        """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
+
+    def disconnect_account(self, account_id: str, reason: str, *, now: datetime) -> None: ...
+
+    def disconnect_service(self, service_id: str, reason: str, *, now: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: `with uow: ...; uow.commit()`.
+
+    The repositories are read-only properties so an implementation may hold any
+    class that satisfies each repository protocol.
+    """
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def site_settings(self) -> SiteRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def offices(self) -> OfficeRepository: ...
+    @property
+    def service_ending(self) -> ServiceEnding: ...
+    @property
+    def radius(self) -> RadiusSessions: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def reading(self) -> Self:
+        """Use this unit of work for reads only (no write lock on SQLite)."""
+
+    @property
+    def site(self) -> Site:
+        """The installation's settings, read once per transaction."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None:
+        """Undo what this transaction wrote so far; leaving the block without `commit()` does it too."""
