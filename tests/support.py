@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.db.uow import UnitOfWork as DatabaseUnitOfWork
 from tenure.domain.access import Caller, Role
 from tenure.domain.model import Account, Contact, HoldReason, Kind
 from tenure.services import accounts as svc
 from tenure.services import auth
 from tenure.services.setup import initialise
+from tenure.services.unit_of_work import UnitOfWork
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ADMIN_EMAIL = "admin@operator.example"
@@ -33,37 +34,21 @@ class MutableClock:
         self.moment = moment
 
 
-@dataclass
-class Installation:
-    engine: Engine
-    clock: MutableClock
+class Lifecycle:
+    """Short ways to build a tree and act on it, over any unit of work (real or `tests.fakes`).
+
+    A subclass gives `uow()`, `now` and `admin`; `operator_id` is the tree's root.
+    """
+
     operator_id: str
     admin: Caller
 
-    @classmethod
-    def start(
-        cls, engine: Engine, clock: MutableClock, *, timezone: str = "Europe/London", policy: str = "connect"
-    ) -> Installation:
-        operator_id = initialise(
-            UnitOfWork(engine),
-            operator_name="Meridian",
-            admin_email=ADMIN_EMAIL,
-            admin_password=PASSWORD,
-            timezone=timezone,
-            policy=policy,
-            now=clock.now(),
-        )
-        with UnitOfWork(engine) as uow:
-            user = uow.users.by_email(ADMIN_EMAIL)
-            assert user is not None
-        return cls(engine, clock, operator_id, user.as_caller())
-
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        raise NotImplementedError
 
     @property
     def now(self) -> datetime:
-        return self.clock.now()
+        raise NotImplementedError
 
     def create(self, kind: Kind, parent_id: str | None, name: str, **extra: Any) -> Account:
         email = extra.pop("email", f"{name.lower().replace(' ', '.')}@example.com")
@@ -106,6 +91,39 @@ class Installation:
         return svc.decommission(
             self.uow(), caller=self.admin, account_id=account_id, on=on, expected_version=None, now=self.now
         )
+
+
+@dataclass
+class Installation(Lifecycle):
+    engine: Engine
+    clock: MutableClock
+    operator_id: str
+    admin: Caller
+
+    @classmethod
+    def start(
+        cls, engine: Engine, clock: MutableClock, *, timezone: str = "Europe/London", policy: str = "connect"
+    ) -> Installation:
+        operator_id = initialise(
+            DatabaseUnitOfWork(engine),
+            operator_name="Meridian",
+            admin_email=ADMIN_EMAIL,
+            admin_password=PASSWORD,
+            timezone=timezone,
+            policy=policy,
+            now=clock.now(),
+        )
+        with DatabaseUnitOfWork(engine) as uow:
+            user = uow.users.by_email(ADMIN_EMAIL)
+            assert user is not None
+        return cls(engine, clock, operator_id, user.as_caller())
+
+    def uow(self) -> DatabaseUnitOfWork:
+        return DatabaseUnitOfWork(self.engine)
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
 
     def user(self, account_id: str, role: Role, email: str) -> Caller:
         user = auth.create_user(

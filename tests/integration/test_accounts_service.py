@@ -1,7 +1,8 @@
 """The account use cases (services.accounts) on both databases: lifecycle.md §1-2 and §6.
 
 Each accepted change must leave exactly one audit event and its outbox rows; each refused one
-must leave the database exactly as it was.
+must leave the database exactly as it was. The rules and events of activate, decommission,
+cancel and convert run on the in-memory unit of work in tests/unit/test_lifecycle_use_cases.py.
 """
 
 from __future__ import annotations
@@ -247,20 +248,6 @@ def test_start_date_moves_only_while_not_active(site: Installation) -> None:
 # -- activate --------------------------------------------------------------
 
 
-def test_activate_now_and_on_a_date(site: Installation) -> None:
-    new = site.client(name="Manual", activate=ActivateMode.MANUAL)
-    scheduled = site.client(name="Scheduled", start_date=LATER)
-    assert (new.stage, scheduled.stage) == (Stage.NEW, Stage.SCHEDULED)
-    _activate(site, scheduled.id)
-    assert (site.get(scheduled.id).stage, site.get(scheduled.id).start_date) == (Stage.ACTIVE, TODAY)
-    _activate(site, new.id, on=LATER)
-    assert (site.get(new.id).stage, site.get(new.id).start_date) == (Stage.SCHEDULED, LATER)
-    _activate(site, new.id, on=TODAY)  # "on" today means now
-    assert (site.get(new.id).stage, site.get(new.id).start_date) == (Stage.ACTIVE, TODAY)
-    with pytest.raises(InvalidTransition):
-        _activate(site, new.id)
-
-
 # -- decommission ----------------------------------------------------------
 
 
@@ -291,100 +278,7 @@ def test_decommission_now_ends_services_releases_offices_and_records_it(site: In
     assert office
 
 
-def test_decommission_on_a_date_only_records_the_date(site: Installation) -> None:
-    client = site.client()
-    outbox_since = last_outbox_id(site.engine)
-    site.decommission(client.id, on=LATER)
-    stored = site.get(client.id)
-    assert (stored.stage, stored.decommission_on, stored.version) == (Stage.ACTIVE, LATER, 2)
-    rows = outbox_rows(site.engine, outbox_since)
-    assert [(r["kind"], r["topic"]) for r in rows] == [
-        ("webhook", "account.decommission_scheduled"),
-        ("email", "decommission_scheduled"),
-    ]
-    assert rows[1]["payload"] == {"decommission_on": LATER.isoformat(), "decommissioned_on": None}
-
-
-def test_a_partner_goes_only_after_its_children(site: Installation) -> None:
-    reseller = site.reseller()
-    channel = site.channel(reseller.id)
-    client = site.client(channel.id)
-    before = dump(site.engine)
-    for partner in (reseller, channel):
-        for on in (None, LATER):
-            with pytest.raises(HasActiveChildren):
-                site.decommission(partner.id, on=on)
-    assert dump(site.engine) == before
-    site.decommission(client.id)
-    site.decommission(channel.id)
-    site.decommission(reseller.id)
-    assert site.get(reseller.id).stage is Stage.DECOMMISSIONED
-
-
-def test_scheduling_a_partner_after_children_scheduled_earlier(site: Installation) -> None:
-    channel = site.channel()
-    early = site.client(channel.id, "Early")
-    same_day = site.client(channel.id, "Same day")
-    site.decommission(early.id, on=LATER - timedelta(days=3))
-    site.decommission(same_day.id, on=LATER)
-    site.decommission(channel.id, on=LATER)
-    assert site.get(channel.id).decommission_on == LATER
-    _cancel(site, channel.id)
-    with pytest.raises(HasActiveChildren):
-        site.decommission(channel.id, on=LATER - timedelta(days=1))  # "Same day" would still be there
-    with pytest.raises(HasActiveChildren):
-        site.decommission(channel.id)  # both children are still undecommissioned today
-
-
-def test_a_partner_is_not_decommissioned_now_while_a_due_child_waits_for_the_worker(site: Installation) -> None:
-    channel = site.channel()
-    client = site.client(channel.id)
-    site.decommission(client.id, on=TODAY + timedelta(days=1))
-    site.clock.set(site.now + timedelta(days=1))  # the child is due, but the worker has not run yet
-    with pytest.raises(HasActiveChildren):
-        site.decommission(channel.id)
-    assert site.get(client.id).stage is Stage.ACTIVE
-
-
-def test_cancel_a_scheduled_decommission(site: Installation) -> None:
-    client = site.client()
-    site.decommission(client.id, on=LATER)
-    outbox_since, since = last_outbox_id(site.engine), last_event_id(site.engine)
-    _cancel(site, client.id, version=2)
-    assert site.get(client.id).decommission_on is None
-    assert new_events(site.engine, since) == [(client.id, "decommission_cancelled")]
-    assert new_outbox(site.engine, outbox_since) == [
-        Row("webhook", "account.decommission_cancelled", client.id),
-        Row("email", "decommission_cancelled", client.id),
-    ]
-    before = dump(site.engine)
-    with pytest.raises(InvalidTransition):
-        _cancel(site, client.id)
-    assert dump(site.engine) == before
-
-
 # -- convert ---------------------------------------------------------------
-
-
-def test_convert_to_virtual_releases_offices(site: Installation) -> None:
-    client = site.client()
-    give_office(site.engine, client.id, "1.01")
-    give_office(site.engine, client.id, "1.02")
-    since, outbox_since = last_event_id(site.engine), last_outbox_id(site.engine)
-    _convert(site, client.id, ClientType.VIRTUAL)
-    assert site.get(client.id).client_type is ClientType.VIRTUAL
-    assert new_events(site.engine, since) == [
-        (client.id, "office_released"),
-        (client.id, "office_released"),
-        (client.id, "converted"),
-    ]
-    assert new_outbox(site.engine, outbox_since) == [Row("webhook", "account.converted", client.id)]
-    with site.uow().reading() as uow:
-        assert uow.offices.held_by([client.id]) == {}
-    _convert(site, client.id, ClientType.RESIDENTIAL)
-    assert site.get(client.id).client_type is ClientType.RESIDENTIAL
-    with pytest.raises(InvalidTransition):
-        _convert(site, site.channel().id, ClientType.VIRTUAL)
 
 
 # -- every change leaves one event and its outbox rows ---------------------

@@ -1,12 +1,15 @@
-"""Suspension as holds (lifecycle.md §3), through the service layer, on both databases."""
+"""Suspension as holds (lifecycle.md §3), through the service layer, on both databases.
+
+What only the databases can show lives here: status and the cascade derived in SQL, hold rows
+kept as records. The rules and events of suspend and unsuspend run on the in-memory unit of
+work in tests/unit/test_lifecycle_use_cases.py.
+"""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from tenure.adapters.db.tables import holds, outbox
-from tenure.domain.errors import AlreadySuspended, InheritedSuspension, NotSuspended
 from tenure.domain.model import HoldReason, Status
 from tests.support import Installation
 
@@ -30,39 +33,6 @@ def test_suspending_a_channel_suspends_every_client_below_it(site: Installation)
     assert site.get(reseller.id).status is Status.ACTIVE
 
 
-def test_unsuspending_the_channel_restores_each_client_to_its_own_state(site: Installation) -> None:
-    channel = site.channel()
-    plain = site.client(channel.id, "Plain")
-    fraudster = site.client(channel.id, "Fraudster")
-    site.suspend(fraudster.id, HoldReason.FRAUD)
-    site.suspend(channel.id, HoldReason.NON_PAYMENT)
-    site.unsuspend(channel.id)
-    assert site.get(plain.id).status is Status.ACTIVE
-    assert site.get(fraudster.id).status is Status.SUSPENDED
-    assert [h.reason for h in site.get(fraudster.id).holds] == [HoldReason.FRAUD]
-
-
-def test_a_second_hold_with_the_same_reason_is_refused(site: Installation) -> None:
-    client = site.client()
-    site.suspend(client.id, HoldReason.FRAUD)
-    with pytest.raises(AlreadySuspended):
-        site.suspend(client.id, HoldReason.FRAUD)
-    site.suspend(client.id, HoldReason.NON_PAYMENT)
-    assert {h.reason for h in site.get(client.id).holds} == {HoldReason.FRAUD, HoldReason.NON_PAYMENT}
-
-
-def test_unsuspend_names_the_ancestor_when_suspension_is_only_inherited(site: Installation) -> None:
-    channel = site.channel(name="North Sales")
-    client = site.client(channel.id)
-    site.suspend(channel.id)
-    with pytest.raises(InheritedSuspension) as raised:
-        site.unsuspend(client.id)
-    assert "North Sales" in raised.value.detail
-    other = site.client(name="Other")
-    with pytest.raises(NotSuspended):
-        site.unsuspend(other.id)
-
-
 def test_cascade_queues_one_email_per_client_whose_status_flipped(site: Installation) -> None:
     channel = site.channel()
     flipped = [site.client(channel.id, f"Client {i}").id for i in range(3)]
@@ -78,17 +48,6 @@ def test_cascade_queues_one_email_per_client_whose_status_flipped(site: Installa
     assert changed.count(already.id) == 1
 
 
-def test_unsuspend_of_one_of_two_holds_sends_nothing(site: Installation) -> None:
-    client = site.client()
-    site.suspend(client.id, HoldReason.FRAUD)
-    site.suspend(client.id, HoldReason.NON_PAYMENT)
-    site.unsuspend(client.id, HoldReason.FRAUD)
-    assert _outbox(site, "email", "unsuspended") == []
-    assert site.get(client.id).status is Status.SUSPENDED
-    site.unsuspend(client.id)
-    assert _outbox(site, "email", "unsuspended") == [client.id]
-
-
 def test_a_channel_suspension_rewrites_no_descendant_row(site: Installation) -> None:
     channel = site.channel()
     clients = [site.client(channel.id, f"C{i}") for i in range(5)]
@@ -96,32 +55,6 @@ def test_a_channel_suspension_rewrites_no_descendant_row(site: Installation) -> 
     assert all(site.get(c.id).version == 1 for c in clients)
     with site.uow().reading() as uow:
         assert uow.connection.execute(select(func.count()).select_from(outbox)).scalar_one() > 0
-
-
-def test_the_nearest_held_ancestor_is_named_and_each_level_restores_on_its_own(site: Installation) -> None:
-    reseller = site.reseller("Northwind")
-    channel = site.channel(reseller.id, "North Sales")
-    client = site.client(channel.id)
-    site.suspend(reseller.id, HoldReason.NON_PAYMENT)
-    inherited = site.get(client.id).inherited
-    assert inherited is not None and inherited.account_id == reseller.id
-    site.suspend(channel.id, HoldReason.FRAUD)  # an active channel takes a hold while suspended through its reseller
-    inherited = site.get(client.id).inherited
-    assert inherited is not None and (inherited.account_id, inherited.reason) == (channel.id, HoldReason.FRAUD)
-    site.unsuspend(reseller.id)
-    assert site.get(channel.id).status is Status.SUSPENDED and site.get(client.id).status is Status.SUSPENDED
-    site.unsuspend(channel.id)
-    assert site.get(client.id).status is Status.ACTIVE and site.get(client.id).inherited is None
-
-
-def test_lifting_one_of_two_channel_holds_keeps_its_clients_suspended(site: Installation) -> None:
-    channel = site.channel()
-    client = site.client(channel.id)
-    site.suspend(channel.id, HoldReason.FRAUD)
-    site.suspend(channel.id, HoldReason.NON_PAYMENT)
-    site.unsuspend(channel.id, HoldReason.FRAUD)
-    assert site.get(client.id).status is Status.SUSPENDED
-    assert _outbox(site, "email", "unsuspended") == []
 
 
 def test_holds_stay_as_records_with_the_time_they_were_lifted(site: Installation) -> None:
