@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
-from tenure.adapters.db.retention import Finished
 from tenure.adapters.db.tables import events, outbox, webhook_deliveries
 from tenure.domain.errors import ValidationFailed
 from tenure.entrypoints.cli import app
 from tenure.services import retention
 from tenure.services import webhooks as webhook_service
+from tenure.services.read_models import Finished
 from tests.receivers import http_receiver
 from tests.support import START, Installation
 from tests.worker_support import worker_for

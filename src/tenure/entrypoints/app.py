@@ -9,7 +9,6 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, SystemClock
-from tenure.adapters.db.engine import make_engine
 from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings, load_settings
 from tenure.entrypoints import console, guards, metrics, security_headers, worker_metrics
@@ -32,7 +31,7 @@ from tenure.entrypoints.api.routes import (
     api_keys as api_key_routes,
 )
 from tenure.entrypoints.api.routes import webhooks as webhook_routes
-from tenure.entrypoints.context import AppContext
+from tenure.entrypoints.context import AppContext, engine_for
 
 DESCRIPTION = """Tenure's HTTP API: the account lifecycle, entitlements for network
 equipment, billing and webhooks. Errors are `application/problem+json` with a stable `code`."""
@@ -58,7 +57,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = AppContext(
-        engine or make_engine(settings.database_url),
+        engine or engine_for(settings.database_url),
         clock or SystemClock(),
         settings,
         DestinationGuard(settings.allowed_networks),

@@ -10,15 +10,14 @@ import typer
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import SystemClock
-from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.migrate import upgrade
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
+from tenure.entrypoints import context
 from tenure.entrypoints.cli_admin import policy_app, user_app
 from tenure.entrypoints.cli_bulk import bulk
 from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.cli_nas import nas_app
+from tenure.entrypoints.context import configured_engine, engine_for, unit_of_work
 from tenure.entrypoints.logging import configure
 from tenure.services import auth
 from tenure.services.setup import AlreadyInitialised, initialise
@@ -35,7 +34,7 @@ app.add_typer(api_key_app, name="api-key")
 
 
 def _engine() -> Engine:
-    return make_engine(load_settings().database_url)
+    return configured_engine()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -46,7 +45,7 @@ def _fail(message: str, code: int = 1) -> None:
 @app.command()
 def migrate() -> None:
     """Bring the schema to the latest version."""
-    upgrade(_engine())
+    context.migrate(_engine())
     typer.echo("schema is up to date")
 
 
@@ -61,10 +60,10 @@ def init(
 ) -> None:
     """Create the schema, the operator, its management client and the first admin."""
     engine = _engine()
-    upgrade(engine)
+    context.migrate(engine)
     try:
         initialise(
-            UnitOfWork(engine),
+            unit_of_work(engine),
             operator_name=operator_name,
             admin_email=admin_email,
             admin_password=admin_password,
@@ -85,7 +84,7 @@ def init(
 def token(email: Annotated[str, typer.Option(help="an existing user's email")]) -> None:
     """Print a new API token for a user, and nothing else."""
     try:
-        typer.echo(auth.token_for_email(UnitOfWork(_engine()), email=email, now=SystemClock().now()))
+        typer.echo(auth.token_for_email(unit_of_work(_engine()), email=email, now=SystemClock().now()))
     except DomainError as error:
         _fail(error.detail)
 
@@ -101,7 +100,7 @@ def api_key_create(
 
     try:
         created = create_key_unchecked(
-            UnitOfWork(_engine()), name=name, scopes=scope, account_id=account, now=SystemClock().now()
+            unit_of_work(_engine()), name=name, scopes=scope, account_id=account, now=SystemClock().now()
         )
     except DomainError as error:
         _fail(error.detail, 2)
@@ -122,7 +121,7 @@ def prune(
         _fail(error.detail, 2)
         raise
     engine = _engine()
-    pruned = retention.prune(lambda: UnitOfWork(engine), older_than=period, now=SystemClock().now())
+    pruned = retention.prune(lambda: unit_of_work(engine), older_than=period, now=SystemClock().now())
     typer.echo(", ".join(f"{count} {what.value.replace('_', ' ')}" for what, count in pruned.items()) + " pruned")
 
 
@@ -136,7 +135,7 @@ def demo(
     from tenure.entrypoints.demo import load_demo
 
     engine = _engine()
-    upgrade(engine)
+    context.migrate(engine)
     for line in load_demo(engine, now=SystemClock().now(), url=url.rstrip("/")):
         typer.echo(line)
 
@@ -165,7 +164,7 @@ def serve(
     if run_worker:
         from tenure.entrypoints.worker import start_background_worker
 
-        start_background_worker(make_engine(settings.database_url), settings)
+        start_background_worker(engine_for(settings.database_url), settings)
     uvicorn.run(
         "tenure.entrypoints.app:create_app",
         factory=True,
@@ -198,7 +197,7 @@ def worker(
 
         start_http_server(metrics_port)
     try:
-        run_worker(make_engine(settings.database_url), settings, once=once, as_of=moment)
+        run_worker(engine_for(settings.database_url), settings, once=once, as_of=moment)
     except NotInitialised as error:
         _fail(str(error))
     except SQLAlchemyError as error:  # no schema yet, or no database at all

@@ -19,11 +19,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tenure.adapters.clock import SystemClock
-from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.uow import UnitOfWork
-from tenure.config import load_settings
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import DomainError
+from tenure.entrypoints.context import configured_engine, unit_of_work
 from tenure.services import auth, policy
 from tenure.services.common import system_caller
 from tenure.services.read_models import NotInitialised
@@ -35,7 +33,7 @@ PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="read the 
 
 
 def _engine() -> Engine:
-    return make_engine(load_settings().database_url)
+    return configured_engine()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -46,7 +44,7 @@ def _fail(message: str, code: int = 1) -> None:
 def _system(engine: Engine) -> Caller:
     """The operator, as the worker acts; a database without `tenure init` is a clear error."""
     try:
-        with UnitOfWork(engine).reading() as uow:
+        with unit_of_work(engine).reading() as uow:
             return system_caller(uow)
     except (NotInitialised, SQLAlchemyError):
         _fail("this database is not initialised; run `tenure init` first")
@@ -85,7 +83,7 @@ def create_user(
         caller = _system(engine)
         account_id = caller.account_id if account == OPERATOR else account
         user = auth.create_user(
-            UnitOfWork(engine),
+            unit_of_work(engine),
             caller=caller,
             email=email,
             password=password,
@@ -106,7 +104,7 @@ def set_password(
     """Give a user a new password; its console sessions end and its API tokens are revoked."""
     password = _password(password_stdin)
     try:
-        auth.set_password(UnitOfWork(_engine()), email=email, password=password, now=SystemClock().now())
+        auth.set_password(unit_of_work(_engine()), email=email, password=password, now=SystemClock().now())
     except DomainError as error:
         _fail(error.detail, 2)
     typer.echo(f"password set for {email}; its sessions and tokens have ended")
@@ -118,7 +116,7 @@ def reset_policy(preset: Annotated[str, typer.Option(help="connect or metis")]) 
     engine = _engine()
     try:
         policy.set_policy(
-            UnitOfWork(engine), caller=_system(engine), preset=preset, matrix=None, now=SystemClock().now()
+            unit_of_work(engine), caller=_system(engine), preset=preset, matrix=None, now=SystemClock().now()
         )
     except DomainError as error:
         _fail(error.detail, 2)

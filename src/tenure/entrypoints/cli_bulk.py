@@ -18,13 +18,10 @@ from typing import Annotated
 import typer
 
 from tenure.adapters.clock import SystemClock
-from tenure.adapters.db.batch import BatchUnitOfWork
-from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.uow import UnitOfWork
-from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.domain.model import HoldReason
 from tenure.entrypoints.cli_data import As, _caller, _fail, _progress
+from tenure.entrypoints.context import batch_unit_of_work, configured_engine, unit_of_work
 from tenure.services.bulk import MAX_ITEMS, BulkAction, BulkRequest, resolve, run_bulk
 
 _TOKEN = re.compile(r"^[^\x00-\x1f\x7f\s]{1,64}$")
@@ -68,7 +65,7 @@ def bulk(
         request.check()
     except DomainError as error:
         _fail(error.detail, 2)
-    engine = make_engine(load_settings().database_url)
+    engine = configured_engine()
     caller = _caller(engine, as_user)
     lines = read_lines(file)
     bad = [
@@ -77,14 +74,14 @@ def bulk(
         if not _TOKEN.match(line.token)
     ]
     good = [line for line in lines if _TOKEN.match(line.token)]
-    ids = resolve(UnitOfWork(engine), caller=caller, tokens=[line.token for line in good])
+    ids = resolve(unit_of_work(engine), caller=caller, tokens=[line.token for line in good])
     failures = list(bad)
     with _progress(action.value, len(good)) as bar:
         task = bar.add_task(action.value, total=len(good))
         for start in range(0, len(good), MAX_ITEMS):
             chunk = good[start : start + MAX_ITEMS]
             results = run_bulk(
-                BatchUnitOfWork(engine),
+                batch_unit_of_work(engine),
                 caller=caller,
                 request=request,
                 ids=[ids.get(line.token, line.token) for line in chunk],

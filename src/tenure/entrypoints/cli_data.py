@@ -18,11 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import SystemClock
-from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.uow import UnitOfWork
-from tenure.config import load_settings
 from tenure.domain.access import Caller
 from tenure.domain.errors import DomainError
+from tenure.entrypoints.context import configured_engine, unit_of_work
 from tenure.services import clients_csv
 from tenure.services.common import system_caller
 
@@ -33,7 +31,7 @@ As = Annotated[str | None, typer.Option("--as", help="act as this user (default:
 
 
 def _caller(engine: Engine, email: str | None) -> Caller:
-    with UnitOfWork(engine).reading() as uow:
+    with unit_of_work(engine).reading() as uow:
         if email is None:
             return system_caller(uow)
         user = uow.users.by_email(email)
@@ -69,7 +67,7 @@ def import_clients(
     as_user: As = None,
 ) -> None:
     """Import clients: name,billing_ref,type,start,end,contact,parent_billing_ref[,network_ids]. All rows or none."""
-    engine = make_engine(load_settings().database_url)
+    engine = configured_engine()
     caller = _caller(engine, as_user)
     with file.open(newline="", encoding="utf-8-sig") as handle:
         parsed = clients_csv.read_rows(handle)
@@ -77,7 +75,7 @@ def import_clients(
         with _progress("importing", len(parsed.rows)) as bar:
             task = bar.add_task("import", total=len(parsed.rows))
             count = clients_csv.import_clients(
-                UnitOfWork(engine),
+                unit_of_work(engine),
                 caller=caller,
                 parsed=parsed,
                 now=SystemClock().now(),
@@ -98,13 +96,13 @@ def export_clients(
     include_inactive: Annotated[bool, typer.Option(help="also decommissioned clients")] = False,
 ) -> None:
     """Write every client (not the management client) as CSV to stdout, readable by `import clients`."""
-    engine = make_engine(load_settings().database_url)
+    engine = configured_engine()
     caller = _caller(engine, as_user)
-    total = clients_csv.count_clients(UnitOfWork(engine), caller=caller, include_inactive=include_inactive)
+    total = clients_csv.count_clients(unit_of_work(engine), caller=caller, include_inactive=include_inactive)
     with _progress("exporting", total) as bar:
         task = bar.add_task("export", total=total)
         lines = clients_csv.export_clients(
-            UnitOfWork(engine),
+            unit_of_work(engine),
             caller=caller,
             include_inactive=include_inactive,
             progress=lambda n: bar.advance(task, n),

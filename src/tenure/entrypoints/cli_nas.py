@@ -5,18 +5,19 @@ Acts as the operator (`system`); the secret is stored encrypted and never printe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from tenure.adapters.clock import SystemClock
-from tenure.adapters.db.engine import make_engine
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.domain.radius import DEFAULT_COA_PORT, NasSpec
+from tenure.entrypoints.context import configured_engine, unit_of_work
 from tenure.services import nas as service
 from tenure.services.common import system_caller
+from tenure.services.unit_of_work import UnitOfWork
 
 nas_app = typer.Typer(help="The NAS (RADIUS clients) Tenure disconnects sessions through.", no_args_is_help=True)
 
@@ -26,8 +27,10 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _uow() -> UnitOfWork:
-    return UnitOfWork(make_engine(load_settings().database_url))
+def _uows() -> Callable[[], UnitOfWork]:
+    """New units of work on one engine (a command needs a few: the system caller, then the change)."""
+    engine = configured_engine()
+    return lambda: unit_of_work(engine)
 
 
 @nas_app.command("add")
@@ -38,12 +41,12 @@ def add(
     coa_port: Annotated[int, typer.Option(help="its RFC 5176 port")] = DEFAULT_COA_PORT,
 ) -> None:
     """Register a NAS; its secret is stored encrypted with TENURE_SECRET_KEY."""
-    uow = _uow()
+    new_uow = _uows()
     try:
-        with UnitOfWork(uow.engine).reading() as reader:
+        with new_uow().reading() as reader:
             caller = system_caller(reader)
         entry = service.add_nas(
-            uow,
+            new_uow(),
             caller=caller,
             spec=NasSpec(name, ip, secret, coa_port),
             secret_key=load_settings().secret_key,
@@ -58,27 +61,26 @@ def add(
 @nas_app.command("list")
 def list_() -> None:
     """Every registered NAS (never its secret), one a line: name, address, CoA port, id."""
-    uow = _uow()
-    with UnitOfWork(uow.engine).reading() as reader:
+    new_uow = _uows()
+    with new_uow().reading() as reader:
         caller = system_caller(reader)
     cursor: str | None = None
     while True:
-        entries, cursor = service.list_nas(uow, caller=caller, limit=500, cursor=cursor)
+        entries, cursor = service.list_nas(new_uow(), caller=caller, limit=500, cursor=cursor)
         for entry in entries:
             typer.echo(f"{entry.name}\t{entry.ip}\t{entry.coa_port}\t{entry.id}")
         if cursor is None:
             return
-        uow = UnitOfWork(uow.engine)
 
 
 @nas_app.command("remove")
 def remove(name: Annotated[str, typer.Option(help="the NAS's name (or id)")]) -> None:
     """Forget a NAS; disconnects still queued for it end `failed` after their retry window."""
-    uow = _uow()
+    new_uow = _uows()
     try:
-        with UnitOfWork(uow.engine).reading() as reader:
+        with new_uow().reading() as reader:
             caller = system_caller(reader)
-        entry = service.remove_nas(uow, caller=caller, name_or_id=name, now=SystemClock().now())
+        entry = service.remove_nas(new_uow(), caller=caller, name_or_id=name, now=SystemClock().now())
     except DomainError as error:
         _fail(error.detail, 2)
         return

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from tenure.adapters.db.tables import accounts
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller, Role
 from tenure.domain.model import Account, ActivateMode, ClientType, Contact, HoldReason, Kind
+from tenure.entrypoints.context import unit_of_work
 from tenure.entrypoints.demo_catalog import number_of, populate_catalog
 from tenure.services import accounts as svc
 from tenure.services.auth import create_user
 from tenure.services.common import today
 from tenure.services.setup import initialise
+from tenure.services.unit_of_work import UnitOfWork
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "tenure-demo-password"
@@ -63,12 +63,12 @@ CLIENT_NAMES = [
 
 def load_demo(engine: Engine, *, now: datetime, url: str = "http://127.0.0.1:8000") -> list[str]:
     """Initialise if needed, add the demo data once, and say how to sign in."""
-    with UnitOfWork(engine).reading() as uow:
+    with unit_of_work(engine).reading() as uow:
         initialised = uow.site_settings.exists()
-        loaded = uow.connection.execute(select(accounts.c.id).where(accounts.c.billing_ref == MARKER)).first()
+        loaded = uow.accounts.billing_ref_in_use(MARKER)
     if not initialised:
         initialise(
-            UnitOfWork(engine),
+            unit_of_work(engine),
             operator_name="Meridian Business Centre",
             admin_email=ADMIN_EMAIL,
             admin_password=ADMIN_PASSWORD,
@@ -93,7 +93,7 @@ class _Builder:
     def __init__(self, engine: Engine, now: datetime) -> None:
         self.engine = engine
         self.now = now
-        with UnitOfWork(engine).reading() as uow:
+        with unit_of_work(engine).reading() as uow:
             self.operator_id = uow.site.operator_id
             self.today = today(uow, now)
             admin = uow.users.by_email(ADMIN_EMAIL)
@@ -102,7 +102,7 @@ class _Builder:
         )
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return unit_of_work(self.engine)
 
     def account(self, kind: Kind, parent: str, name: str, **extra: object) -> Account:
         email = name.lower().replace(" ", ".").replace("&", "and") + "@example.com"

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import Account, ClientType
+from tenure.entrypoints.context import unit_of_work
 from tenure.services import catalog, offices
 
 ROOMS = [(f"{floor}.{room:02d}", str(floor), 2 + (room % 4) * 2) for floor in (1, 2, 3) for room in range(1, 13)]
@@ -35,7 +35,7 @@ def number_of(index: int) -> str:
 
 def populate_catalog(engine: Engine, caller: Caller, clients: list[Account], *, now: datetime) -> None:
     rooms = [
-        offices.create_office(UnitOfWork(engine), caller=caller, name=name, floor=floor, capacity=cap, now=now)
+        offices.create_office(unit_of_work(engine), caller=caller, name=name, floor=floor, capacity=cap, now=now)
         for name, floor, cap in ROOMS
     ]
     free_rooms = iter(rooms)
@@ -48,7 +48,7 @@ def populate_catalog(engine: Engine, caller: Caller, clients: list[Account], *, 
             continue
         room = next(free_rooms)
         offices.assign_office(
-            UnitOfWork(engine), caller=caller, account_id=client.id, office_id=room.id, expected_version=None, now=now
+            unit_of_work(engine), caller=caller, account_id=client.id, office_id=room.id, expected_version=None, now=now
         )
         for kind, label, price in RESIDENTIAL_EXTRAS[: 1 + index % len(RESIDENTIAL_EXTRAS)]:
             _service(engine, caller, client, kind, label, price, now)
@@ -58,7 +58,7 @@ def _service(
     engine: Engine, caller: Caller, client: Account, kind: ServiceKind, label: str, price: str, now: datetime
 ) -> None:
     catalog.add_service(
-        UnitOfWork(engine),
+        unit_of_work(engine),
         caller=caller,
         account_id=client.id,
         kind=kind,

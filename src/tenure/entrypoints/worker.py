@@ -20,17 +20,18 @@ import structlog
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
-from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
 from tenure.adapters.smtp import mailer_for
 from tenure.adapters.webhooks import WebhookSender
 from tenure.adapters.worker_lock import WorkerLock
 from tenure.config import Settings
 from tenure.entrypoints import worker_metrics
+from tenure.entrypoints.context import unit_of_work
 from tenure.services import retention
 from tenure.services.delivery import Channels, DeliveryReport, deliver_due
 from tenure.services.read_models import NotInitialised
 from tenure.services.scheduler import PassResult, apply_due_changes
+from tenure.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger()
 INTERVAL_SECONDS = 5.0
@@ -59,7 +60,7 @@ class Worker:
         self.pruned_at: datetime | None = None
 
     def new_uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return unit_of_work(self.engine)
 
     def one_pass(self, *, budget: float | None = None) -> tuple[PassResult, DeliveryReport]:
         """Apply due changes, then deliver; `budget` (seconds) bounds the delivery part."""

@@ -18,11 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tenure.adapters.clock import Clock, SystemClock
-from tenure.adapters.db.accounts import AccountRepository
-from tenure.adapters.db.deliveries import DeliveryQueue
-from tenure.adapters.db.radius import RadiusSessions
-from tenure.adapters.db.site import SiteRepository
 from tenure.domain.radius import SessionState
+from tenure.entrypoints.context import unit_of_work
 from tenure.services.delivery import DeliveryReport
 from tenure.services.read_models import NotInitialised
 from tenure.services.scheduler import PassResult
@@ -68,9 +65,9 @@ class BacklogCollector(Collector):
         if self.engine is None:
             return
         try:
-            with self.engine.connect() as connection:
-                backlog = DeliveryQueue(connection).backlog()
-                sessions = RadiusSessions(connection).counts_by_state()
+            with unit_of_work(self.engine).reading() as uow:
+                backlog = uow.deliveries.backlog()
+                sessions = uow.radius.counts_by_state()
         except SQLAlchemyError:
             return  # not initialised or unreachable: /readyz says so, /metrics stays up
         depth = GaugeMetricFamily("tenure_outbox_depth", "Notices waiting to be delivered", labels=["queue"])
@@ -109,9 +106,9 @@ class StuckCollector(Collector):
         if self.engine is None:
             return
         try:
-            with self.engine.connect() as connection:
-                zone = SiteRepository(connection).load().timezone
-                stuck = AccountRepository(connection).stuck_decommissions(self.clock.now().astimezone(zone).date())
+            with unit_of_work(self.engine).reading() as uow:
+                zone = uow.site.timezone
+                stuck = uow.accounts.stuck_decommissions(self.clock.now().astimezone(zone).date())
         except (SQLAlchemyError, NotInitialised):
             return
         yield GaugeMetricFamily(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tenure.adapters.db.services import ServiceRepository
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.phone import to_e164
 from tenure.domain import catalog
 from tenure.domain.access import Caller
@@ -20,10 +18,11 @@ from tenure.domain.ids import new_id
 from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.radius import clean_network_id
 from tenure.services.common import load_for_change, today
+from tenure.services.unit_of_work import ServiceRepository, UnitOfWork
 
 
 def repository(uow: UnitOfWork) -> ServiceRepository:
-    return ServiceRepository(uow.connection)
+    return uow.phone_services
 
 
 def add_service(

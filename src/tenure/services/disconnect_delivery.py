@@ -17,13 +17,13 @@ from typing import Any
 
 import structlog
 
-from tenure.adapters.db.deliveries import Change, DeliveryQueue
-from tenure.adapters.db.disconnects import SessionOutcome, due_disconnects, record_sessions
 from tenure.adapters.radius.disconnect import DisconnectAnswer, DisconnectSender, DisconnectTarget
 from tenure.adapters.secret_box import SecretBox, SecretUnreadable
 from tenure.domain.radius import SessionState, describe_error_cause
 from tenure.domain.retries import DISCONNECT_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+from tenure.services.read_models import Change, SessionOutcome
+from tenure.services.unit_of_work import DeliveryQueue
 
 log = structlog.get_logger()
 BATCH = 64
@@ -44,7 +44,7 @@ def send_due_disconnects(
     with new_uow().reading() as uow:
         box = SecretBox(secret_key or uow.site.secret_key)
     while not late(deadline):
-        with claimed(new_uow, lambda q: due_disconnects(q, now, BATCH)) as (rows, finish):
+        with claimed(new_uow, lambda q: q.due_disconnects(now, BATCH)) as (rows, finish):
             if not rows:
                 return True
             answers = _send(sender, box, rows)
@@ -115,4 +115,4 @@ def _outcome(
 
 def _write(queue: DeliveryQueue, results: Sequence[tuple[Change, SessionOutcome | None]]) -> None:
     queue.record_notices([change for change, _ in results])
-    record_sessions(queue, [session for _, session in results if session is not None])
+    queue.record_sessions([session for _, session in results if session is not None])

@@ -8,7 +8,7 @@ stops sending email and the rest wait for the next pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.message import Message
 from functools import partial
@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from tenure.adapters.db.deliveries import Change, DeliveryQueue
 from tenure.adapters.emails import Recipient, as_message, render
 from tenure.adapters.smtp import Mailer, Outcome, SendResult
 from tenure.domain.retries import EMAIL_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+from tenure.services.read_models import Change
+from tenure.services.unit_of_work import DeliveryQueue
 
 log = structlog.get_logger()
 EMAIL_BATCH = 50
@@ -48,7 +49,7 @@ async def send_due_emails(
             sent = iter(await mailer.send_all(sendable))
             results = [next(sent) if isinstance(m, Message) else m for m in prepared]
             changes = [_email_change(row, result, now, jitter) for row, result in zip(rows, results, strict=True)]
-            finish(partial(DeliveryQueue.record_emails, changes=[c for c in changes if c is not None]))
+            finish(partial(_record_emails, changes=[c for c in changes if c is not None]))
         for row, result in zip(rows, results, strict=True):
             report.emails[result.outcome.value] += 1
             _log_email(row, result)
@@ -90,3 +91,7 @@ def _log_email(row: Any, result: SendResult) -> None:
         log.info("email delivered", outcome=result.outcome.value, **fields)
     elif result.outcome is not Outcome.DEFERRED:
         log.warning("email not delivered", outcome=result.outcome.value, error=result.detail, **fields)
+
+
+def _record_emails(queue: DeliveryQueue, changes: Sequence[Change]) -> None:
+    queue.record_emails(changes)

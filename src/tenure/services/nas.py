@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenure.adapters.db.nas import NasRepository
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.secret_box import SecretBox
 from tenure.domain.access import Caller
 from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.ids import new_id
 from tenure.domain.radius import NasSpec, check_nas
 from tenure.services.read_models import NasEntry
+from tenure.services.unit_of_work import UnitOfWork
 
 
 def secret_box(uow: UnitOfWork, override: str | None) -> SecretBox:
@@ -29,7 +28,7 @@ def add_nas(uow: UnitOfWork, *, caller: Caller, spec: NasSpec, secret_key: str |
     spec = check_nas(spec)
     entry = NasEntry(new_id(), spec.name, spec.ip, spec.coa_port, now, caller.email)
     with uow:
-        NasRepository(uow.connection).add(entry, sealed_secret=secret_box(uow, secret_key).seal(spec.secret))
+        uow.nas.add(entry, sealed_secret=secret_box(uow, secret_key).seal(spec.secret))
         after: JSONObject = {"nas": entry.name, "ip": entry.ip, "coa_port": entry.coa_port}
         uow.audit.append(
             Event(uow.site.operator_id, Action.UPDATED, {}, after, reason="nas added"), actor=caller.email, at=now
@@ -41,14 +40,14 @@ def add_nas(uow: UnitOfWork, *, caller: Caller, spec: NasSpec, secret_key: str |
 def list_nas(uow: UnitOfWork, *, caller: Caller, limit: int, cursor: str | None) -> tuple[list[NasEntry], str | None]:
     caller.require_operator_admin()
     with uow.reading():
-        return NasRepository(uow.connection).page(limit=limit, cursor=cursor)
+        return uow.nas.page(limit=limit, cursor=cursor)
 
 
 def remove_nas(uow: UnitOfWork, *, caller: Caller, name_or_id: str, now: datetime) -> NasEntry:
     """Disconnects queued for its sessions then find no NAS and end `failed` after the retry window."""
     caller.require_operator_admin()
     with uow:
-        repository = NasRepository(uow.connection)
+        repository = uow.nas
         entry = repository.find(name_or_id)
         repository.remove(entry.id)
         before: JSONObject = {"nas": entry.name, "ip": entry.ip, "coa_port": entry.coa_port}

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from tenure.adapters.db.services import ServiceRepository
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.catalog import LABEL_MAX, Service, ServiceKind, service_added
 from tenure.domain.ids import new_id
 from tenure.domain.model import Account
 from tenure.domain.radius import clean_network_id
 from tenure.services.common import today
+from tenure.services.unit_of_work import UnitOfWork
 
 # A phone number's label is the number itself: numbers are not created from a network-id line.
 _KINDS = {k.value for k in ServiceKind} - {ServiceKind.PHONE_NUMBER.value}
@@ -39,7 +38,7 @@ def add_services(
     uow: UnitOfWork, client: Account, network_ids: Iterable[tuple[ServiceKind, str]], *, actor: str, now: datetime
 ) -> None:
     """One service per imported network id, from the client's start, at 0.00 until someone prices it."""
-    services = ServiceRepository(uow.connection)
+    services = uow.phone_services
     for kind, network_id in network_ids:
         start = client.start_date or today(uow, now)
         label = f"{kind.label} {network_id}"[:LABEL_MAX]

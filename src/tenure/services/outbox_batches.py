@@ -18,9 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenure.adapters.db.deliveries import DeliveryQueue
-from tenure.adapters.db.engine import is_sqlite
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
+from tenure.services.unit_of_work import DeliveryQueue, UnitOfWork
 
 LEASE_SECONDS = 300  # longer than any batch can take: SMTP budget + timeouts, webhook timeout
 NewUow = Callable[[], UnitOfWork]
@@ -42,19 +40,19 @@ def claimed(
 ) -> Iterator[tuple[list[Any], Callable[[Write], None]]]:
     """A batch of rows and a `finish(write)` that records the results."""
     uow = new_uow()
-    if is_sqlite(uow.engine):
+    if not uow.locks_claimed_rows:
         with uow.reading():
-            rows = take(DeliveryQueue(uow.connection))
+            rows = take(uow.deliveries)
 
         def write_apart(write: Write) -> None:
             with new_uow() as writer:
-                write(DeliveryQueue(writer.connection))
+                write(writer.deliveries)
                 writer.commit()
 
         yield rows, write_apart
         return
     with uow:
-        queue = DeliveryQueue(uow.connection)
+        queue = uow.deliveries
         queue.lease(LEASE_SECONDS)
         rows = take(queue)
 

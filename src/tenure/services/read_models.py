@@ -6,6 +6,8 @@ neither side needs the other. Moved here from `adapters/db` (issue 15 §4).
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -165,3 +167,39 @@ class StoredAnswer:
     request_hash: str
     status_code: int
     body: str
+
+
+class Finished(enum.StrEnum):
+    """What may be pruned, in the order it must go (a delivery before the event it came from)."""
+
+    WEBHOOK_DELIVERIES = "webhook_deliveries"
+    WEBHOOK_EVENTS = "webhook_events"
+    EMAILS = "emails"
+    RADIUS_DISCONNECTS = "radius_disconnects"
+
+
+@dataclass(frozen=True)
+class Change:
+    """The new state of one claimed row after an attempt."""
+
+    id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    webhook_id: str
+    account_id: str  # the account below (or at) the subscription's account the event is about
+    events: Sequence[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    session_id: int
+    state: str
+    error: str | None

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from tenure.adapters.db.retention import Finished, delete_batch
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.errors import ValidationFailed
+from tenure.services.read_models import Finished
+from tenure.services.unit_of_work import UnitOfWork
 
 BATCH = 1000  # rows per transaction: short locks, few round trips
 _PERIOD = re.compile(r"(\d{1,5})d")
@@ -38,7 +38,7 @@ def prune(
         pruned[what], after = 0, None
         while True:
             with new_uow() as uow:
-                ids = delete_batch(uow.connection, what, before=before, after=after, batch=batch)
+                ids = uow.finished.delete_batch(what, before=before, after=after, batch=batch)
                 uow.commit()
             pruned[what] += len(ids)
             if len(ids) < batch:

@@ -2,9 +2,9 @@
 
 Each change runs in its own transaction on a locked, re-read row, so running
 the pass twice, or two workers at once, applies every change exactly once.
-Workers claim due rows one at a time with `FOR UPDATE SKIP LOCKED` (on
-PostgreSQL; SQLite runs one worker at a time), walking the due set in id
-order, so several workers split the work instead of queueing on the same row.
+Workers claim due rows one at a time (`uow.due`, `FOR UPDATE SKIP LOCKED` on
+PostgreSQL in `adapters/db/scheduled.py`), walking the due set in id order, so
+several workers split the work instead of queueing on the same row.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 import structlog
-from sqlalchemy import Select, bindparam, select
 
-from tenure.adapters.db.tables import accounts as A
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import SYSTEM_ACTOR
 from tenure.domain.errors import DomainError
 from tenure.domain.model import Kind, Stage
 from tenure.services.accounts import activate_due, decommission_in
 from tenure.services.common import today
+from tenure.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger()
 
@@ -40,12 +37,18 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
     result = PassResult()
     with new_uow().reading() as uow:
         day = today(uow, now)
-    _drain(new_uow, _due_activations(day), result, result.activated, lambda uow, a: _activate(uow, a, now))
+    _drain(
+        new_uow,
+        lambda uow, after: uow.due.next_activation(day, after=after),
+        result,
+        result.activated,
+        lambda uow, a: _activate(uow, a, now),
+    )
     # Clients before channels before resellers, so a partner's children have gone first.
     for kind in (Kind.CLIENT, Kind.CHANNEL, Kind.RESELLER):
         _drain(
             new_uow,
-            _due_decommissions(day, kind),
+            lambda uow, after: uow.due.next_decommission(day, kind, after=after),  # noqa: B023 (_drain runs now)
             result,
             result.decommissioned,
             lambda uow, a: _decommission(uow, a, day, now),
@@ -53,19 +56,9 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
     return result
 
 
-def _due_activations(day: date) -> Select[Any]:
-    return select(A.c.id).where(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day)
-
-
-def _due_decommissions(day: date, kind: Kind) -> Select[Any]:
-    return select(A.c.id).where(
-        A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value, A.c.kind == kind.value
-    )
-
-
 def _drain(
     new_uow: Callable[[], UnitOfWork],
-    due: Select[Any],
+    claim_next: Callable[[UnitOfWork, str], str | None],
     result: PassResult,
     applied: list[str],
     change: Callable[[UnitOfWork, str], bool],
@@ -75,14 +68,11 @@ def _drain(
     A row another worker holds is skipped (it is being applied there); one the
     rules refuse stays due and is tried again on the next pass.
     """
-    query = due.where(A.c.id > bindparam("after")).order_by(A.c.id).limit(1)
-    if new_uow().engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     after = ""
     while True:
         try:
             with new_uow() as uow:
-                account_id = uow.connection.execute(query, {"after": after}).scalar()
+                account_id = claim_next(uow, after)
                 if account_id is None:
                     return
                 after = account_id

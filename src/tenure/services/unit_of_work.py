@@ -18,19 +18,26 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from tenure.domain.access import Caller, Role
-from tenure.domain.catalog import Office
+from tenure.domain.catalog import Office, Service, ServiceKind
 from tenure.domain.events import Event
-from tenure.domain.model import Account, AccountRef, Hold, Stage, Status
+from tenure.domain.model import Account, AccountRef, Hold, Kind, Stage, Status
 from tenure.services.read_models import (
     Accounting,
     ApiKey,
     AuditEntry,
+    Change,
+    DeliveryRecord,
+    Finished,
     KeyHolder,
+    NasEntry,
     OfficeListing,
+    SessionOutcome,
     Site,
     StoredAnswer,
+    Subscription,
     TokenHolder,
     User,
+    WebhookSubscription,
 )
 
 
@@ -255,6 +262,112 @@ class RadiusSessions(Protocol):
     def disconnect_service(self, service_id: str, reason: str, *, now: datetime) -> None: ...
 
 
+class DueChanges(Protocol):
+    """Scheduled changes whose day has come, claimed one at a time (each skipped if another worker holds it)."""
+
+    def next_activation(self, day: date, *, after: str) -> str | None: ...
+
+    def next_decommission(self, day: date, kind: Kind, *, after: str) -> str | None: ...
+
+
+class NasRepository(Protocol):
+    """The NAS registry; secrets arrive sealed and never leave."""
+
+    def add(self, entry: NasEntry, *, sealed_secret: str) -> None: ...
+
+    def find(self, name_or_id: str) -> NasEntry: ...
+
+    def remove(self, nas_id: str) -> None: ...
+
+    def page(self, *, limit: int, cursor: str | None) -> tuple[list[NasEntry], str | None]: ...
+
+
+class FinishedNotices(Protocol):
+    """Finished notices, deleted in small batches (one transaction each)."""
+
+    def delete_batch(self, what: Finished, *, before: datetime, after: int | None, batch: int) -> list[int]: ...
+
+
+class DeliveryQueue(Protocol):
+    """The worker's side of the outbox: claim due notices in batches, record what each attempt did.
+
+    Claimed rows are records with attribute access (`row.id`, `row.attempts`, ...), as
+    `adapters/db/deliveries.py` selects them.
+    """
+
+    def lease(self, seconds: int) -> None: ...
+
+    def due_emails(self, now: datetime, limit: int) -> list[Any]: ...
+
+    def record_emails(self, changes: Sequence[Change]) -> None: ...
+
+    def record_notices(self, changes: Sequence[Change]) -> None: ...
+
+    def due_webhook_events(self, now: datetime, limit: int) -> list[Any]: ...
+
+    def subscriptions_for(self, account_ids: Sequence[str]) -> list[Subscription]: ...
+
+    def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def mark_dispatched(self, outbox_ids: Sequence[int], now: datetime) -> None: ...
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[Any]: ...
+
+    def record_deliveries(self, changes: Sequence[Change]) -> None: ...
+
+    def due_disconnects(self, now: datetime, limit: int) -> list[Any]: ...
+
+    def record_sessions(self, outcomes: Sequence[SessionOutcome]) -> None: ...
+
+
+class WebhookRepository(Protocol):
+    """A partner's webhook subscriptions and their deliveries."""
+
+    def add(self, subscription: WebhookSubscription) -> None: ...
+
+    def get(self, webhook_id: str, *, caller: Caller) -> WebhookSubscription: ...
+
+    def page(
+        self, caller: Caller, *, limit: int, cursor: str | None
+    ) -> tuple[list[WebhookSubscription], str | None]: ...
+
+    def delete(self, webhook_id: str) -> None:
+        """The subscription and its deliveries; the events themselves stay in the outbox."""
+
+    def deliveries(
+        self, webhook_id: str, *, statuses: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[DeliveryRecord], str | None]:
+        """Newest event first, keyed on the outbox row (the (webhook_id, outbox_id) unique index serves it)."""
+
+    def delivery(self, webhook_id: str, delivery_id: int) -> DeliveryRecord | None: ...
+
+    def requeue(self, delivery_id: int, now: datetime) -> None:
+        """Due again now, with a fresh 24-hour window; the webhook-id stays, so receivers can de-duplicate."""
+
+
+class ServiceRepository(Protocol):
+    """Phone services (numbers, lines) of clients; named `phone_services` on the unit of work."""
+
+    def add(self, service: Service, *, now: datetime) -> None: ...
+
+    def network_id_holder(self, kind: ServiceKind, network_id: str, *, other_than: str | None = None) -> str | None:
+        """The service of `kind` that has not ended holding `network_id`, if any (the index still decides)."""
+
+    def set_network_id(self, service: Service) -> None: ...
+
+    def number_holder(self, number: str) -> str | None:
+        """The account holding the number now, if any (a clear answer; the index still decides)."""
+
+    def get(self, service_id: str, *, account_id: str) -> Service: ...
+
+    def page(
+        self, account_id: str, *, include_ended: bool, limit: int, cursor: str | None
+    ) -> tuple[list[Service], str | None]:
+        """An account's services in the order they were added (ids are time-ordered)."""
+
+    def end(self, service: Service) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: `with uow: ...; uow.commit()`.
 
@@ -282,6 +395,28 @@ class UnitOfWork(Protocol):
     def service_ending(self) -> ServiceEnding: ...
     @property
     def radius(self) -> RadiusSessions: ...
+
+    @property
+    def due(self) -> DueChanges: ...
+
+    @property
+    def nas(self) -> NasRepository: ...
+
+    @property
+    def finished(self) -> FinishedNotices: ...
+
+    @property
+    def deliveries(self) -> DeliveryQueue: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def phone_services(self) -> ServiceRepository: ...
+
+    @property
+    def locks_claimed_rows(self) -> bool:
+        """True when claimed rows stay locked until commit (PostgreSQL); False: one worker at a time (SQLite)."""
 
     def __enter__(self) -> Self: ...
 

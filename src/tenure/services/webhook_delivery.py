@@ -17,12 +17,13 @@ from typing import Any
 
 import structlog
 
-from tenure.adapters.db.deliveries import Change, DeliveryQueue
 from tenure.adapters.webhooks import PostResult, WebhookMessage, WebhookSender
 from tenure.domain.destinations import redact
 from tenure.domain.ids import new_id
 from tenure.domain.retries import WEBHOOK_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+from tenure.services.read_models import Change
+from tenure.services.unit_of_work import DeliveryQueue
 
 log = structlog.get_logger()
 EVENT_BATCH = 500
@@ -88,7 +89,7 @@ async def send_due_webhooks(
             results = await _post(sender, rows, failing)
             failing.update(r.webhook_id for r, result in zip(rows, results, strict=True) if result.unreachable)
             changes = [_delivery_change(r, result, now, jitter) for r, result in zip(rows, results, strict=True)]
-            finish(partial(DeliveryQueue.record_deliveries, changes=changes))
+            finish(partial(_record_deliveries, changes=changes))
         for row, result, change in zip(rows, results, changes, strict=True):
             report.webhooks[change.status] += 1
             _log_delivery(row, result, change)
@@ -140,3 +141,7 @@ def _log_delivery(row: Any, result: PostResult, change: Change) -> None:
         log.warning(
             "webhook attempt failed", error=result.detail, retry_at=change.next_attempt_at.isoformat(), **fields
         )
+
+
+def _record_deliveries(queue: DeliveryQueue, changes: Sequence[Change]) -> None:
+    queue.record_deliveries(changes)

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
-from tenure.adapters.db.webhooks import WebhookRepository
 from tenure.adapters.destinations import DestinationGuard, UnresolvedHost
 from tenure.domain.access import Caller
 from tenure.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -26,6 +24,7 @@ from tenure.domain.ids import new_id
 from tenure.domain.model import Kind
 from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
 from tenure.services.read_models import DeliveryRecord, WebhookSubscription
+from tenure.services.unit_of_work import UnitOfWork
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -72,7 +71,7 @@ def create_webhook(
     )
     with uow:
         uow.accounts.get(subscription.account_id, caller=caller)  # 404 outside the caller's tree
-        WebhookRepository(uow.connection).add(subscription)
+        uow.webhooks.add(subscription)
         uow.commit()
     return subscription
 
@@ -82,19 +81,19 @@ def list_webhooks(
 ) -> tuple[list[WebhookSubscription], str | None]:
     _require_partner_or_operator(caller)
     with uow.reading():
-        return WebhookRepository(uow.connection).page(caller, limit=limit, cursor=cursor)
+        return uow.webhooks.page(caller, limit=limit, cursor=cursor)
 
 
 def get_webhook(uow: UnitOfWork, *, caller: Caller, webhook_id: str) -> WebhookSubscription:
     _require_partner_or_operator(caller)
     with uow.reading():
-        return WebhookRepository(uow.connection).get(webhook_id, caller=caller)
+        return uow.webhooks.get(webhook_id, caller=caller)
 
 
 def delete_webhook(uow: UnitOfWork, *, caller: Caller, webhook_id: str) -> None:
     _require_partner_or_operator(caller)
     with uow:
-        repository = WebhookRepository(uow.connection)
+        repository = uow.webhooks
         repository.get(webhook_id, caller=caller)
         caller.require_admin()
         repository.delete(webhook_id)
@@ -109,7 +108,7 @@ def list_deliveries(
     if unknown:
         raise ValidationFailed(f"status must be among {', '.join(DELIVERY_STATUSES)}", field="status")
     with uow.reading():
-        repository = WebhookRepository(uow.connection)
+        repository = uow.webhooks
         repository.get(webhook_id, caller=caller)
         return repository.deliveries(webhook_id, statuses=statuses, limit=limit, cursor=cursor)
 
@@ -118,7 +117,7 @@ def redeliver(uow: UnitOfWork, *, caller: Caller, webhook_id: str, delivery_id: 
     """Send a failed (or already delivered) delivery again; one still pending is refused, it is on its way."""
     _require_partner_or_operator(caller)
     with uow:
-        repository = WebhookRepository(uow.connection)
+        repository = uow.webhooks
         repository.get(webhook_id, caller=caller)
         caller.require_admin()
         numeric = delivery_id.isascii() and delivery_id.isdigit() and len(delivery_id) <= 18

@@ -7,12 +7,12 @@ transaction; `lease()` bounds that with PostgreSQL's
 idle_in_transaction_session_timeout, so a worker that hangs mid-batch loses
 its claim and the rows come back, as they do at once when a worker dies.
 SQLite has one worker at a time (see adapters/worker_lock.py) and needs no claim.
+RADIUS disconnect notices are claimed here too, with their session and NAS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,29 +20,13 @@ from sqlalchemy import Connection, Select, bindparam, func, insert, select, upda
 
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import nas as N
 from tenure.adapters.db.tables import outbox as O
+from tenure.adapters.db.tables import radius_sessions as RS
 from tenure.adapters.db.tables import webhook_deliveries as D
 from tenure.adapters.db.tables import webhooks as W
-
-
-@dataclass(frozen=True)
-class Change:
-    """The new state of one claimed row after an attempt."""
-
-    id: int
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    done_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Subscription:
-    webhook_id: str
-    account_id: str  # the account below (or at) the subscription's account the event is about
-    events: Sequence[str]
-    created_at: datetime
+from tenure.domain.radius import SessionState
+from tenure.services.read_models import Change, SessionOutcome, Subscription
 
 
 class DeliveryQueue:
@@ -199,3 +183,37 @@ class DeliveryQueue:
             count, oldest = self.conn.execute(query).one()
             found[name] = (int(count), oldest)
         return found
+
+    def due_disconnects(self, now: datetime, limit: int) -> list[Any]:
+        """Due `radius.disconnect` notices, oldest first, with the session and (if registered) the NAS at its NAS-IP."""
+        query = (
+            select(
+                O.c.id,
+                O.c.attempts,
+                O.c.created_at,
+                O.c.radius_session_id,
+                RS.c.user_name,
+                RS.c.acct_session_id,
+                RS.c.nas_ip,
+                RS.c.state,
+                N.c.coa_port,
+                N.c.secret_encrypted,
+            )
+            .join(RS, RS.c.id == O.c.radius_session_id)
+            .outerjoin(N, N.c.ip == RS.c.nas_ip)
+            .where(O.c.status == "pending", O.c.kind == "radius", O.c.next_attempt_at <= now)
+            .order_by(O.c.next_attempt_at, O.c.id)
+            .limit(limit)
+        )
+        return self.claim(query, O)
+
+    def record_sessions(self, outcomes: Sequence[SessionOutcome]) -> None:
+        """What each Disconnect-Request did to its session; a Stop that came first wins."""
+        if not outcomes:
+            return
+        statement = (
+            update(RS)
+            .where(RS.c.id == bindparam("b_id"), RS.c.state == SessionState.DISCONNECTING.value)
+            .values(state=bindparam("b_state"), disconnect_error=bindparam("b_error"))
+        )
+        self.conn.execute(statement, [{"b_id": o.session_id, "b_state": o.state, "b_error": o.error} for o in outcomes])

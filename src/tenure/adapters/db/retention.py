@@ -10,7 +10,6 @@ is not here: it is never pruned.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -18,15 +17,7 @@ from sqlalchemy import Connection, delete, exists, select
 
 from tenure.adapters.db.tables import outbox as O
 from tenure.adapters.db.tables import webhook_deliveries as D
-
-
-class Finished(enum.StrEnum):
-    """What may be pruned, in the order it must go (a delivery before the event it came from)."""
-
-    WEBHOOK_DELIVERIES = "webhook_deliveries"
-    WEBHOOK_EVENTS = "webhook_events"
-    EMAILS = "emails"
-    RADIUS_DISCONNECTS = "radius_disconnects"
+from tenure.services.read_models import Finished
 
 
 def _table_and_filter(what: Finished, before: datetime) -> tuple[Any, tuple[Any, ...]]:
@@ -50,3 +41,13 @@ def delete_batch(conn: Connection, what: Finished, *, before: datetime, after: i
     if ids:
         conn.execute(delete(table).where(table.c.id.in_(ids)))
     return ids
+
+
+class FinishedNotices:
+    """`delete_batch` on the unit of work's connection: `uow.finished`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def delete_batch(self, what: Finished, *, before: datetime, after: int | None, batch: int) -> list[int]:
+        return delete_batch(self.conn, what, before=before, after=after, batch=batch)

@@ -13,12 +13,18 @@ from sqlalchemy import Connection, Engine
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
+from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.idempotency import IdempotencyRepository
+from tenure.adapters.db.nas import NasRepository
 from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.radius import RadiusSessions
+from tenure.adapters.db.retention import FinishedNotices
+from tenure.adapters.db.scheduled import DueChanges
+from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.site import SiteRepository
 from tenure.adapters.db.users import UserRepository
+from tenure.adapters.db.webhooks import WebhookRepository
 from tenure.services.read_models import Site
 
 
@@ -40,6 +46,12 @@ class UnitOfWork:
     offices: OfficeRepository
     service_ending: ServiceEnding
     radius: RadiusSessions
+    due: DueChanges
+    nas: NasRepository
+    finished: FinishedNotices
+    deliveries: DeliveryQueue
+    webhooks: WebhookRepository
+    phone_services: ServiceRepository
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
@@ -62,6 +74,12 @@ class UnitOfWork:
         self.offices = OfficeRepository(connection)
         self.service_ending = ServiceEnding(connection)
         self.radius = RadiusSessions(connection)
+        self.due = DueChanges(connection)
+        self.nas = NasRepository(connection)
+        self.finished = FinishedNotices(connection)
+        self.deliveries = DeliveryQueue(connection)
+        self.webhooks = WebhookRepository(connection)
+        self.phone_services = ServiceRepository(connection)
         return self
 
     def __exit__(
@@ -77,6 +95,11 @@ class UnitOfWork:
         """Use this unit of work for reads only (no write lock on SQLite)."""
         self.write = False
         return self
+
+    @property
+    def locks_claimed_rows(self) -> bool:
+        """PostgreSQL keeps claimed rows locked (SKIP LOCKED); SQLite runs one worker at a time."""
+        return self.engine.dialect.name == "postgresql"
 
     @property
     def site(self) -> Site:

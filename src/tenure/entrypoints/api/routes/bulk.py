@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.domain.access import Caller
 from tenure.entrypoints.api import idempotency, problems
 from tenure.entrypoints.api.deps import Ctx, CurrentCaller, IdempotencyKey
@@ -24,9 +23,7 @@ def bulk(body: BulkIn, ctx: Ctx, caller: CurrentCaller, key: IdempotencyKey = No
     request = BulkRequest(action=body.action, reason=body.reason, note=body.note, on=body.on)
 
     def act() -> JSONResponse:
-        results = run_bulk(
-            BatchUnitOfWork(ctx.engine), caller=caller, request=request, ids=body.ids, now=ctx.clock.now()
-        )
+        results = run_bulk(ctx.batch_uow(), caller=caller, request=request, ids=body.ids, now=ctx.clock.now())
         return JSONResponse({"results": [_item(result, caller) for result in results]})
 
     return idempotency.run(ctx, caller, key, "POST /accounts/bulk " + body.model_dump_json(), act)

@@ -1,0 +1,39 @@
+"""Which scheduled changes are due, claimed one row at a time (services/scheduler.py walks them).
+
+Workers claim the next due row after the last one they saw, in id order, with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite runs one worker at a time), so
+several workers split the due set instead of queueing on the same row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, select
+
+from tenure.adapters.db.tables import accounts as A
+from tenure.domain.model import Kind, Stage
+
+
+class DueChanges:
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+        self._skip_locked = connection.dialect.name == "postgresql"
+
+    def next_activation(self, day: date, *, after: str) -> str | None:
+        """The next scheduled account whose start date has come, after `after`, locked for this transaction."""
+        return self._claim(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day, after=after)
+
+    def next_decommission(self, day: date, kind: Kind, *, after: str) -> str | None:
+        """The next account of `kind` whose decommission date has come, after `after`, locked likewise."""
+        return self._claim(
+            A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value, A.c.kind == kind.value, after=after
+        )
+
+    def _claim(self, *due: ColumnElement[Any], after: str) -> str | None:
+        query = select(A.c.id).where(*due, A.c.id > after).order_by(A.c.id).limit(1)
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        account_id: str | None = self.conn.execute(query).scalar()
+        return account_id
