@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, insert
 
-from tenure.adapters.db.accounts import sort_key
+from tenure.services.cursors import sort_key
 from tenure.adapters.db.tables import account_ancestors, accounts
 from tenure.domain.ids import new_id
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain import api_keys as rules
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import Forbidden, Unauthorized
 from tenure.domain.ids import new_id
 from tenure.domain.model import Kind, Stage
 from tenure.services.read_models import ApiKey
+from tenure.services.unit_of_work import UnitOfWork
 
 KEY_BYTES = 32
 USAGE_GRANULARITY = timedelta(minutes=1)
@@ -93,16 +93,17 @@ def revoke_key(uow: UnitOfWork, *, caller: Caller, key_id: str, now: datetime) -
         uow.commit()
 
 
-def caller_for_key(uow: UnitOfWork, *, key: str, now: datetime) -> Caller:
+def caller_for_key(new_uow: Callable[[], UnitOfWork], *, key: str, now: datetime) -> Caller:
     """The caller behind a key in force; 401 when unknown, revoked, or its account is decommissioned.
 
     A suspended account's keys keep working: they are how its network learns of the suspension.
+    The read and the `last_used_at` write are two units of work, so the read takes no write lock.
     """
-    with uow.reading():
+    with new_uow().reading() as uow:
         holder = uow.api_keys.holder(digest(key))
     if holder is None or holder.account_stage is Stage.DECOMMISSIONED:
         raise Unauthorized("the API key is unknown or revoked")
-    record_use(UnitOfWork(uow.engine), holder.key, now)
+    record_use(new_uow(), holder.key, now)
     return key_caller(holder.key, holder.account_kind)
 
 

@@ -7,13 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.passwords import hash_password, verify_password
 from tenure.domain.access import Caller, Role, check_password, check_role_for_account, sign_in_refusal
 from tenure.domain.errors import LastAdmin, LoginSuspended, NotFound, RateLimited, Unauthorized
 from tenure.domain.ids import new_id
 from tenure.domain.model import Kind, Stage, Status
 from tenure.domain.policy import Policy
+from tenure.services.cursors import decode_cursor, encode_cursor
 from tenure.services.read_models import TokenHolder, User
 from tenure.services.unit_of_work import UnitOfWork
 

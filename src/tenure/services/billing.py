@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from tenure.adapters.db.billing import billable_services
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.catalog import money_text
 from tenure.domain.charges import ChargeLine, charge_lines, month_bounds, total
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.text import spreadsheet_safe
 from tenure.services.common import today
+from tenure.services.unit_of_work import UnitOfWork
 
 CSV_HEADER = ("billing_ref", "client", "service", "label", "month", "days", "amount")
 MAX_PERIOD_DAYS = 3660  # ten years: a longer question is a mistake, not a bill
@@ -82,7 +81,7 @@ def account_charges(
         first, last = first or month_first, last or month_last
         _check_period(first, last)
         lines: list[ChargeLine] = []
-        for batch in billable_services(uow.connection, caller, first=first, last=last, account_id=account.id):
+        for batch in uow.billing.billable_services(caller, first=first, last=last, account_id=account.id):
             for item in batch:
                 lines.extend(charge_lines(item.service, item.account, first=first, last=last))
     lines.sort(key=lambda line: line.month)  # stable: services keep their order within a month
@@ -108,7 +107,7 @@ def _csv_chunks(uow: UnitOfWork, caller: Caller, first: date, last: date, accoun
     writer.writerow(CSV_HEADER)
     yield _drain(buffer)
     with uow.reading():
-        for batch in billable_services(uow.connection, caller, first=first, last=last, account_id=account_id):
+        for batch in uow.billing.billable_services(caller, first=first, last=last, account_id=account_id):
             for item in batch:
                 for line in charge_lines(item.service, item.account, first=first, last=last):
                     writer.writerow(

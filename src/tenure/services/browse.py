@@ -10,19 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, Row
-
-from tenure.adapters.db.billing import billable_services
-from tenure.adapters.db.listing import (
-    count_by_status,
-    encode_cursor,
-    fetch_page,
-    fetch_page_before,
-    names_of,
-)
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Authority, Caller, authority_over
 from tenure.domain.catalog import Service
 from tenure.domain.charges import ChargeLine, charge_lines
@@ -30,9 +18,11 @@ from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Kind, Stage, Status
 from tenure.domain.policy import Capability, Decision, Policy, decide_all
 from tenure.services import billing, catalog
+from tenure.services.cursors import cursor_of
 from tenure.services.entitlements import subject_of
 from tenure.services.queries import AccountView, views
 from tenure.services.read_models import AccountFilter, AuditEntry
+from tenure.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -65,27 +55,26 @@ def clients_page(
 ) -> ClientsPage:
     """A page of the Clients table going forward (`cursor`) or back (`before`), with the counts."""
     with uow.reading():
-        conn = uow.connection
         if before:
-            rows, more_before = fetch_page_before(conn, caller, flt, limit=limit, cursor=before)
-            next_cursor = _key(rows[-1]) if rows else None
+            accounts, more_before = uow.listing.page_before(caller, flt, limit=limit, cursor=before)
+            next_cursor = _cursor(accounts[-1]) if accounts else None
         else:
-            rows, next_cursor = fetch_page(conn, caller, flt, limit=limit, cursor=cursor)
+            accounts, next_cursor = uow.listing.page(caller, flt, limit=limit, cursor=cursor)
             more_before = bool(cursor)
-        prev_cursor = _key(rows[0]) if rows and more_before else None
-        counts = count_by_status(conn, caller, flt)
-        items = views(uow, uow.accounts.hydrate(rows), now)
-        parents = _parents(conn, caller, [view.account for view in items])
+        prev_cursor = _cursor(accounts[0]) if accounts and more_before else None
+        counts = uow.listing.count_by_status(caller, flt)
+        items = views(uow, accounts, now)
+        parents = _parents(uow, caller, [view.account for view in items])
     return ClientsPage(items, counts, next_cursor, prev_cursor, parents)
 
 
-def _parents(conn: Connection, caller: Caller, accounts: list[Account]) -> dict[str, Parent]:
-    found = names_of(conn, caller, [a.parent_id for a in accounts if a.parent_id])
+def _parents(uow: UnitOfWork, caller: Caller, accounts: list[Account]) -> dict[str, Parent]:
+    found = uow.listing.names_of(caller, [a.parent_id for a in accounts if a.parent_id])
     return {a.id: Parent(a.parent_id, *found[a.parent_id]) for a in accounts if a.parent_id and a.parent_id in found}
 
 
-def _key(row: Row[Any]) -> str:
-    return encode_cursor([row.sort_key, row.id])
+def _cursor(account: Account) -> str:
+    return cursor_of(account.name, account.is_management, account.id)
 
 
 @dataclass(frozen=True)
@@ -172,8 +161,7 @@ def partners_page(uow: UnitOfWork, *, caller: Caller) -> PartnersPage:
     with uow.reading():
         partners = _partners(uow, caller)
         counts = {
-            p.id: count_by_status(uow.connection, caller, AccountFilter(kind=Kind.CLIENT, within=p.id))
-            for p in partners
+            p.id: uow.listing.count_by_status(caller, AccountFilter(kind=Kind.CLIENT, within=p.id)) for p in partners
         }
         channels = [p for p in partners if p.kind is Kind.CHANNEL]
         active_clients = _accounts(uow, caller, AccountFilter(Kind.CLIENT, frozenset({Status.ACTIVE})), QUICK_LIMIT)
@@ -195,8 +183,8 @@ def partners_page(uow: UnitOfWork, *, caller: Caller) -> PartnersPage:
 
 
 def _accounts(uow: UnitOfWork, caller: Caller, flt: AccountFilter, limit: int) -> list[Account]:
-    rows, _ = fetch_page(uow.connection, caller, flt, limit=limit, cursor=None)
-    return uow.accounts.hydrate(rows)
+    accounts, _ = uow.listing.page(caller, flt, limit=limit, cursor=None)
+    return accounts
 
 
 def _tree(partners: list[Account], counts: dict[str, dict[Status, int]]) -> list[PartnerNode]:
@@ -242,7 +230,7 @@ def partner_impact(uow: UnitOfWork, *, caller: Caller, account_id: str) -> Partn
     """A partner with the clients below it by status: what a suspension would reach."""
     with uow.reading():
         account = uow.accounts.get(account_id, caller=caller)
-        counts = count_by_status(uow.connection, caller, AccountFilter(kind=Kind.CLIENT, within=account.id))
+        counts = uow.listing.count_by_status(caller, AccountFilter(kind=Kind.CLIENT, within=account.id))
     return PartnerNode(account, 0, counts)
 
 
@@ -277,7 +265,7 @@ def month_charges(uow: UnitOfWork, *, caller: Caller, month: str, limit: int = 5
     rows: list[ChargeRow] = []
     amount = Decimal("0.00")
     with uow.reading():
-        for batch in billable_services(uow.connection, caller, first=first, last=last):
+        for batch in uow.billing.billable_services(caller, first=first, last=last):
             for item in batch:
                 for line in charge_lines(item.service, item.account, first=first, last=last):
                     amount += line.amount

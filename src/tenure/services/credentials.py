@@ -18,10 +18,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from tenure.adapters.db.tables import site
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.api_keys import looks_like_key
 from tenure.domain.errors import Unauthorized
@@ -29,6 +25,7 @@ from tenure.domain.model import Stage, Status
 from tenure.domain.policy import Policy
 from tenure.services import api_keys, auth
 from tenure.services.read_models import ApiKey
+from tenure.services.unit_of_work import UnitOfWork
 
 MAX_ENTRIES = 10_000
 """Past this many live credentials in one process the cache starts over (a flood of bad keys cannot grow it)."""
@@ -86,7 +83,7 @@ def check_credential(uow: UnitOfWork, *, credential: str | None, now: datetime) 
     if not credential or len(credential) > MAX_CREDENTIAL:
         raise Unauthorized("send `Authorization: Bearer <token or API key>`")
     with uow.reading():
-        version = int(uow.connection.execute(select(site.c.credentials_version)).scalar_one())
+        version = uow.site_settings.credentials_version()
         if looks_like_key(credential):
             holder = uow.api_keys.holder(api_keys.digest(credential))
             if holder is None or holder.account_stage is Stage.DECOMMISSIONED:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tenure.adapters.db import entitlements as lookups
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind, decide_for_number, decide_for_service
@@ -20,6 +18,8 @@ from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Status
 from tenure.domain.policy import Capability, Decision, Subject, decide_all, is_billed
 from tenure.domain.radius import NETWORK_KINDS, clean_network_id
+from tenure.services.read_models import Lookup, Settings
+from tenure.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ class SettingsCache:
     """The last parsed site settings; `read` keeps them while the site's (operator, version) holds."""
 
     def __init__(self) -> None:
-        self.current: lookups.Settings | None = None
+        self.current: Settings | None = None
 
-    def remember(self, lookup: lookups.Lookup) -> lookups.Lookup:
+    def remember(self, lookup: Lookup) -> Lookup:
         self.current = lookup.settings
         return lookup
 
@@ -70,7 +70,7 @@ _settings = SettingsCache()
 
 def account_entitlements(uow: UnitOfWork, *, caller: Caller, account_id: str) -> AccountEntitlements:
     with uow.reading():
-        found = lookups.run(uow.connection, caller, _settings.current, "account", account_id=account_id)
+        found = uow.entitlements.run(caller, _settings.current, "account", account_id=account_id)
     return account_answer(_settings.remember(found), account_id)
 
 
@@ -80,11 +80,11 @@ def number_entitlement(
     """May the holder of `number` use `capability` now? 404 when no active service visible to the caller holds it."""
     e164 = to_e164(number, field="e164")
     with uow.reading():
-        found = lookups.run(uow.connection, caller, _settings.current, "number", number=e164)
+        found = uow.entitlements.run(caller, _settings.current, "number", number=e164)
     return number_answer(_settings.remember(found), e164, capability, now)
 
 
-def account_answer(found: lookups.Lookup, account_id: str) -> AccountEntitlements:
+def account_answer(found: Lookup, account_id: str) -> AccountEntitlements:
     """Every capability of the account the statement found; 404 when it found none the caller sees."""
     if found.holder is None:
         raise NotFound(f"account {account_id} not found")
@@ -93,7 +93,7 @@ def account_answer(found: lookups.Lookup, account_id: str) -> AccountEntitlement
     return AccountEntitlements(found.holder.account_id, subject.status, billed, decide_all(policy, subject))
 
 
-def number_answer(found: lookups.Lookup, e164: str, capability: Capability, now: datetime) -> NumberDecision:
+def number_answer(found: Lookup, e164: str, capability: Capability, now: datetime) -> NumberDecision:
     """The decision for the number the statement found; 404 when no active service visible to the caller holds it."""
     holder = found.holder
     if holder is None or holder.service_start is None:
@@ -122,7 +122,7 @@ def service_entitlement(
     """May the holder of the `kind` service with this network id use `capability` now? 404 as for numbers."""
     network_id = clean_network_id(network_id)
     with uow.reading():
-        found = lookups.run_network(uow.connection, caller, _settings.current, kind, network_id)
+        found = uow.entitlements.run_network(caller, _settings.current, kind, network_id)
     decision = _service_decision(_settings.remember(found), kind, network_id, capability, now)
     if decision is None:
         raise NotFound(f"no active {kind.label} service holds the network id {network_id}")
@@ -134,7 +134,7 @@ def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetim
     with uow.reading():
         for value in NETWORK_KINDS:
             kind = ServiceKind(value)
-            found = lookups.run_network(uow.connection, caller, _settings.current, kind, user_name)
+            found = uow.entitlements.run_network(caller, _settings.current, kind, user_name)
             decision = _service_decision(_settings.remember(found), kind, user_name, Capability.INTERNET, now)
             if decision is not None:
                 return decision
@@ -142,7 +142,7 @@ def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetim
 
 
 def _service_decision(
-    found: lookups.Lookup, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
+    found: Lookup, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
 ) -> ServiceDecision | None:
     holder = found.holder
     if holder is None or holder.service_start is None or holder.service_id is None:

@@ -29,6 +29,7 @@ from tenure.domain.access import Scope
 from tenure.domain.policy import Capability
 from tenure.services import api_keys, credentials
 from tenure.services.entitlements import AccountEntitlements, NumberDecision, account_answer, number_answer
+from tenure.services.read_models import By, Lookup, Settings
 
 CANONICAL = re.compile(r"\+[1-9][0-9]{1,14}")
 """E.164 as stored: `+`, a country code and at most 15 digits in all."""
@@ -44,7 +45,7 @@ class HotPath:
     runner: StatementRunner
     clock: Clock
     cache: credentials.CredentialCache = field(default_factory=credentials.CredentialCache)
-    settings: lookups.Settings | None = None
+    settings: Settings | None = None
 
     async def number(self, credential: str | None, number: str, capability: Capability) -> NumberDecision:
         """The decision for a number; one already in E.164 form is parsed only if nothing holds it.
@@ -65,7 +66,7 @@ class HotPath:
         found = await self._lookup(credential, self.clock.now(), "account", account_id=account_id)
         return account_answer(found, account_id)
 
-    async def _lookup(self, credential: str | None, now: datetime, by: lookups.By, **key: str) -> lookups.Lookup:
+    async def _lookup(self, credential: str | None, now: datetime, by: By, **key: str) -> Lookup:
         """The statement's answer for a credential still good as of that statement."""
         for attempt in range(ATTEMPTS):
             entry = await self._credential(credential, now)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tenure.adapters.db.listing import fetch_page
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.model import Account
 from tenure.services.common import today
 from tenure.services.read_models import AccountFilter, AuditEntry
+from tenure.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -46,8 +45,8 @@ def list_accounts(
     uow: UnitOfWork, *, caller: Caller, flt: AccountFilter, limit: int, cursor: str | None, now: datetime
 ) -> tuple[list[AccountView], str | None]:
     with uow.reading():
-        rows, next_cursor = fetch_page(uow.connection, caller, flt, limit=limit, cursor=cursor)
-        return views(uow, uow.accounts.hydrate(rows), now), next_cursor
+        accounts, next_cursor = uow.listing.page(caller, flt, limit=limit, cursor=cursor)
+        return views(uow, accounts, now), next_cursor
 
 
 def account_events(

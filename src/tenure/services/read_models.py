@@ -9,14 +9,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from tenure.domain.access import Caller, Role, Scope
 from tenure.domain.catalog import Office
+from tenure.domain.charges import BillingAccount, ServiceTerm
 from tenure.domain.model import Kind, Stage, Status
-from tenure.domain.policy import Policy
+from tenure.domain.policy import Policy, Subject
 from tenure.domain.radius import AcctStatus
 
 # An idempotency key whose first request has not answered yet (`status_code` 0).
@@ -203,3 +204,46 @@ class SessionOutcome:
     session_id: int
     state: str
     error: str | None
+
+
+@dataclass(frozen=True)
+class BillableService:
+    billing_ref: str
+    client_name: str
+    account_id: str
+    account: BillingAccount
+    service: ServiceTerm
+
+
+By = Literal["number", "account", "network"]
+"""What an entitlement lookup is keyed by."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The account a lookup is about, as the policy sees it."""
+
+    account_id: str
+    service_start: date | None  # the number's service start; None when asked by account
+    subject: Subject
+    service_id: str | None = None  # the service found by number or network id
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The site's policy and time zone, parsed once per (operator, version) in each process."""
+
+    key: tuple[str, int]
+    policy: Policy
+    timezone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Everything one statement answered: the holder (or None), the settings, the caller's standing."""
+
+    holder: Holder | None
+    settings: Settings
+    credentials_version: int
+    caller_stage: Stage
+    caller_status: Status

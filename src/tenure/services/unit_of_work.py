@@ -12,7 +12,7 @@ Each repository protocol names only what the use cases call; the adapters may ho
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -22,16 +22,21 @@ from tenure.domain.catalog import Office, Service, ServiceKind
 from tenure.domain.events import Event
 from tenure.domain.model import Account, AccountRef, Hold, Kind, Stage, Status
 from tenure.services.read_models import (
+    AccountFilter,
     Accounting,
     ApiKey,
     AuditEntry,
+    BillableService,
+    By,
     Change,
     DeliveryRecord,
     Finished,
     KeyHolder,
+    Lookup,
     NasEntry,
     OfficeListing,
     SessionOutcome,
+    Settings,
     Site,
     StoredAnswer,
     Subscription,
@@ -194,6 +199,9 @@ class ApiKeyRepository(Protocol):
 
 
 class SiteRepository(Protocol):
+    def credentials_version(self) -> int:
+        """Moves on every revocation of a token or key: each process's credential cache compares it."""
+
     def exists(self) -> bool: ...
 
     def create(self, **values: Any) -> None: ...
@@ -368,6 +376,39 @@ class ServiceRepository(Protocol):
     def end(self, service: Service) -> None: ...
 
 
+class AccountListing(Protocol):
+    """Lists of accounts for a caller: a filter, pages in name order, counts per status."""
+
+    def page(
+        self, caller: Caller, flt: AccountFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[Account], str | None]:
+        """A page after `cursor`, and the cursor of the next one (None at the end)."""
+
+    def page_before(self, caller: Caller, flt: AccountFilter, *, limit: int, cursor: str) -> tuple[list[Account], bool]:
+        """The page that ends just before `cursor` (the console's "Previous"), and whether more lie before it."""
+
+    def count_by_status(self, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
+        """Accounts per derived status for the filter (its status filter ignored)."""
+
+    def names_of(self, caller: Caller, ids: Sequence[str]) -> dict[str, tuple[str, Kind]]:
+        """Name and kind of each of `ids` the caller may see."""
+
+
+class BillingRepository(Protocol):
+    def billable_services(
+        self, caller: Caller, *, first: date, last: date, account_id: str | None = None
+    ) -> Iterator[Sequence[BillableService]]:
+        """Batches of the services billable between `first` and `last`, streamed."""
+
+
+class EntitlementLookups(Protocol):
+    """The one statement behind every entitlement answer (`known`: the settings this process already parsed)."""
+
+    def run(self, caller: Caller, known: Settings | None, by: By = "number", **key: str) -> Lookup: ...
+
+    def run_network(self, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: `with uow: ...; uow.commit()`.
 
@@ -413,6 +454,15 @@ class UnitOfWork(Protocol):
 
     @property
     def phone_services(self) -> ServiceRepository: ...
+
+    @property
+    def listing(self) -> AccountListing: ...
+
+    @property
+    def billing(self) -> BillingRepository: ...
+
+    @property
+    def entitlements(self) -> EntitlementLookups: ...
 
     @property
     def locks_claimed_rows(self) -> bool:

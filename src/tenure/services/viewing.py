@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.actions import can_view_as_client
 from tenure.domain.errors import Forbidden, NotFound, Unauthorized
 from tenure.domain.events import Action, Event
 from tenure.services.auth import check_login_allowed
 from tenure.services.browse import ClientDetail, detail_in
+from tenure.services.unit_of_work import UnitOfWork
 
 
 def caller_for_session(uow: UnitOfWork, *, user_id: str, generation: int | None) -> Caller:

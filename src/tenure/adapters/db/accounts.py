@@ -28,14 +28,10 @@ from tenure.domain.model import (
     Stage,
     Status,
 )
+from tenure.services.cursors import sort_key
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
-
-
-def sort_key(name: str, is_management: bool) -> str:
-    """Management client first, then by case-insensitive name."""
-    return ("0" if is_management else "1") + name.casefold()[:230]
 
 
 class AccountRepository:

@@ -12,7 +12,6 @@ for a decommissioned account, whether it was active when it was decommissioned
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,17 +23,9 @@ from tenure.adapters.db.tables import events as E
 from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.charges import BillingAccount, ServiceTerm
+from tenure.services.read_models import BillableService
 
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class BillableService:
-    billing_ref: str
-    client_name: str
-    account_id: str
-    account: BillingAccount
-    service: ServiceTerm
 
 
 def charge_query(caller: Caller, *, first: date, last: date, account_id: str | None = None) -> Select[Any]:
@@ -103,3 +94,15 @@ def _billable(row: Row[Any]) -> BillableService:
         account=BillingAccount(row.account_start, bool(row.activated), row.decommissioned_on),
         service=ServiceTerm(row.id, row.kind, row.label, int(row.monthly_price_cents), row.start_date, row.end_date),
     )
+
+
+class BillingRepository:
+    """`billable_services` on the unit of work's connection: `uow.billing`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def billable_services(
+        self, caller: Caller, *, first: date, last: date, account_id: str | None = None
+    ) -> Iterator[Sequence[BillableService]]:
+        return billable_services(self.conn, caller, first=first, last=last, account_id=account_id)

@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -58,42 +56,12 @@ from tenure.adapters.db.tables import services as S
 from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind
-from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, Status, derive_status
+from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, derive_status
 from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
+from tenure.services.read_models import By, Holder, Lookup, Settings
 
-By = Literal["number", "account", "network"]
 NO_SETTINGS = ("", 0)
 """The settings key sent when the process has none parsed yet: no site matches it."""
-
-
-@dataclass(frozen=True)
-class Holder:
-    """The account a lookup is about, as the policy sees it."""
-
-    account_id: str
-    service_start: date | None  # the number's service start; None when asked by account
-    subject: Subject
-    service_id: str | None = None  # the service found by number or network id
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The site's policy and time zone, parsed once per (operator, version) in each process."""
-
-    key: tuple[str, int]
-    policy: Policy
-    timezone: ZoneInfo
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Everything one statement answered: the holder (or None), the settings, the caller's standing."""
-
-    holder: Holder | None
-    settings: Settings
-    credentials_version: int
-    caller_stage: Stage
-    caller_status: Status
 
 
 @lru_cache(maxsize=4096)
@@ -269,3 +237,16 @@ def _hold(row: Any) -> Hold:
 
 def _ancestor_hold(row: Any) -> AncestorHold:
     return AncestorHold(row.holder_id, row.holder_name, Kind(row.holder_kind), HoldReason(row.reason), row.placed_at)
+
+
+class EntitlementLookups:
+    """The one entitlement statement on the unit of work's connection: `uow.entitlements`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def run(self, caller: Caller, known: Settings | None, by: By = "number", **key: str) -> Lookup:
+        return run(self.conn, caller, known, by, **key)
+
+    def run_network(self, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup:
+        return run_network(self.conn, caller, known, kind, network_id)

@@ -5,9 +5,6 @@ Keyset (sort_key, id) rather than OFFSET, so page 20,000 costs what page 1 does.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +25,7 @@ from sqlalchemy import (
 )
 
 from tenure.adapters.db import sql
+from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.number_search import HoldsNumberStarting
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -35,24 +33,9 @@ from tenure.adapters.db.tables import holds as H
 from tenure.adapters.phone import search_prefix
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
-from tenure.domain.model import Kind, Status
+from tenure.domain.model import Account, Kind, Status
+from tenure.services.cursors import decode_cursor, encode_cursor
 from tenure.services.read_models import AccountFilter
-
-
-def encode_cursor(values: Sequence[object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, length: int) -> list[Any]:
-    """A cursor we issued, or a clear validation error; never a crash on junk."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("cursor is not valid", field="cursor") from error
-    if not isinstance(values, list) or len(values) != length:
-        raise ValidationFailed("cursor is not valid", field="cursor")
-    return values
 
 
 def _status_condition(status: Status) -> ColumnElement[bool]:
@@ -210,4 +193,36 @@ def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dic
     return counts
 
 
-__all__ = ["AccountFilter", "count_by_status", "decode_cursor", "encode_cursor", "fetch_page", "names_of"]
+class AccountListing:
+    """Lists, pages and counts of accounts as `services.unit_of_work.AccountListing` asks: `uow.listing`."""
+
+    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
+        self.conn = connection
+        self.accounts = accounts
+
+    def page(
+        self, caller: Caller, flt: AccountFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[Account], str | None]:
+        rows, next_cursor = fetch_page(self.conn, caller, flt, limit=limit, cursor=cursor)
+        return self.accounts.hydrate(rows), next_cursor
+
+    def page_before(self, caller: Caller, flt: AccountFilter, *, limit: int, cursor: str) -> tuple[list[Account], bool]:
+        rows, more_before = fetch_page_before(self.conn, caller, flt, limit=limit, cursor=cursor)
+        return self.accounts.hydrate(rows), more_before
+
+    def count_by_status(self, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
+        return count_by_status(self.conn, caller, flt)
+
+    def names_of(self, caller: Caller, ids: Sequence[str]) -> dict[str, tuple[str, Kind]]:
+        return names_of(self.conn, caller, ids)
+
+
+__all__ = [
+    "AccountFilter",
+    "AccountListing",
+    "count_by_status",
+    "decode_cursor",
+    "encode_cursor",
+    "fetch_page",
+    "names_of",
+]

@@ -23,6 +23,10 @@ class SiteRepository:
         policy = from_matrix(row.policy_matrix, row.policy_name) if row.policy_matrix else PRESETS[row.policy_name]
         return Site(row.operator_id, ZoneInfo(row.timezone), policy, row.billing_prefix, row.secret_key)
 
+    def credentials_version(self) -> int:
+        """Moves on every revocation of a token or key: each process's credential cache compares it."""
+        return int(self.conn.execute(select(site.c.credentials_version)).scalar_one())
+
     def exists(self) -> bool:
         return self.conn.execute(select(site.c.id)).first() is not None
 

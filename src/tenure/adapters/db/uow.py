@@ -7,14 +7,18 @@ any other way rolls back, so a change is whole or absent.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy import Connection, Engine
 
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
+from tenure.adapters.db.billing import BillingRepository
 from tenure.adapters.db.deliveries import DeliveryQueue
+from tenure.adapters.db.entitlements import EntitlementLookups
 from tenure.adapters.db.idempotency import IdempotencyRepository
+from tenure.adapters.db.listing import AccountListing
 from tenure.adapters.db.nas import NasRepository
 from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
 from tenure.adapters.db.outbox import OutboxRepository
@@ -52,13 +56,16 @@ class UnitOfWork:
     deliveries: DeliveryQueue
     webhooks: WebhookRepository
     phone_services: ServiceRepository
+    listing: AccountListing
+    billing: BillingRepository
+    entitlements: EntitlementLookups
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
         self.write = write
         self._site: Site | None = None
 
-    def __enter__(self) -> UnitOfWork:
+    def __enter__(self) -> Self:
         connection = self.engine.connect()
         if self.write:
             connection = connection.execution_options(sqlite_begin="IMMEDIATE")
@@ -80,6 +87,9 @@ class UnitOfWork:
         self.deliveries = DeliveryQueue(connection)
         self.webhooks = WebhookRepository(connection)
         self.phone_services = ServiceRepository(connection)
+        self.listing = AccountListing(connection, self.accounts)
+        self.billing = BillingRepository(connection)
+        self.entitlements = EntitlementLookups(connection)
         return self
 
     def __exit__(
@@ -91,7 +101,7 @@ class UnitOfWork:
         finally:
             self.connection.close()
 
-    def reading(self) -> UnitOfWork:
+    def reading(self) -> Self:
         """Use this unit of work for reads only (no write lock on SQLite)."""
         self.write = False
         return self

@@ -41,7 +41,7 @@ def session(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Session:
     if len(token) > 512:
         raise Unauthorized("the token is not valid")
     if looks_like_key(token):
-        return Session(api_keys.caller_for_key(ctx.uow(), key=token, now=ctx.clock.now()), None)
+        return Session(api_keys.caller_for_key(ctx.uow, key=token, now=ctx.clock.now()), None)
     caller, token_id = auth.caller_for_token(ctx.uow(), token=token, now=ctx.clock.now())
     return Session(caller, token_id)
 
