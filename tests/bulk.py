@@ -11,9 +11,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, insert
 
-from tenure.services.cursors import sort_key
 from tenure.adapters.db.tables import account_ancestors, accounts
 from tenure.domain.ids import new_id
+from tenure.services.cursors import sort_key
 
 
 def due_clients(engine: Engine, *, parent_id: str, count: int, decommission_on: date, now: datetime) -> list[str]:

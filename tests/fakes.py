@@ -9,7 +9,7 @@ included), office assignments, service endings and session cuts.
 It is a model of `adapters/db`, not a second implementation to keep in step: the
 behaviour only a database has (row locks, SKIP LOCKED, status in SQL, unique
 indexes under a race) is tested on SQLite and PostgreSQL in `tests/integration`.
-Repositories the lifecycle does not use (users, API keys, idempotency) refuse every call.
+Repositories the lifecycle does not use (users, API keys, listing, deliveries, ...) refuse every call.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Self, cast
 from zoneinfo import ZoneInfo
 
@@ -30,11 +30,20 @@ from tenure.domain.model import Account, AccountRef, AncestorHold, Contact, Hold
 from tenure.domain.notifications import ENTITLEMENTS_CHANGED
 from tenure.domain.policy import PRESETS, from_matrix
 from tenure.services import accounts as svc
-from tenure.services.read_models import Accounting, AuditEntry, OfficeListing, Site
+from tenure.services.read_models import Accounting, AuditEntry, OfficeListing, SessionView, Site
 from tenure.services.unit_of_work import (
+    AccountListing,
     ApiKeyRepository,
+    BillingRepository,
+    DeliveryQueue,
+    DueChanges,
+    EntitlementLookups,
+    FinishedNotices,
     IdempotencyRepository,
+    NasRepository,
+    ServiceRepository,
     UserRepository,
+    WebhookRepository,
 )
 from tests.support import START, Lifecycle, MutableClock
 
@@ -255,6 +264,9 @@ def flipped(accounts: FakeAccounts, root: str, ignore_hold: str | None) -> list[
 
 
 class FakeSiteSettings(_Repository):
+    def credentials_version(self) -> int:
+        return int(self.s.site.get("credentials_version", 1))
+
     def exists(self) -> bool:
         return bool(self.s.site)
 
@@ -348,6 +360,14 @@ class FakeRadius(_Repository):
     def disconnect_service(self, service_id: str, reason: str, *, now: datetime) -> None:
         raise NotImplementedError("phone services are tested on the real databases")
 
+    def page(
+        self, caller: Caller, *, states: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[SessionView], str | None]:
+        raise NotImplementedError("RADIUS sessions are listed on the real databases")
+
+    def network_holder(self, caller: Caller, user_name: str) -> tuple[str, str] | None:
+        raise NotImplementedError("RADIUS is tested on the real databases")
+
 
 class _NotFaked:
     """A repository the lifecycle use cases never reach: any call says so."""
@@ -374,6 +394,16 @@ class FakeUnitOfWork:
         self.users = cast(UserRepository, _NotFaked("users"))
         self.api_keys = cast(ApiKeyRepository, _NotFaked("api_keys"))
         self.idempotency = cast(IdempotencyRepository, _NotFaked("idempotency"))
+        self.due = cast(DueChanges, _NotFaked("due"))  # the scheduler's claims are SQL (SKIP LOCKED)
+        self.nas = cast(NasRepository, _NotFaked("nas"))
+        self.finished = cast(FinishedNotices, _NotFaked("finished"))
+        self.deliveries = cast(DeliveryQueue, _NotFaked("deliveries"))
+        self.webhooks = cast(WebhookRepository, _NotFaked("webhooks"))
+        self.phone_services = cast(ServiceRepository, _NotFaked("phone_services"))
+        self.listing = cast(AccountListing, _NotFaked("listing"))
+        self.billing = cast(BillingRepository, _NotFaked("billing"))
+        self.entitlements = cast(EntitlementLookups, _NotFaked("entitlements"))
+        self.locks_claimed_rows = False
         self._before: State | None = None
 
     def __enter__(self) -> Self:
@@ -443,7 +473,3 @@ class FakeInstallation(Lifecycle):
     def actions(self) -> list[str]:
         """The audit trail's actions, oldest first."""
         return [r.event.action.value for r in self.state.events]
-
-
-def utc(year: int, month: int, day: int, hour: int = 10) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=UTC)

@@ -8,38 +8,17 @@ service, so the NAS's view and Tenure's stay comparable.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row
-
-from tenure.adapters.db.radius import network_holder
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.radius import SessionState
 from tenure.services.entitlements import ServiceDecision, radius_user
-from tenure.services.read_models import Accounting
+from tenure.services.read_models import Accounting, SessionView
+from tenure.services.unit_of_work import UnitOfWork
 
 __all__ = ["Accounting", "SessionView", "authorize", "list_sessions", "record_accounting"]
 STATES = tuple(s.value for s in SessionState)
-
-
-@dataclass(frozen=True)
-class SessionView:
-    id: int
-    acct_session_id: str
-    user_name: str
-    nas_ip: str
-    framed_ip: str | None
-    service_id: str | None
-    account_id: str | None
-    state: str
-    started_at: datetime | None
-    last_update_at: datetime
-    stopped_at: datetime | None
-    disconnect_error: str | None
 
 
 def authorize(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
@@ -50,7 +29,7 @@ def authorize(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime)
 def record_accounting(uow: UnitOfWork, *, caller: Caller, request: Accounting, now: datetime) -> None:
     """Start, Interim-Update or Stop; repeats change nothing, a Stop without a Start is kept."""
     with uow:
-        holder = network_holder(uow.connection, caller, request.user_name)
+        holder = uow.radius.network_holder(caller, request.user_name)
         uow.radius.record(request, holder=holder, now=now)
         uow.commit()
 
@@ -62,22 +41,4 @@ def list_sessions(
     if unknown:
         raise ValidationFailed(f"state must be among {', '.join(STATES)}", field="state")
     with uow.reading():
-        rows, next_cursor = uow.radius.page(caller, states=states, limit=limit, cursor=cursor)
-    return [_view(r) for r in rows], next_cursor
-
-
-def _view(row: Row[Any]) -> SessionView:
-    return SessionView(
-        id=int(row.id),
-        acct_session_id=row.acct_session_id,
-        user_name=row.user_name,
-        nas_ip=row.nas_ip,
-        framed_ip=row.framed_ip,
-        service_id=row.service_id,
-        account_id=row.account_id,
-        state=row.state,
-        started_at=row.started_at,
-        last_update_at=row.last_update_at,
-        stopped_at=row.stopped_at,
-        disconnect_error=row.disconnect_error,
-    )
+        return uow.radius.page(caller, states=states, limit=limit, cursor=cursor)

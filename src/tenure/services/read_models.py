@@ -247,3 +247,19 @@ class Lookup:
     credentials_version: int
     caller_stage: Stage
     caller_status: Status
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    acct_session_id: str
+    user_name: str
+    nas_ip: str
+    framed_ip: str | None
+    service_id: str | None
+    account_id: str | None
+    state: str
+    started_at: datetime | None
+    last_update_at: datetime
+    stopped_at: datetime | None
+    disconnect_error: str | None

@@ -36,6 +36,7 @@ from tenure.services.read_models import (
     NasEntry,
     OfficeListing,
     SessionOutcome,
+    SessionView,
     Settings,
     Site,
     StoredAnswer,
@@ -268,6 +269,14 @@ class RadiusSessions(Protocol):
     def disconnect_account(self, account_id: str, reason: str, *, now: datetime) -> None: ...
 
     def disconnect_service(self, service_id: str, reason: str, *, now: datetime) -> None: ...
+
+    def page(
+        self, caller: Caller, *, states: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[SessionView], str | None]:
+        """Sessions of accounts the caller sees, newest first; sessions of no known service only to the operator."""
+
+    def network_holder(self, caller: Caller, user_name: str) -> tuple[str, str] | None:
+        """The (service, account) whose internet or Wi-Fi service holds `user_name`, if the caller sees it."""
 
 
 class DueChanges(Protocol):

@@ -44,7 +44,7 @@ from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Stage, Status
 from tenure.domain.radius import DISCONNECT_NOTICE, NETWORK_KINDS, AcctStatus, SessionState
-from tenure.services.read_models import Accounting
+from tenure.services.read_models import Accounting, SessionView
 
 _NOTICE_COLUMNS = [
     "kind",
@@ -161,7 +161,7 @@ class RadiusSessions:
     # -- reading ----------------------------------------------------------------
     def page(
         self, caller: Caller, *, states: Sequence[str], limit: int, cursor: str | None
-    ) -> tuple[list[Row[Any]], str | None]:
+    ) -> tuple[list[SessionView], str | None]:
         """Sessions of accounts the caller sees, newest first; sessions of no known service only to the operator."""
         query = select(RS).where(sql.visible_to(caller, RS.c.account_id))
         if states:
@@ -173,7 +173,11 @@ class RadiusSessions:
             query = query.where(RS.c.id < last_id)
         rows = list(self.conn.execute(query.order_by(RS.c.id.desc()).limit(limit + 1)))
         next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-        return rows[:limit], next_cursor
+        return [_view(row) for row in rows[:limit]], next_cursor
+
+    def network_holder(self, caller: Caller, user_name: str) -> tuple[str, str] | None:
+        """The (service, account) whose internet or Wi-Fi service holds `user_name`, if the caller sees it."""
+        return network_holder(self.conn, caller, user_name)
 
     def counts_by_state(self) -> dict[str, int]:
         query = select(RS.c.state, func.count()).group_by(RS.c.state)
@@ -207,3 +211,20 @@ def network_holder(conn: Connection, caller: Caller, user_name: str) -> tuple[st
         if found is not None:
             return found.id, found.account_id
     return None
+
+
+def _view(row: Row[Any]) -> SessionView:
+    return SessionView(
+        id=int(row.id),
+        acct_session_id=row.acct_session_id,
+        user_name=row.user_name,
+        nas_ip=row.nas_ip,
+        framed_ip=row.framed_ip,
+        service_id=row.service_id,
+        account_id=row.account_id,
+        state=row.state,
+        started_at=row.started_at,
+        last_update_at=row.last_update_at,
+        stopped_at=row.stopped_at,
+        disconnect_error=row.disconnect_error,
+    )

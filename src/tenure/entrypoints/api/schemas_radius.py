@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from tenure.domain.radius import DEFAULT_COA_PORT, NAS_NAME_MAX, SECRET_MAX
 from tenure.entrypoints.api.schemas import Input
-from tenure.services.radius import SessionView
-from tenure.services.read_models import NasEntry
+from tenure.services.read_models import NasEntry, SessionView
 
 
 class SessionOut(BaseModel):
