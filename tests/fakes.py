@@ -35,6 +35,7 @@ from tenure.services.unit_of_work import (
     AccountListing,
     ApiKeyRepository,
     BillingRepository,
+    ClientsCsv,
     DeliveryQueue,
     DueChanges,
     EntitlementLookups,
@@ -403,6 +404,7 @@ class FakeUnitOfWork:
         self.listing = cast(AccountListing, _NotFaked("listing"))
         self.billing = cast(BillingRepository, _NotFaked("billing"))
         self.entitlements = cast(EntitlementLookups, _NotFaked("entitlements"))
+        self.clients_csv = cast(ClientsCsv, _NotFaked("clients_csv"))
         self.locks_claimed_rows = False
         self._before: State | None = None
 

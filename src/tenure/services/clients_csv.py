@@ -17,8 +17,6 @@ from email.utils import formataddr, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 
-from tenure.adapters.db import clients_csv as db
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind
@@ -28,6 +26,7 @@ from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
 from tenure.domain.text import from_spreadsheet, spreadsheet_safe
 from tenure.services import network_ids_csv
 from tenure.services.accounts import CreateAccount, create_in
+from tenure.services.unit_of_work import UnitOfWork
 
 COLUMNS = ("name", "billing_ref", "type", "start", "end", "contact", "parent_billing_ref")
 # Optional on import, always written on export: the client's network ids, one `kind:network_id` a line.
@@ -162,9 +161,9 @@ def import_clients(
     caller.require_admin()
     rows = parsed.rows
     with uow:
-        parents = db.accounts_by_ref(uow.connection, caller, {r.parent_ref for r in rows if r.parent_ref})
-        taken = db.refs_in_use(uow.connection, {r.billing_ref for r in rows if r.billing_ref})
-        held = db.network_ids_in_use(uow.connection, {pair for r in rows for pair in r.network_ids})
+        parents = uow.clients_csv.accounts_by_ref(caller, {r.parent_ref for r in rows if r.parent_ref})
+        taken = uow.clients_csv.refs_in_use({r.billing_ref for r in rows if r.billing_ref})
+        held = uow.clients_csv.network_ids_in_use({pair for r in rows for pair in r.network_ids})
         default_parent = uow.accounts.get(caller.account_id, caller=caller)
         errors = parsed.errors + [error for row in rows for error in _against_database(row, parents, taken, held)]
         if errors:
@@ -210,8 +209,8 @@ def export_clients(
     """CSV lines (header first) of every client the caller sees, readable again by `import_clients`."""
     yield _csv_line((*COLUMNS, NETWORK_IDS))
     with uow.reading():
-        for batch in db.client_batches(uow.connection, caller, include_inactive=include_inactive):
-            network_ids = db.network_ids_of(uow.connection, [row.id for row in batch])
+        for batch in uow.clients_csv.client_batches(caller, include_inactive=include_inactive):
+            network_ids = uow.clients_csv.network_ids_of([row.id for row in batch])
             for row in batch:
                 parent_ref = "" if row.parent_kind == Kind.OPERATOR.value else row.parent_ref
                 contact = formataddr((row.contact_name, row.contact_email)) if row.contact_email else ""
@@ -233,7 +232,7 @@ def export_clients(
 
 def count_clients(uow: UnitOfWork, *, caller: Caller, include_inactive: bool) -> int:
     with uow.reading():
-        return db.count_clients(uow.connection, caller, include_inactive=include_inactive)
+        return uow.clients_csv.count_clients(caller, include_inactive=include_inactive)
 
 
 def _iso(value: date | None) -> str:

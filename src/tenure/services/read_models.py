@@ -263,3 +263,19 @@ class SessionView:
     last_update_at: datetime
     stopped_at: datetime | None
     disconnect_error: str | None
+
+
+@dataclass(frozen=True)
+class ExportedClient:
+    """One client as the CSV export writes it, with its parent's billing ref and kind."""
+
+    id: str
+    name: str
+    billing_ref: str
+    client_type: str | None
+    start_date: date | None
+    end_date: date | None
+    contact_name: str
+    contact_email: str
+    parent_ref: str
+    parent_kind: str

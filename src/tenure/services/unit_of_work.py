@@ -30,6 +30,7 @@ from tenure.services.read_models import (
     By,
     Change,
     DeliveryRecord,
+    ExportedClient,
     Finished,
     KeyHolder,
     Lookup,
@@ -418,6 +419,22 @@ class EntitlementLookups(Protocol):
     def run_network(self, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup: ...
 
 
+class ClientsCsv(Protocol):
+    """The reads of a clients CSV import (parents, refs and network ids taken) and export (clients in batches)."""
+
+    def accounts_by_ref(self, caller: Caller, refs: Collection[str]) -> dict[str, Account]: ...
+
+    def refs_in_use(self, refs: Collection[str]) -> set[str]: ...
+
+    def network_ids_in_use(self, pairs: Collection[tuple[Any, str]]) -> set[tuple[Any, str]]: ...
+
+    def network_ids_of(self, account_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]: ...
+
+    def count_clients(self, caller: Caller, *, include_inactive: bool) -> int: ...
+
+    def client_batches(self, caller: Caller, *, include_inactive: bool) -> Iterator[Sequence[ExportedClient]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: `with uow: ...; uow.commit()`.
 
@@ -472,6 +489,9 @@ class UnitOfWork(Protocol):
 
     @property
     def entitlements(self) -> EntitlementLookups: ...
+
+    @property
+    def clients_csv(self) -> ClientsCsv: ...
 
     @property
     def locks_claimed_rows(self) -> bool:

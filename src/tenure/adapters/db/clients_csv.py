@@ -13,6 +13,7 @@ from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.model import Account
+from tenure.services.read_models import ExportedClient
 
 BATCH = 500
 
@@ -82,3 +83,44 @@ def client_batches(conn: Connection, caller: Caller, *, include_inactive: bool) 
         .order_by(A.c.sort_key, A.c.id)
     )
     yield from conn.execution_options(yield_per=BATCH).execute(query).partitions()
+
+
+class ClientsCsv:
+    """The reads of a clients CSV import or export on the unit of work's connection: `uow.clients_csv`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def accounts_by_ref(self, caller: Caller, refs: Collection[str]) -> dict[str, Account]:
+        return accounts_by_ref(self.conn, caller, refs)
+
+    def refs_in_use(self, refs: Collection[str]) -> set[str]:
+        return refs_in_use(self.conn, refs)
+
+    def network_ids_in_use(self, pairs: Collection[tuple[Any, str]]) -> set[tuple[Any, str]]:
+        return network_ids_in_use(self.conn, pairs)
+
+    def network_ids_of(self, account_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        return network_ids_of(self.conn, account_ids)
+
+    def count_clients(self, caller: Caller, *, include_inactive: bool) -> int:
+        return count_clients(self.conn, caller, include_inactive=include_inactive)
+
+    def client_batches(self, caller: Caller, *, include_inactive: bool) -> Iterator[Sequence[ExportedClient]]:
+        for batch in client_batches(self.conn, caller, include_inactive=include_inactive):
+            yield [_exported(row) for row in batch]
+
+
+def _exported(row: Row[Any]) -> ExportedClient:
+    return ExportedClient(
+        id=row.id,
+        name=row.name,
+        billing_ref=row.billing_ref,
+        client_type=row.client_type,
+        start_date=row.start_date,
+        end_date=row.end_date,
+        contact_name=row.contact_name,
+        contact_email=row.contact_email,
+        parent_ref=row.parent_ref,
+        parent_kind=row.parent_kind,
+    )

@@ -15,6 +15,7 @@ from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.billing import BillingRepository
+from tenure.adapters.db.clients_csv import ClientsCsv
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.entitlements import EntitlementLookups
 from tenure.adapters.db.idempotency import IdempotencyRepository
@@ -59,6 +60,7 @@ class UnitOfWork:
     listing: AccountListing
     billing: BillingRepository
     entitlements: EntitlementLookups
+    clients_csv: ClientsCsv
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
         self.engine = engine
@@ -90,6 +92,7 @@ class UnitOfWork:
         self.listing = AccountListing(connection, self.accounts)
         self.billing = BillingRepository(connection)
         self.entitlements = EntitlementLookups(connection)
+        self.clients_csv = ClientsCsv(connection)
         return self
 
     def __exit__(
