@@ -141,6 +141,16 @@ class FakeAccounts(_Repository):
         """Every account at or below `root`, as loaded (holds and inherited suspension filled in)."""
         return [self.get(i) for i in self.s.accounts if root in self.lineage(i)]
 
+    def ids_for_tokens(self, caller: Caller, tokens: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for account in self.s.accounts.values():
+            if self._visible(caller, account.id):
+                if account.billing_ref in tokens:
+                    found.setdefault(account.billing_ref, account.id)
+                if account.id in tokens:
+                    found[account.id] = account.id
+        return found
+
     def ref(self, account_id: str) -> AccountRef:
         if account_id not in self.s.accounts:
             raise NotFound(f"account {account_id} not found")

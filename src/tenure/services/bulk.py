@@ -18,14 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tenure.adapters.db.batch import BatchUnitOfWork
-from tenure.adapters.db.batch_repos import ids_for_tokens
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.domain.access import Caller
 from tenure.domain.errors import DomainError, ValidationFailed
 from tenure.domain.model import Account, HoldReason
 from tenure.services import accounts
 from tenure.services.queries import AccountView, views
+from tenure.services.unit_of_work import BatchUnitOfWork, UnitOfWork
 
 MAX_ITEMS = 1000
 
@@ -152,4 +150,4 @@ def run_bulk(
 def resolve(uow: UnitOfWork, *, caller: Caller, tokens: Sequence[str]) -> dict[str, str]:
     """Account ids for tokens that are ids or billing refs of accounts `caller` sees (CLI input)."""
     with uow.reading():
-        return ids_for_tokens(uow.connection, caller, tokens)
+        return uow.accounts.ids_for_tokens(caller, tokens)

@@ -52,6 +52,9 @@ class AccountRepository(Protocol):
     def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
         """One account, or NotFound when absent or not visible to `caller`."""
 
+    def ids_for_tokens(self, caller: Caller, tokens: Sequence[str]) -> dict[str, str]:
+        """{token: account id} for tokens that are the id or billing ref of an account `caller` sees."""
+
     def lineage(self, account_id: str) -> list[str]:
         """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3)."""
 
@@ -514,3 +517,18 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Undo what this transaction wrote so far; leaving the block without `commit()` does it too."""
+
+
+class PreloadedAccounts(AccountRepository, Protocol):
+    def preload(self, ids: Sequence[str], caller: Caller) -> None:
+        """Load these accounts for the whole batch at once (answered from memory for the same caller)."""
+
+
+class BatchUnitOfWork(UnitOfWork, Protocol):
+    """One transaction for a bulk request; each item runs on `item()`, undone alone when refused."""
+
+    @property
+    def accounts(self) -> PreloadedAccounts: ...
+
+    def item(self) -> UnitOfWork:
+        """A unit of work for one item (a savepoint), to hand to an ordinary use case."""

@@ -32,6 +32,7 @@ from tenure.services.cursors import sort_key
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
+_IN_LIST = 500  # values per IN (…) list: well under every driver's parameter limit
 
 
 class AccountRepository:
@@ -108,6 +109,20 @@ class AccountRepository:
         )
         for row in self.conn.execute(query):
             found[row.account_id].append(row.ancestor_id)
+        return found
+
+    def ids_for_tokens(self, caller: Caller, tokens: Sequence[str]) -> dict[str, str]:
+        """{token: account id} for tokens that are the id or billing ref of an account `caller` sees."""
+        found: dict[str, str] = {}
+        wanted = sorted(set(tokens))
+        for start in range(0, len(wanted), _IN_LIST):
+            chunk = wanted[start : start + _IN_LIST]
+            query = select(A.c.id, A.c.billing_ref).where(
+                or_(A.c.id.in_(chunk), A.c.billing_ref.in_(chunk)), sql.visible_to(caller)
+            )
+            for row in self.conn.execute(query):
+                found.setdefault(row.billing_ref, row.id)
+                found[row.id] = row.id  # an id wins over an equal billing ref
         return found
 
     def ref(self, account_id: str) -> AccountRef:

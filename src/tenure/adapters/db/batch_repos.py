@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -156,19 +156,6 @@ def _save_statement(row: dict[str, Any]) -> Update:
         .where(A.c.id == bindparam("b_id"), A.c.version == bindparam("b_version"))
         .values({**{name: bindparam(f"b_{name}") for name in columns}, "version": A.c.version + 1})
     )
-
-
-def ids_for_tokens(conn: Connection, caller: Caller, tokens: Sequence[str]) -> dict[str, str]:
-    """{token: account id} for tokens that are the id or billing ref of an account `caller` sees."""
-    found: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(tokens))):
-        query = select(A.c.id, A.c.billing_ref).where(
-            or_(A.c.id.in_(chunk), A.c.billing_ref.in_(chunk)), sql.visible_to(caller)
-        )
-        for row in conn.execute(query):
-            found.setdefault(row.billing_ref, row.id)
-            found[row.id] = row.id  # an id wins over an equal billing ref
-    return found
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
