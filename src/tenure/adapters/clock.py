@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
 
+from tenure.services.ports import Clock
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+__all__ = ["Clock", "FixedClock", "SystemClock"]
 
 
 class SystemClock:

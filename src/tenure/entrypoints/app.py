@@ -45,7 +45,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await app.state.ctx.hot_path.runner.close()
+        await app.state.ctx.hot_path.lookups.close()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from tenure.adapters.clock import Clock
 from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.adapters.db.engine import make_engine
+from tenure.adapters.db.entitlements import AsyncLookups
 from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
@@ -57,7 +58,7 @@ class AppContext:
     hot_path: HotPath = field(init=False)
 
     def __post_init__(self) -> None:
-        self.hot_path = HotPath(self.uow, runner_for(self.engine), self.clock)
+        self.hot_path = HotPath(self.uow, AsyncLookups(runner_for(self.engine)), self.clock)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

@@ -2,7 +2,7 @@
 
 Per request: the bearer credential is found in the process's `CredentialCache`
 (checked against the database only on a miss), the one statement of
-`adapters.db.entitlements` runs on the `StatementRunner` (psycopg async on
+`adapters.db.entitlements` runs on `lookups` (`AsyncLookups`: psycopg async on
 PostgreSQL), and the answer is decided from its rows. The statement also
 reports the credentials version (a revocation since the credential was
 cached: forget, check again, run again), the caller account's standing, and
@@ -20,16 +20,14 @@ from datetime import datetime
 
 from anyio import to_thread
 
-from tenure.adapters.clock import Clock
-from tenure.adapters.db import entitlements as lookups
-from tenure.adapters.db.statements import StatementRunner
-from tenure.adapters.db.uow import UnitOfWork  # still to do (issue 15 §1): reaches uow.connection or uow.engine
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Scope
 from tenure.domain.policy import Capability
 from tenure.services import api_keys, credentials
 from tenure.services.entitlements import AccountEntitlements, NumberDecision, account_answer, number_answer
+from tenure.services.ports import Clock, EntitlementStatements
 from tenure.services.read_models import By, Lookup, Settings
+from tenure.services.unit_of_work import UnitOfWork
 
 CANONICAL = re.compile(r"\+[1-9][0-9]{1,14}")
 """E.164 as stored: `+`, a country code and at most 15 digits in all."""
@@ -39,10 +37,10 @@ ATTEMPTS = 3
 
 @dataclass
 class HotPath:
-    """Per-process state of the lookups: the credential cache, the parsed settings, the statement runner."""
+    """Per-process state of the lookups: the credential cache, the parsed settings, the statement."""
 
     uow: Callable[[], UnitOfWork]  # for cache misses and `last_used_at`
-    runner: StatementRunner
+    lookups: EntitlementStatements
     clock: Clock
     cache: credentials.CredentialCache = field(default_factory=credentials.CredentialCache)
     settings: Settings | None = None
@@ -71,10 +69,7 @@ class HotPath:
         for attempt in range(ATTEMPTS):
             entry = await self._credential(credential, now)
             entry.caller.require_scope(Scope.ENTITLEMENTS_READ)
-            statement = lookups.holder_query(entry.caller, by)
-            found = lookups.read(
-                await self.runner.rows(statement, lookups.parameters(self.settings, **key)), self.settings
-            )
+            found = await self.lookups.run(entry.caller, self.settings, by, **key)
             if self.cache.check_version(entry, found.credentials_version) or attempt == ATTEMPTS - 1:
                 break
         self.settings = found.settings

@@ -58,7 +58,7 @@ class CountingRunner:
 def test_a_lookup_is_one_statement_once_its_credential_is_cached(world: World) -> None:
     _with_number(world)
     hot_path = world.client.app.state.ctx.hot_path  # type: ignore[attr-defined]
-    hot_path.runner = runner = CountingRunner(hot_path.runner)
+    hot_path.lookups.runner = runner = CountingRunner(hot_path.lookups.runner)
     assert _lookup(world).status_code == 200  # the first one checks the token and caches it
     assert runner.count == 1
     sqlite = world.site.engine.dialect.name == "sqlite"

@@ -49,6 +49,7 @@ from sqlalchemy import (
 
 from tenure.adapters.db import sql
 from tenure.adapters.db.services import number_held
+from tenure.adapters.db.statements import StatementRunner
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -250,3 +251,16 @@ class EntitlementLookups:
 
     def run_network(self, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup:
         return run_network(self.conn, caller, known, kind, network_id)
+
+
+class AsyncLookups:
+    """The statement on a `StatementRunner` (the hot path: one statement, one connection, no thread hop)."""
+
+    def __init__(self, runner: StatementRunner) -> None:
+        self.runner = runner
+
+    async def run(self, caller: Caller, known: Settings | None, by: By, **key: str) -> Lookup:
+        return read(await self.runner.rows(holder_query(caller, by), parameters(known, **key)), known)
+
+    async def close(self) -> None:
+        await self.runner.close()
