@@ -122,3 +122,15 @@ def test_authorize_is_counted_under_its_route(world: World) -> None:
     _service(world, world.own_client.id, "acme-ppp1")
     assert _authorize(world, _key(world, "radius"), {"User-Name": "acme-ppp1"}).status_code == 200
     assert 'route="/api/v1/radius/authorize",status="200"' in world.client.get("/metrics").text
+
+
+def test_accounting_files_a_session_under_the_same_service_authorize_chose(world: World) -> None:
+    """One rule for both endpoints: a User-Name is its internet service, else its Wi-Fi service."""
+    _service(world, world.other_client.id, "shared-login", "wifi")
+    _service(world, world.own_client.id, "shared-login")
+    start = {"Acct-Status-Type": "Start", "User-Name": "shared-login", "NAS-IP-Address": "192.0.2.1"}
+    assert world.post("/radius/accounting", json={**start, "Acct-Session-Id": "S-1"}).status_code == 204
+    world.site.decommission(world.own_client.id)  # its internet service ends; the Wi-Fi one is left
+    assert world.post("/radius/accounting", json={**start, "Acct-Session-Id": "S-2"}).status_code == 204
+    kept = {s["acct_session_id"]: s["account_id"] for s in world.get("/radius/sessions").json()["items"]}
+    assert kept == {"S-1": world.own_client.id, "S-2": world.other_client.id}

@@ -187,11 +187,12 @@ def _service_held(caller: Caller, by: By, kind: ServiceKind | None) -> list[Any]
         return [*number_held(bindparam("number", type_=String)), sql.visible_to(caller, S.c.account_id)]
     if by == "network":
         return [*_network_held(kind), sql.visible_to(caller, S.c.account_id)]
-    return [S.c.id == _radius_service(caller)]
+    return [S.c.id == radius_service(caller)]
 
 
-def _radius_service(caller: Caller) -> Any:
-    """The id of the service a RADIUS User-Name names: its internet service, else its Wi-Fi service.
+def radius_service(caller: Caller) -> Any:
+    """The id of the service a RADIUS User-Name (parameter `network_id`) names: its internet
+    service, else its Wi-Fi service, among those the caller sees (authorize and accounting alike).
 
     One scalar subquery on the partial unique index `(network_id, kind)`: at most two rows,
     internet first, so the one statement answers what two lookups in turn used to.
