@@ -129,20 +129,11 @@ def service_entitlement(
     return decision
 
 
-def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
-    """`internet` for a RADIUS User-Name: its internet service, else its Wi-Fi service; None when neither.
-
-    One statement (`lookups.run_radius`) answers both kinds; the API answers it on the hot path.
-    """
-    with uow.reading():
-        found = lookups.run_radius(uow.connection, caller, _settings.current, user_name)
-    return service_answer(_settings.remember(found), user_name, Capability.INTERNET, now)
-
-
 def service_answer(
     found: lookups.Lookup, network_id: str, capability: Capability, now: datetime
 ) -> ServiceDecision | None:
-    """The decision for the service a RADIUS lookup found, of whichever kind it is; None when none."""
+    """`internet` (or another capability) for the service a RADIUS User-Name lookup found, of
+    whichever kind it is (internet, else Wi-Fi: `lookups.radius_service`); None when none."""
     kind = found.holder.service_kind if found.holder is not None else None
     return _service_decision(found, ServiceKind(kind), network_id, capability, now) if kind else None
 

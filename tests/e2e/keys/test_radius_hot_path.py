@@ -134,3 +134,10 @@ def test_accounting_files_a_session_under_the_same_service_authorize_chose(world
     assert world.post("/radius/accounting", json={**start, "Acct-Session-Id": "S-2"}).status_code == 204
     kept = {s["acct_session_id"]: s["account_id"] for s in world.get("/radius/sessions").json()["items"]}
     assert kept == {"S-1": world.own_client.id, "S-2": world.other_client.id}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["lean", "route"])
+def test_an_oversized_body_is_413_before_anything_is_read(world: World, chunked: bool) -> None:
+    padding = b'{"User-Name": "acme-ppp1", "Class": "' + b"x" * (1024 * 1024) + b'"}'
+    answer = _authorize(world, _key(world, "radius"), padding, chunked=chunked)
+    assert (answer.status_code, answer.json()["code"]) == (413, "payload-too-large")

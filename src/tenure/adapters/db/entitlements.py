@@ -235,12 +235,6 @@ def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: 
     return read(rows, known)
 
 
-def run_radius(conn: Connection, caller: Caller, known: Settings | None, user_name: str) -> Lookup:
-    """The statement for a RADIUS User-Name: its internet service, else its Wi-Fi service."""
-    rows = list(conn.execute(holder_query(caller, "radius"), parameters(known, network_id=user_name)))
-    return read(rows, known)
-
-
 def number_query(caller: Caller) -> Select[Any]:
     """The number lookup's statement (parameter `number`)."""
     return holder_query(caller, "number")

@@ -33,6 +33,7 @@ from tenure.domain.radius import clean_ip
 from tenure.entrypoints.api import radius_body
 from tenure.entrypoints.api.problems import domain_problem, problem
 from tenure.entrypoints.context import AppContext
+from tenure.entrypoints.guards import PayloadTooLarge
 from tenure.services.hot_path import HotPath
 
 log = structlog.get_logger()
@@ -109,9 +110,11 @@ class LeanLookups:
 
     async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx: AppContext = scope["app"].state.ctx
-        raw = await _read_body(receive)
         try:
+            raw = await _read_body(receive)
             answer = await authorize(ctx.hot_path, _bearer(scope["headers"]), raw)
+        except PayloadTooLarge as error:  # more bytes than Content-Length promised: the guard's cap
+            answer = problem(413, "payload-too-large", "The request body is too large", error.detail)
         except Exception:
             log.exception("unhandled error", path=scope["path"])
             answer = problem(500, "internal-error", "Internal error", "an unexpected error occurred")
