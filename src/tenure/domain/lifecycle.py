@@ -40,6 +40,7 @@ from tenure.domain.model import (
     Kind,
     Stage,
 )
+from tenure.domain.schedule import ACTIVATION_DUE
 from tenure.domain.text import check_line, check_note
 
 NAME_MAX = 200
@@ -221,7 +222,7 @@ def activate(account: Account, *, on: date | None, today: date) -> Event:
 def start_date_reached(account: Account, *, today: date) -> Event:
     """The worker's move: a scheduled account whose start date has come becomes active."""
     ensure_changeable(account)
-    if account.stage is not Stage.SCHEDULED or account.start_date is None or account.start_date > today:
+    if not ACTIVATION_DUE.holds(account, today):
         raise InvalidTransition(f"{account.name} is not due for activation")
     before = snapshot(account)
     account.stage = Stage.ACTIVE

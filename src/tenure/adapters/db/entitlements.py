@@ -41,7 +41,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
     literal,
     literal_column,
     null,
@@ -49,7 +48,7 @@ from sqlalchemy import (
     select,
 )
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.services import number_held
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -170,11 +169,7 @@ def _caller_standing(caller: Caller) -> tuple[Any, Any]:
     """
     own, path, held = A.alias("caller_account"), AA.alias("caller_path"), H.alias("caller_hold")
     stage = select(own.c.stage).where(own.c.id == literal(caller.account_id)).scalar_subquery()
-    suspended = exists().where(
-        path.c.account_id == literal(caller.account_id),
-        held.c.account_id == path.c.ancestor_id,
-        held.c.lifted_at.is_(None),
-    )
+    suspended = status_sql.holds_in_force(literal(caller.account_id), closure=path, holds=held)
     return stage.label("caller_stage"), suspended.label("caller_held")
 
 
