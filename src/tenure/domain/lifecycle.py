@@ -154,6 +154,7 @@ def create(request: NewAccount, *, parent: Account | None, today: date, now: dat
         client_type=client_type,
         start_date=start,
         end_date=end,
+        activated_on=today if stage is Stage.ACTIVE else None,
         inherited=inherited_from(parent),
     )
     return account, Event(account.id, Action.CREATED, after=as_json_dict(snapshot(account)))
@@ -209,7 +210,7 @@ def activate(account: Account, *, on: date | None, today: date) -> Event:
     if on is None or on <= today:
         if account.start_date is None or account.start_date > today:
             account.start_date = today
-        account.stage = Stage.ACTIVE
+        _become_active(account, today)
         action = Action.ACTIVATED
     else:
         check_dates(on, account.end_date)
@@ -225,8 +226,14 @@ def start_date_reached(account: Account, *, today: date) -> Event:
     if not ACTIVATION_DUE.holds(account, today):
         raise InvalidTransition(f"{account.name} is not due for activation")
     before = snapshot(account)
-    account.stage = Stage.ACTIVE
+    _become_active(account, today)
     return _event(account, Action.ACTIVATED, before)
+
+
+def _become_active(account: Account, today: date) -> None:
+    """Every way into `active` goes through here, so `activated_on` is always set (billing reads it)."""
+    account.stage = Stage.ACTIVE
+    account.activated_on = today
 
 
 def check_suspend(account: Account, reason: HoldReason) -> Refusal | None:

@@ -248,6 +248,7 @@ def _columns(account: Account) -> dict[str, object]:
         "end_date": account.end_date,
         "decommission_on": account.decommission_on,
         "decommissioned_on": account.decommissioned_on,
+        "activated_on": account.activated_on,
     }
 
 
@@ -269,6 +270,7 @@ def _account(row: Row[Any], holds: list[Hold], inherited: AncestorHold | None) -
         end_date=row.end_date,
         decommission_on=row.decommission_on,
         decommissioned_on=row.decommissioned_on,
+        activated_on=row.activated_on,
         holds=holds,
         inherited=inherited,
     )
