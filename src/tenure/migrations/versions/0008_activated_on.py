@@ -75,15 +75,15 @@ def _activation_days(bind: sa.Connection, zone: ZoneInfo) -> Iterator[tuple[str,
         elif _stage(row.after) == "active":
             first_active.setdefault(row.account_id, _local_day(row.at, zone))
     accounts = sa.select(_accounts.c.id, _accounts.c.stage, _accounts.c.start_date, _accounts.c.created_at)
-    for row in bind.execute(accounts.where(_accounts.c.stage.in_(["active", "decommissioned"]))):
-        if row.stage == "active" or row.id in left_active:
-            yield row.id, first_active.get(row.id) or row.start_date or _local_day(row.created_at, zone)
+    for account in bind.execute(accounts.where(_accounts.c.stage.in_(["active", "decommissioned"]))):
+        if account.stage == "active" or account.id in left_active:
+            day = first_active.get(account.id) or account.start_date or _local_day(account.created_at, zone)
+            yield account.id, day
 
 
 def _stage(values: Mapping[str, Any] | str | None) -> object:
-    if isinstance(values, str):  # a JSON column read as text by an older driver
-        values = json.loads(values)
-    return (values or {}).get("stage")
+    found: Mapping[str, Any] = json.loads(values) if isinstance(values, str) else values or {}
+    return found.get("stage")
 
 
 def _local_day(moment: datetime | str, zone: ZoneInfo) -> date:
