@@ -14,7 +14,7 @@ from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.radius import AcctStatus, NasSpec
 from tenure.entrypoints.worker import Worker
-from tenure.services import catalog, nas, radius
+from tenure.services import lines, nas, radius
 from tests.support import Installation
 from tests.worker_support import worker_for
 
@@ -22,7 +22,7 @@ NAS_SECRET = "nas-s3cret"
 
 
 def internet(site: Installation, account_id: str, network_id: str, kind: ServiceKind = ServiceKind.INTERNET) -> Service:
-    return catalog.add_service(
+    return lines.add_service(
         site.uow(),
         caller=site.admin,
         account_id=account_id,

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event, func, select
 from tenure.adapters.db.tables import events
 from tenure.domain.access import Caller
 from tenure.domain.catalog import Office, Service, ServiceKind
-from tenure.services import catalog, offices
+from tenure.services import lines, offices
 from tests.support import Installation
 
 
@@ -43,7 +43,7 @@ def add(
     start: date | None = None,
     caller: Caller | None = None,
 ) -> Service:
-    return catalog.add_service(
+    return lines.add_service(
         site.uow(),
         caller=caller or site.admin,
         account_id=account_id,
@@ -56,7 +56,7 @@ def add(
 
 
 def remove(site: Installation, account_id: str, service_id: str) -> Service:
-    return catalog.remove_service(
+    return lines.remove_service(
         site.uow(), caller=site.admin, account_id=account_id, service_id=service_id, now=site.now
     )
 

@@ -15,7 +15,7 @@ from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import ClientType, Kind, Stage
 from tenure.domain.policy import Capability
 from tenure.entrypoints.cli import app
-from tenure.services import catalog, clients_csv, entitlements
+from tenure.services import clients_csv, entitlements, lines
 from tests.support import Installation
 
 HEADER = "name,billing_ref,type,start,end,contact,parent_billing_ref\n"
@@ -144,7 +144,7 @@ def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> Non
     """Issue 12 §1: each `kind:network_id` line becomes a service of that kind holding the id."""
     acme = site.client(name="Acme Ltd", billing_ref="ACME-1")
     for kind, network_id in ((ServiceKind.INTERNET, "acme-ppp1"), (ServiceKind.WIFI, "acme wifi; 2")):
-        catalog.add_service(
+        lines.add_service(
             site.uow(),
             caller=site.admin,
             account_id=acme.id,

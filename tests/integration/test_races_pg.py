@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, text
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import ServiceRepository
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.errors import DomainError, NumberTaken, OfficeTaken

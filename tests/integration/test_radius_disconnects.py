@@ -15,7 +15,7 @@ from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import HoldReason
 from tenure.domain.radius import AcctStatus
 from tenure.entrypoints.app import create_app
-from tenure.services import auth, catalog
+from tenure.services import auth, lines
 from tenure.services.policy import set_policy
 from tests.e2e.api.conftest import TestClient
 from tests.nas_double import NasDouble
@@ -93,7 +93,7 @@ def test_decommissioning_removing_the_service_and_a_policy_change_each_cut_sessi
     site.suspend(suspended.id)  # metis: internet goes on
     for session, user in (("A-1", "acme-ppp1"), ("Z-1", "zenith-ppp1"), ("H-1", "held-ppp1")):
         start(site, session, user)
-    catalog.remove_service(site.uow(), caller=site.admin, account_id=acme.id, service_id=acme_service.id, now=site.now)
+    lines.remove_service(site.uow(), caller=site.admin, account_id=acme.id, service_id=acme_service.id, now=site.now)
     assert [n.acct_session_id for n in notices(site)] == ["A-1"]
     set_policy(site.uow(), caller=site.admin, preset="connect", matrix=None, now=site.now)  # suspended lose it
     assert [n.acct_session_id for n in notices(site)] == ["A-1", "H-1"]

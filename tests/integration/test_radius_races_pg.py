@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tenure.adapters.db.lines import ServiceRepository
 from tenure.adapters.db.radius import Accounting
-from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.tables import radius_sessions
 from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.errors import NetworkIdTaken

@@ -10,13 +10,13 @@ from sqlalchemy import Engine
 from tenure.domain.access import Role
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.errors import AccountDecommissioned, InvalidTransition, NotFound, NumberTaken, ValidationFailed
-from tenure.services import catalog
+from tenure.services import lines
 from tests.integration.catalog_kit import actions, add, event_count, remove
 from tests.support import Installation, MutableClock
 
 
 def _listed(site: Installation, account_id: str, include_ended: bool = False) -> list[tuple[str, date | None]]:
-    items, _ = catalog.list_services(
+    items, _ = lines.list_services(
         site.uow(), caller=site.admin, account_id=account_id, include_ended=include_ended, limit=100, cursor=None
     )
     return [(s.label, s.end_date) for s in items]
@@ -117,10 +117,10 @@ def test_services_belong_to_clients_the_caller_may_change(site: Installation) ->
 def test_services_list_pages_in_the_order_they_were_added(site: Installation) -> None:
     client = site.client()
     labels = [add(site, client.id, f"Line {i}", kind=ServiceKind.OTHER).label for i in range(5)]
-    page, cursor = catalog.list_services(
+    page, cursor = lines.list_services(
         site.uow(), caller=site.admin, account_id=client.id, include_ended=False, limit=3, cursor=None
     )
-    rest, end = catalog.list_services(
+    rest, end = lines.list_services(
         site.uow(), caller=site.admin, account_id=client.id, include_ended=False, limit=3, cursor=cursor
     )
     assert [s.label for s in page + rest] == labels

@@ -16,7 +16,7 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import Account, ClientType
-from tenure.services import catalog, offices
+from tenure.services import lines, offices
 
 ROOMS = [(f"{floor}.{room:02d}", str(floor), 2 + (room % 4) * 2) for floor in (1, 2, 3) for room in range(1, 13)]
 NUMBER_BLOCK = "+44 20 7946 0{:03d}"  # Ofcom's drama range: real-looking London numbers that ring nowhere
@@ -57,7 +57,7 @@ def populate_catalog(engine: Engine, caller: Caller, clients: list[Account], *, 
 def _service(
     engine: Engine, caller: Caller, client: Account, kind: ServiceKind, label: str, price: str, now: datetime
 ) -> None:
-    catalog.add_service(
+    lines.add_service(
         UnitOfWork(engine),
         caller=caller,
         account_id=client.id,

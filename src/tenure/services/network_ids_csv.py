@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import ServiceRepository
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.catalog import LABEL_MAX, Service, ServiceKind, service_added
 from tenure.domain.ids import new_id

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from tenure.domain.access import Role
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import ClientType
-from tenure.services import accounts, auth, catalog, offices
+from tenure.services import accounts, auth, lines, offices
 from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server, wait_until
 from tests.e2e.browser.test_console import create, open_client, server_today
 
@@ -52,7 +52,7 @@ def room(server: Server, name: str, capacity: int = 4) -> str:
 
 
 def service(server: Server, account_id: str, kind: ServiceKind, label: str, price: str, start: date) -> None:
-    catalog.add_service(
+    lines.add_service(
         server.uow(),
         caller=server.admin,
         account_id=account_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import ServiceRepository
 from tests.e2e.api.conftest import TestClient, app_for
 from tests.radius_kit import internet
 from tests.support import ADMIN_EMAIL, PASSWORD, Installation

@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 
 from tenure.adapters.db import sql, status_sql
-from tenure.adapters.db.services import number_held
+from tenure.adapters.db.lines import number_held
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H

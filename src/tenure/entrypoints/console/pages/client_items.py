@@ -21,7 +21,7 @@ from tenure.domain.catalog import Service, ServiceKind
 from tenure.domain.errors import DomainError, Forbidden, NotFound
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import billing, browse, catalog, offices
+from tenure.services import billing, browse, lines, offices
 from tenure.services.browse import ClientDetail
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -212,7 +212,7 @@ def add_service(account_id: str, request: Request, caller: SignedIn, form: Annot
         return _service_form(request, caller, account_id, form, errors=errors)
     ctx = app_ctx(request)
     try:
-        added = catalog.add_service(
+        added = lines.add_service(
             ctx.uow(),
             caller=caller,
             account_id=account_id,
@@ -256,7 +256,7 @@ def remove_service_form(account_id: str, service_id: str, request: Request, call
 def remove_service(account_id: str, service_id: str, request: Request, caller: SignedIn) -> Response:
     ctx = app_ctx(request)
     try:
-        removed = catalog.remove_service(
+        removed = lines.remove_service(
             ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, now=ctx.clock.now()
         )
     except DomainError as error:

@@ -20,7 +20,7 @@ from tenure.domain.errors import DomainError, NotFound
 from tenure.domain.model import Account, ClientType, Contact, Kind
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, browse, catalog, offices, wizard
+from tenure.services import accounts, browse, lines, offices, wizard
 from tenure.services.wizard import Finish, WizardStep
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -187,7 +187,7 @@ def save_services(
     try:
         if op == "add":
             service_kind = ServiceKind(kind) if kind in set(ServiceKind) else ServiceKind.OTHER
-            added = catalog.add_service(
+            added = lines.add_service(
                 ctx.uow(),
                 caller=caller,
                 account_id=account_id,
@@ -200,7 +200,7 @@ def save_services(
             )
             return done(request, here, f"{added.label} added")
         if op == "remove":
-            catalog.remove_service(
+            lines.remove_service(
                 ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, now=ctx.clock.now()
             )
             return done(request, here, "Service removed")

@@ -13,7 +13,7 @@ from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, Idempoten
 from tenure.entrypoints.api.routes.accounts import CHANGE, READ, Cursor, Limit
 from tenure.entrypoints.api.schemas import Page
 from tenure.entrypoints.api.schemas_catalog import ServiceCreate, ServiceOut, ServiceUpdate
-from tenure.services import catalog as service
+from tenure.services import lines as service
 
 router = APIRouter(prefix="/accounts/{account_id}/services", tags=["services"])
 ServiceId = Annotated[str, Path(min_length=1, max_length=64, description="a service id")]

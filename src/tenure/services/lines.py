@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import ServiceRepository
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.phone import to_e164
 from tenure.domain import catalog
