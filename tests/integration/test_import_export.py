@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from tenure.adapters.db.tables import accounts
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import ClientType, Kind, Stage
 from tenure.domain.policy import Capability
 from tenure.entrypoints.cli import app
@@ -143,7 +143,7 @@ def _kinds(site: Installation) -> dict[str, int]:
 def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> None:
     """Issue 12 §1: each `kind:network_id` line becomes a service of that kind holding the id."""
     acme = site.client(name="Acme Ltd", billing_ref="ACME-1")
-    for kind, network_id in ((ServiceKind.INTERNET, "acme-ppp1"), (ServiceKind.WIFI, "acme wifi; 2")):
+    for kind, network_id in ((LineKind.INTERNET, "acme-ppp1"), (LineKind.WIFI, "acme wifi; 2")):
         lines.add_service(
             site.uow(),
             caller=site.admin,
@@ -166,7 +166,7 @@ def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> Non
     found = entitlements.service_entitlement(
         site.uow(),
         caller=site.admin,
-        kind=ServiceKind.INTERNET,
+        kind=LineKind.INTERNET,
         network_id="acme-ppp2",
         capability=Capability.INTERNET,
         now=site.now,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tenure.config import Settings
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import HoldReason
 from tenure.domain.radius import AcctStatus
 from tenure.entrypoints.app import create_app
@@ -47,7 +47,7 @@ def test_a_suspended_channel_cuts_every_open_session_below_it_once(site: Install
     elsewhere = site.client(name="Outside Ltd")
     for client, user in ((acme, "acme-ppp1"), (zenith, "zenith-ppp1"), (elsewhere, "outside-ppp1")):
         internet(site, client.id, user)
-    internet(site, acme.id, "acme-wifi", ServiceKind.WIFI)
+    internet(site, acme.id, "acme-wifi", LineKind.WIFI)
     start(site, "A-1", "acme-ppp1")
     start(site, "A-2", "acme-wifi")
     start(site, "Z-1", "zenith-ppp1")

@@ -238,7 +238,7 @@ def decommission_in(uow: UnitOfWork, account: Account, *, on: date | None, actor
     was = (account.stage, account.status)
     event = lifecycle.decommission(account, on=on, today=day, blocking_children=blocking)
     if event.action is Action.DECOMMISSIONED:
-        uow.service_ending.end_all(account.id, on=day)
+        uow.line_ending.end_all(account.id, on=day)
         uow.radius.disconnect_account(account.id, "decommissioned", now=now)
         _release_offices(uow, account, actor=actor, now=now)
     record(uow, account, event, actor=actor, now=now, was=was)

@@ -26,7 +26,7 @@ from tenure.adapters.db.listing import (
 )
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Authority, Caller, authority_over
-from tenure.domain.catalog import Service
+from tenure.domain.catalog import Line
 from tenure.domain.charges import ChargeLine, charge_lines
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Kind, Stage, Status
@@ -98,7 +98,7 @@ class ClientDetail:
     more_events: str | None
     blocking_children: int
     policy: Policy
-    services: list[Service]
+    services: list[Line]
     authority: Authority  # what the user may do to this account's lifecycle and holds
     stuck_children: int = 0  # children that block its scheduled decommission (the worker refuses it)
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import ActivateMode, Kind
 from tenure.services import auth, lines, offices
 from tests.e2e.browser.conftest import PASSWORD, Server, sign_in, start_server, wait_until
@@ -160,7 +160,7 @@ def test_small_things(page: Page, server: Server) -> None:
         server.uow(),
         caller=server.admin,
         account_id=romeo.id,
-        kind=ServiceKind.WIFI,
+        kind=LineKind.WIFI,
         label="Guest",
         monthly_price="5.00",
         start_date=None,

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tenure.domain import lifecycle
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import Account, Contact, HoldReason, Kind
 from tenure.services import accounts, auth, lines
 from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server
@@ -79,7 +79,7 @@ def add_number(server: Server, client: Account, number: str) -> None:
         server.uow(),
         caller=server.admin,
         account_id=client.id,
-        kind=ServiceKind.PHONE_NUMBER,
+        kind=LineKind.PHONE_NUMBER,
         label=number,
         monthly_price="5.00",
         start_date=None,

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.services import api_keys, auth, lines
 from tests.support import Installation
 
@@ -103,7 +103,7 @@ def _world(site: Installation) -> tuple[str, str, str, str]:
         site.uow(),
         caller=site.admin,
         account_id=client.id,
-        kind=ServiceKind.PHONE_NUMBER,
+        kind=LineKind.PHONE_NUMBER,
         label=NUMBER,
         monthly_price="12.00",
         start_date=None,

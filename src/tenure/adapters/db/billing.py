@@ -22,19 +22,19 @@ from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
-from tenure.domain.charges import BillingAccount, ServiceTerm
+from tenure.domain.charges import BillingAccount, LineTerm
 from tenure.domain.model import Stage
 
 BATCH = 1000
 
 
 @dataclass(frozen=True)
-class BillableService:
+class BillableLine:
     billing_ref: str
     client_name: str
     account_id: str
     account: BillingAccount
-    service: ServiceTerm
+    service: LineTerm
 
 
 def charge_query(caller: Caller, *, first: date, last: date, account_id: str | None = None) -> Select[Any]:
@@ -72,7 +72,7 @@ def charge_query(caller: Caller, *, first: date, last: date, account_id: str | N
 
 def billable_services(
     conn: Connection, caller: Caller, *, first: date, last: date, account_id: str | None = None
-) -> Iterator[Sequence[BillableService]]:
+) -> Iterator[Sequence[BillableLine]]:
     """Batches of billable services, streamed from one statement."""
     result = conn.execution_options(yield_per=BATCH).execute(
         charge_query(caller, first=first, last=last, account_id=account_id)
@@ -81,11 +81,11 @@ def billable_services(
         yield [_billable(row) for row in partition]
 
 
-def _billable(row: Row[Any]) -> BillableService:
-    return BillableService(
+def _billable(row: Row[Any]) -> BillableLine:
+    return BillableLine(
         billing_ref=row.billing_ref,
         client_name=row.name,
         account_id=row.account_id,
         account=BillingAccount(row.account_start, bool(row.activated), row.decommissioned_on),
-        service=ServiceTerm(row.id, row.kind, row.label, int(row.monthly_price_cents), row.start_date, row.end_date),
+        service=LineTerm(row.id, row.kind, row.label, int(row.monthly_price_cents), row.start_date, row.end_date),
     )

@@ -56,7 +56,7 @@ from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import services as S
 from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, Status, derive_status
 from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
 
@@ -96,7 +96,7 @@ class Lookup:
 
 
 @lru_cache(maxsize=4096)
-def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = None) -> Select[Any]:
+def holder_query(caller: Caller, by: By = "number", kind: LineKind | None = None) -> Select[Any]:
     """The statement for one caller, with `number` (or `account_id`, or `network_id` of a service of
     `kind`) and `settings_key` as parameters.
 
@@ -173,7 +173,7 @@ def _caller_standing(caller: Caller) -> tuple[Any, Any]:
     return stage.label("caller_stage"), suspended.label("caller_held")
 
 
-def _network_held(kind: ServiceKind | None) -> list[Any]:
+def _network_held(kind: LineKind | None) -> list[Any]:
     """A service of `kind` not ended, by its network id (the parameter `network_id`).
 
     The kind is a literal, so PostgreSQL sees the query imply the partial unique index's predicate.
@@ -187,7 +187,7 @@ def _network_held(kind: ServiceKind | None) -> list[Any]:
     ]
 
 
-def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup:
+def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: LineKind, network_id: str) -> Lookup:
     """The statement for a service of `kind` found by its network id (RADIUS User-Name)."""
     rows = list(conn.execute(holder_query(caller, "network", kind), parameters(known, network_id=network_id)))
     return read(rows, known)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import Status
 from tenure.entrypoints.console.session import SessionCookies
 from tenure.entrypoints.context import AppContext
@@ -38,7 +38,7 @@ class ConsoleState:
         env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
         env.filters["iso"] = lambda d: d.isoformat() if d else ""
         env.globals["Status"] = Status
-        env.filters["kind_label"] = lambda kind: ServiceKind(kind).label if kind in set(ServiceKind) else str(kind)
+        env.filters["kind_label"] = lambda kind: LineKind(kind).label if kind in set(LineKind) else str(kind)
         env.trim_blocks = True
         env.lstrip_blocks = True
         self._site: SiteInfo | None = None

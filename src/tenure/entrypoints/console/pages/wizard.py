@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.errors import DomainError, NotFound
 from tenure.domain.model import Account, ClientType, Contact, Kind
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
@@ -39,7 +39,7 @@ def _page(request: Request, caller: Caller, step: WizardStep, draft: Account | N
             free, _ = offices.list_offices(ctx.uow(), caller=caller, free=True, limit=500, cursor=None)
             context["free_offices"] = [item.office for item in free]
         if step is WizardStep.SERVICES:
-            context["service_kinds"] = list(ServiceKind)
+            context["service_kinds"] = list(LineKind)
     context.update(extra)
     status = 422 if context["errors"] or context.get("error") else 200
     return render(request, "wizard.html", status, section="clients", **context)
@@ -186,7 +186,7 @@ def save_services(
     values = {"kind": kind, "label": label, "monthly_price": monthly_price, "network_id": network_id}
     try:
         if op == "add":
-            service_kind = ServiceKind(kind) if kind in set(ServiceKind) else ServiceKind.OTHER
+            service_kind = LineKind(kind) if kind in set(LineKind) else LineKind.OTHER
             added = lines.add_service(
                 ctx.uow(),
                 caller=caller,
