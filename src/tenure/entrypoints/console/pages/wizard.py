@@ -17,7 +17,7 @@ from tenure.domain import lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.catalog import LineKind
 from tenure.domain.errors import DomainError, NotFound
-from tenure.domain.model import Account, ClientType, Contact, Kind
+from tenure.domain.model import Account, ClientType, Contact, Kind, Status
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
 from tenure.services import accounts, browse, lines, offices, wizard
@@ -227,6 +227,6 @@ def finish(account_id: str, request: Request, caller: SignedIn, how: Text = "lat
         return _page(request, caller, WizardStep.REVIEW, draft, **_error(error))
     if account is None:
         return done(request, "/clients", f"{draft.name} saved as New: use “Click to complete” to activate it later")
-    if account.status.value == "scheduled":
+    if account.status is Status.SCHEDULED:
         return done(request, f"/clients/{account.id}", f"{account.name} will be activated on its start date")
     return done(request, f"/clients/{account.id}", f"{account.name} activated")
