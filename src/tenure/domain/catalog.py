@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from tenure.domain.checks import ensure_changeable
 from tenure.domain.errors import InvalidTransition, ValidationFailed
 from tenure.domain.events import Action, Event, JSONObject
-from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account, ClientType, Kind
 from tenure.domain.policy import CALL_CAPABILITIES, Capability, Decision, Policy, Subject, decide
 from tenure.domain.text import check_line

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain import billing_refs, lifecycle
+from tenure.domain import billing_refs, checks, lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.errors import BillingRefTaken
 from tenure.domain.events import Action, Event
@@ -112,7 +112,7 @@ def update_in(
     uow: UnitOfWork, account: Account, changes: lifecycle.AccountChanges, *, actor: str, now: datetime
 ) -> bool:
     """`update_account` inside an open unit of work, on the locked account; False when nothing changed."""
-    lifecycle.ensure_changeable(account)
+    checks.ensure_changeable(account)
     if changes.billing_ref is not None and changes.billing_ref != account.billing_ref:
         changes = replace(changes, billing_ref=_billing_ref(uow, changes.billing_ref, account.id))
     event = lifecycle.update(account, changes)

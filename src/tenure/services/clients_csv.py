@@ -22,8 +22,8 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
 from tenure.domain.catalog import LineKind
+from tenure.domain.checks import check_contact, check_dates, clean_name
 from tenure.domain.errors import DomainError
-from tenure.domain.lifecycle import check_contact, check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
 from tenure.domain.text import from_spreadsheet, spreadsheet_safe
 from tenure.services import network_ids_csv

@@ -15,9 +15,9 @@ from tenure.adapters.phone import to_e164
 from tenure.domain import catalog
 from tenure.domain.access import Caller
 from tenure.domain.catalog import Line, LineKind
+from tenure.domain.checks import ensure_changeable
 from tenure.domain.errors import NetworkIdTaken, NumberTaken
 from tenure.domain.ids import new_id
-from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.radius import clean_network_id
 from tenure.services.common import load_for_change, today
 
