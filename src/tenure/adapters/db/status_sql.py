@@ -99,9 +99,17 @@ def counts_by_status(per_stage: Mapping[str, int], suspended_per_stage: Mapping[
 
 def due(rule: Due, day: ColumnElement[object] | object) -> ColumnElement[bool]:
     """`rule` (`domain.schedule`) as a predicate: in one of its stages, and its date on or before `day`."""
-    stages = sorted(rule.stages)
-    in_stage = A.c.stage == stages[0].value if len(stages) == 1 else A.c.stage.in_([s.value for s in stages])
-    return and_(in_stage, A.c[rule.date_field] <= day)
+    return and_(_stage_in(rule.stages), A.c[rule.date_field] <= day)
+
+
+def _stage_in(stages: frozenset[Stage]) -> ColumnElement[bool]:
+    """`stage = x` or `stage <> x` where one stage is named or left out (the forms the partial indexes know)."""
+    left_out = sorted(set(Stage) - stages)
+    if len(stages) == 1:
+        return A.c.stage == next(iter(stages)).value
+    if len(left_out) == 1:
+        return A.c.stage != left_out[0].value
+    return A.c.stage.in_([stage.value for stage in sorted(stages)])
 
 
 def was_active() -> ColumnElement[bool]:
