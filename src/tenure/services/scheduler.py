@@ -17,11 +17,13 @@ from typing import Any
 import structlog
 from sqlalchemy import Select, bindparam, select
 
+from tenure.adapters.db import status_sql
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR
 from tenure.domain.errors import DomainError
-from tenure.domain.model import Kind, Stage
+from tenure.domain.model import Kind
+from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 from tenure.services.accounts import activate_due, decommission_in
 from tenure.services.common import today
 
@@ -54,13 +56,11 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
 
 
 def _due_activations(day: date) -> Select[Any]:
-    return select(A.c.id).where(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day)
+    return select(A.c.id).where(status_sql.due(ACTIVATION_DUE, day))
 
 
 def _due_decommissions(day: date, kind: Kind) -> Select[Any]:
-    return select(A.c.id).where(
-        A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value, A.c.kind == kind.value
-    )
+    return select(A.c.id).where(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value)
 
 
 def _drain(
@@ -96,7 +96,7 @@ def _drain(
 
 def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:
     account = uow.accounts.get(account_id, lock=True)
-    if account.stage is not Stage.SCHEDULED or account.start_date is None or account.start_date > today(uow, now):
+    if not ACTIVATION_DUE.holds(account, today(uow, now)):
         return False  # someone else got there first
     activate_due(uow, account=account, actor=SYSTEM_ACTOR, now=now)
     return True
@@ -104,7 +104,7 @@ def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:
 
 def _decommission(uow: UnitOfWork, account_id: str, day: date, now: datetime) -> bool:
     account = uow.accounts.get(account_id, lock=True)
-    if account.stage is Stage.DECOMMISSIONED or account.decommission_on is None or account.decommission_on > day:
+    if not DECOMMISSION_DUE.holds(account, day):
         return False
     decommission_in(uow, account, on=None, actor=SYSTEM_ACTOR, now=now)
     return True

@@ -26,7 +26,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     type_coerce,
     update,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import JSON
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.entitlements import radius_service
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.outbox import OutboxRepository
@@ -147,9 +146,7 @@ class RadiusSessions:
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
         if states:
-            status = sql.status()
-            pairs = [and_(A.c.stage == stage.value, status == state.value) for stage, state in states]
-            self.disconnect_accounts(or_(*pairs), reason, now=now)
+            self.disconnect_accounts(status_sql.in_states(states), reason, now=now)
 
     def disconnect_account(self, account_id: str, reason: str, *, now: datetime) -> None:
         self._disconnect(RS.c.account_id == account_id, reason, now)

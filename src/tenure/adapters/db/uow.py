@@ -14,7 +14,8 @@ from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.idempotency import IdempotencyRepository
-from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
+from tenure.adapters.db.lines import LineEnding
+from tenure.adapters.db.offices import OfficeRepository
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.site import Site, SiteRepository
@@ -37,7 +38,7 @@ class UnitOfWork:
     site_settings: SiteRepository
     idempotency: IdempotencyRepository
     offices: OfficeRepository
-    service_ending: ServiceEnding
+    line_ending: LineEnding
     radius: RadiusSessions
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
@@ -59,7 +60,7 @@ class UnitOfWork:
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.offices = OfficeRepository(connection)
-        self.service_ending = ServiceEnding(connection)
+        self.line_ending = LineEnding(connection)
         self.radius = RadiusSessions(connection)
         return self
 
