@@ -34,6 +34,7 @@ def due_clients(engine: Engine, *, parent_id: str, count: int, decommission_on: 
             "is_management": False,
             "client_type": "virtual",
             "start_date": now.date(),
+            "activated_on": now.date(),
             "end_date": now.date().replace(year=now.year + 1),
             "decommission_on": decommission_on,
             "created_at": now,

@@ -41,8 +41,8 @@ from tenure.services.unit_of_work import (
     EntitlementLookups,
     FinishedNotices,
     IdempotencyRepository,
+    LineRepository,
     NasRepository,
-    ServiceRepository,
     UserRepository,
     WebhookRepository,
 )
@@ -400,7 +400,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(db, self.accounts)
         self.site_settings = FakeSiteSettings(db)
         self.offices = FakeOffices(db)
-        self.service_ending = FakeServiceEnding(db)
+        self.line_ending = FakeServiceEnding(db)
         self.radius = FakeRadius(db, self.accounts)
         self.users = cast(UserRepository, _NotFaked("users"))
         self.api_keys = cast(ApiKeyRepository, _NotFaked("api_keys"))
@@ -410,7 +410,7 @@ class FakeUnitOfWork:
         self.finished = cast(FinishedNotices, _NotFaked("finished"))
         self.deliveries = cast(DeliveryQueue, _NotFaked("deliveries"))
         self.webhooks = cast(WebhookRepository, _NotFaked("webhooks"))
-        self.phone_services = cast(ServiceRepository, _NotFaked("phone_services"))
+        self.lines = cast(LineRepository, _NotFaked("lines"))
         self.listing = cast(AccountListing, _NotFaked("listing"))
         self.billing = cast(BillingRepository, _NotFaked("billing"))
         self.entitlements = cast(EntitlementLookups, _NotFaked("entitlements"))

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from tenure.config import Settings
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import HoldReason
 from tenure.domain.radius import AcctStatus
 from tenure.entrypoints.app import create_app
-from tenure.services import auth, catalog
+from tenure.services import auth, lines
 from tenure.services.policy import set_policy
 from tests.e2e.api.conftest import TestClient
 from tests.nas_double import NasDouble
@@ -47,7 +47,7 @@ def test_a_suspended_channel_cuts_every_open_session_below_it_once(site: Install
     elsewhere = site.client(name="Outside Ltd")
     for client, user in ((acme, "acme-ppp1"), (zenith, "zenith-ppp1"), (elsewhere, "outside-ppp1")):
         internet(site, client.id, user)
-    internet(site, acme.id, "acme-wifi", ServiceKind.WIFI)
+    internet(site, acme.id, "acme-wifi", LineKind.WIFI)
     start(site, "A-1", "acme-ppp1")
     start(site, "A-2", "acme-wifi")
     start(site, "Z-1", "zenith-ppp1")
@@ -93,7 +93,7 @@ def test_decommissioning_removing_the_service_and_a_policy_change_each_cut_sessi
     site.suspend(suspended.id)  # metis: internet goes on
     for session, user in (("A-1", "acme-ppp1"), ("Z-1", "zenith-ppp1"), ("H-1", "held-ppp1")):
         start(site, session, user)
-    catalog.remove_service(site.uow(), caller=site.admin, account_id=acme.id, service_id=acme_service.id, now=site.now)
+    lines.remove_service(site.uow(), caller=site.admin, account_id=acme.id, service_id=acme_service.id, now=site.now)
     assert [n.acct_session_id for n in notices(site)] == ["A-1"]
     set_policy(site.uow(), caller=site.admin, preset="connect", matrix=None, now=site.now)  # suspended lose it
     assert [n.acct_session_id for n in notices(site)] == ["A-1", "H-1"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from tenure.domain import billing_refs, lifecycle
+from tenure.domain import billing_refs, checks, lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.errors import BillingRefTaken
 from tenure.domain.events import Action, Event
@@ -112,7 +112,7 @@ def update_in(
     uow: UnitOfWork, account: Account, changes: lifecycle.AccountChanges, *, actor: str, now: datetime
 ) -> bool:
     """`update_account` inside an open unit of work, on the locked account; False when nothing changed."""
-    lifecycle.ensure_changeable(account)
+    checks.ensure_changeable(account)
     if changes.billing_ref is not None and changes.billing_ref != account.billing_ref:
         changes = replace(changes, billing_ref=_billing_ref(uow, changes.billing_ref, account.id))
     event = lifecycle.update(account, changes)
@@ -238,7 +238,7 @@ def decommission_in(uow: UnitOfWork, account: Account, *, on: date | None, actor
     was = (account.stage, account.status)
     event = lifecycle.decommission(account, on=on, today=day, blocking_children=blocking)
     if event.action is Action.DECOMMISSIONED:
-        uow.service_ending.end_all(account.id, on=day)
+        uow.line_ending.end_all(account.id, on=day)
         uow.radius.disconnect_account(account.id, "decommissioned", now=now)
         _release_offices(uow, account, actor=actor, now=now)
     record(uow, account, event, actor=actor, now=now, was=was)

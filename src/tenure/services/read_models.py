@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tenure.domain.access import Caller, Role, Scope
 from tenure.domain.catalog import Office
-from tenure.domain.charges import BillingAccount, ServiceTerm
+from tenure.domain.charges import BillingAccount, LineTerm
 from tenure.domain.model import Kind, Stage, Status
 from tenure.domain.policy import Policy, Subject
 from tenure.domain.radius import AcctStatus
@@ -207,15 +207,15 @@ class SessionOutcome:
 
 
 @dataclass(frozen=True)
-class BillableService:
+class BillableLine:
     billing_ref: str
     client_name: str
     account_id: str
     account: BillingAccount
-    service: ServiceTerm
+    service: LineTerm
 
 
-By = Literal["number", "account", "network"]
+By = Literal["number", "account", "network", "radius"]
 """What an entitlement lookup is keyed by."""
 
 
@@ -227,6 +227,7 @@ class Holder:
     service_start: date | None  # the number's service start; None when asked by account
     subject: Subject
     service_id: str | None = None  # the service found by number or network id
+    service_kind: str | None = None  # its kind (a RADIUS User-Name may be an internet or a Wi-Fi service)
 
 
 @dataclass(frozen=True)

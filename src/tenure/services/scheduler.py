@@ -17,7 +17,8 @@ import structlog
 
 from tenure.domain.access import SYSTEM_ACTOR
 from tenure.domain.errors import DomainError
-from tenure.domain.model import Kind, Stage
+from tenure.domain.model import Kind
+from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 from tenure.services.accounts import activate_due, decommission_in
 from tenure.services.common import today
 from tenure.services.unit_of_work import UnitOfWork
@@ -86,7 +87,7 @@ def _drain(
 
 def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:
     account = uow.accounts.get(account_id, lock=True)
-    if account.stage is not Stage.SCHEDULED or account.start_date is None or account.start_date > today(uow, now):
+    if not ACTIVATION_DUE.holds(account, today(uow, now)):
         return False  # someone else got there first
     activate_due(uow, account=account, actor=SYSTEM_ACTOR, now=now)
     return True
@@ -94,7 +95,7 @@ def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:
 
 def _decommission(uow: UnitOfWork, account_id: str, day: date, now: datetime) -> bool:
     account = uow.accounts.get(account_id, lock=True)
-    if account.stage is Stage.DECOMMISSIONED or account.decommission_on is None or account.decommission_on > day:
+    if not DECOMMISSION_DUE.holds(account, day):
         return False
     decommission_in(uow, account, on=None, actor=SYSTEM_ACTOR, now=now)
     return True

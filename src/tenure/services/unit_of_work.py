@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from tenure.domain.access import Caller, Role
-from tenure.domain.catalog import Office, Service, ServiceKind
+from tenure.domain.catalog import Line, LineKind, Office
 from tenure.domain.events import Event
 from tenure.domain.model import Account, AccountRef, Hold, Kind, Stage, Status
 from tenure.services.read_models import (
@@ -26,7 +26,7 @@ from tenure.services.read_models import (
     Accounting,
     ApiKey,
     AuditEntry,
-    BillableService,
+    BillableLine,
     By,
     Change,
     DeliveryRecord,
@@ -253,7 +253,7 @@ class OfficeRepository(Protocol):
     def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]: ...
 
 
-class ServiceEnding(Protocol):
+class LineEnding(Protocol):
     def end_all(self, account_id: str, *, on: date) -> int:
         """End every open service on `on`; one not yet started ends on its start day, never before it."""
 
@@ -366,27 +366,27 @@ class WebhookRepository(Protocol):
         """Due again now, with a fresh 24-hour window; the webhook-id stays, so receivers can de-duplicate."""
 
 
-class ServiceRepository(Protocol):
-    """Phone services (numbers, lines) of clients; named `phone_services` on the unit of work."""
+class LineRepository(Protocol):
+    """Phone services (numbers, lines) of clients; named `lines` on the unit of work."""
 
-    def add(self, service: Service, *, now: datetime) -> None: ...
+    def add(self, service: Line, *, now: datetime) -> None: ...
 
-    def network_id_holder(self, kind: ServiceKind, network_id: str, *, other_than: str | None = None) -> str | None:
+    def network_id_holder(self, kind: LineKind, network_id: str, *, other_than: str | None = None) -> str | None:
         """The service of `kind` that has not ended holding `network_id`, if any (the index still decides)."""
 
-    def set_network_id(self, service: Service) -> None: ...
+    def set_network_id(self, service: Line) -> None: ...
 
     def number_holder(self, number: str) -> str | None:
         """The account holding the number now, if any (a clear answer; the index still decides)."""
 
-    def get(self, service_id: str, *, account_id: str) -> Service: ...
+    def get(self, service_id: str, *, account_id: str) -> Line: ...
 
     def page(
         self, account_id: str, *, include_ended: bool, limit: int, cursor: str | None
-    ) -> tuple[list[Service], str | None]:
+    ) -> tuple[list[Line], str | None]:
         """An account's services in the order they were added (ids are time-ordered)."""
 
-    def end(self, service: Service) -> None: ...
+    def end(self, service: Line) -> None: ...
 
 
 class AccountListing(Protocol):
@@ -410,7 +410,7 @@ class AccountListing(Protocol):
 class BillingRepository(Protocol):
     def billable_services(
         self, caller: Caller, *, first: date, last: date, account_id: str | None = None
-    ) -> Iterator[Sequence[BillableService]]:
+    ) -> Iterator[Sequence[BillableLine]]:
         """Batches of the services billable between `first` and `last`, streamed."""
 
 
@@ -419,7 +419,7 @@ class EntitlementLookups(Protocol):
 
     def run(self, caller: Caller, known: Settings | None, by: By = "number", **key: str) -> Lookup: ...
 
-    def run_network(self, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup: ...
+    def run_network(self, caller: Caller, known: Settings | None, kind: LineKind, network_id: str) -> Lookup: ...
 
 
 class ClientsCsv(Protocol):
@@ -462,7 +462,7 @@ class UnitOfWork(Protocol):
     @property
     def offices(self) -> OfficeRepository: ...
     @property
-    def service_ending(self) -> ServiceEnding: ...
+    def line_ending(self) -> LineEnding: ...
     @property
     def radius(self) -> RadiusSessions: ...
 
@@ -482,7 +482,7 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepository: ...
 
     @property
-    def phone_services(self) -> ServiceRepository: ...
+    def lines(self) -> LineRepository: ...
 
     @property
     def listing(self) -> AccountListing: ...

@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from tenure.adapters.passwords import hash_password, verify_password
-from tenure.domain.access import Caller, Role, check_password, check_role_for_account
+from tenure.domain.access import Caller, Role, check_password
 from tenure.domain.errors import RateLimited, ValidationFailed
-from tenure.domain.ids import new_id
-from tenure.services.auth import THROTTLE_LIMIT, THROTTLE_WINDOW
+from tenure.services.auth import THROTTLE_LIMIT, THROTTLE_WINDOW, create_user
 from tenure.services.read_models import User
 from tenure.services.unit_of_work import UnitOfWork
 
@@ -48,19 +47,8 @@ def add_user(
     now: datetime,
 ) -> AddedUser:
     """A user of an account the caller administers: with an initial password, or a set-password link."""
-    if password is not None:
-        check_password(password)
-    password_hash = hash_password(password if password is not None else secrets.token_urlsafe(32))
-    with uow:
-        account = uow.accounts.get(account_id, caller=caller)
-        caller.require_admin()
-        check_role_for_account(role, account.kind)
-        user_id = new_id()
-        uow.users.add(
-            user_id=user_id, email=email, password_hash=password_hash, account_id=account.id, role=role, now=now
-        )
-        user = uow.users.get(user_id)
-        uow.commit()
+    first = password if password is not None else secrets.token_urlsafe(32)  # a link's user cannot sign in first
+    user = create_user(uow, caller=caller, email=email, password=first, account_id=account_id, role=role, now=now)
     link = None if password is not None else _sign(user, secret_key, now)
     return AddedUser(user, link)
 

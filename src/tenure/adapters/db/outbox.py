@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, and_, bindparam, exists, insert, literal, select, type_coerce
+from sqlalchemy import Connection, Insert, and_, bindparam, insert, literal, select, type_coerce
 from sqlalchemy.types import JSON
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import status_sql
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
-from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import outbox as O
 from tenure.domain.model import Kind, Stage, Status
 from tenure.domain.notifications import ENTITLEMENTS_CHANGED
@@ -93,7 +92,7 @@ class OutboxRepository:
     ) -> None:
         """One `entitlements.changed` per account in any of `states` (stage, derived status): set-based."""
         if states:
-            self.entitlements_changed(sql.in_states(states), data, now=now)
+            self.entitlements_changed(status_sql.in_states(states), data, now=now)
 
     def entitlements_changed(self, where: Any, data: dict[str, Any], *, now: datetime) -> None:
         """Queue `entitlements.changed` for every account matching `where`, in one INSERT … SELECT."""
@@ -112,13 +111,7 @@ class OutboxRepository:
     def flipped(root: str, ignore_hold: str | None) -> Any:
         """Accounts at or below `root`, not decommissioned, with no hold in force but `ignore_hold`."""
         below = A.c.id.in_(select(AA.c.account_id).where(AA.c.ancestor_id == root))
-        other_holds = exists().where(
-            AA.c.account_id == A.c.id,
-            H.c.account_id == AA.c.ancestor_id,
-            H.c.lifted_at.is_(None),
-            *([H.c.id != ignore_hold] if ignore_hold else []),
-        )
-        return and_(below, A.c.stage != Stage.DECOMMISSIONED.value, ~other_holds)
+        return and_(below, status_sql.unsuspended_by_lifting(literal(ignore_hold) if ignore_hold else None))
 
 
 @dataclass(frozen=True)
@@ -183,10 +176,4 @@ def _cascade_statements(template: str, stages: frozenset[Stage], ignoring: bool)
 
 def _flipped(ignoring: bool) -> Any:
     below = A.c.id.in_(select(AA.c.account_id).where(AA.c.ancestor_id == bindparam("root")))
-    other_holds = exists().where(
-        AA.c.account_id == A.c.id,
-        H.c.account_id == AA.c.ancestor_id,
-        H.c.lifted_at.is_(None),
-        *([H.c.id != bindparam("ignore_hold")] if ignoring else []),
-    )
-    return and_(below, A.c.stage != Stage.DECOMMISSIONED.value, ~other_holds)
+    return and_(below, status_sql.unsuspended_by_lifting(bindparam("ignore_hold") if ignoring else None))

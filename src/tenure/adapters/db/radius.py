@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     type_coerce,
     update,
@@ -33,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import JSON
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db.entitlements import radius_service
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.tables import accounts as A
@@ -43,7 +43,7 @@ from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Stage, Status
-from tenure.domain.radius import DISCONNECT_NOTICE, NETWORK_KINDS, AcctStatus, SessionState
+from tenure.domain.radius import DISCONNECT_NOTICE, AcctStatus, SessionState
 from tenure.services.read_models import Accounting, SessionView
 
 _NOTICE_COLUMNS = [
@@ -134,9 +134,7 @@ class RadiusSessions:
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
         if states:
-            status = sql.status()
-            pairs = [and_(A.c.stage == stage.value, status == state.value) for stage, state in states]
-            self.disconnect_accounts(or_(*pairs), reason, now=now)
+            self.disconnect_accounts(status_sql.in_states(states), reason, now=now)
 
     def disconnect_account(self, account_id: str, reason: str, *, now: datetime) -> None:
         self._disconnect(RS.c.account_id == account_id, reason, now)
@@ -200,17 +198,9 @@ def _notice(account_id: Any, session_id: Any, reason: str, now: datetime) -> lis
 
 def network_holder(conn: Connection, caller: Caller, user_name: str) -> tuple[str, str] | None:
     """The (service, account) whose internet or Wi-Fi service holds `user_name`, if the caller sees it."""
-    for kind in NETWORK_KINDS:
-        query = select(S.c.id, S.c.account_id).where(
-            S.c.network_id == user_name,
-            S.c.kind == kind,
-            S.c.end_date.is_(None),
-            sql.visible_to(caller, S.c.account_id),
-        )
-        found = conn.execute(query).first()
-        if found is not None:
-            return found.id, found.account_id
-    return None
+    query = select(S.c.id, S.c.account_id).where(S.c.id == radius_service(caller))
+    found = conn.execute(query, {"network_id": user_name}).first()
+    return (found.id, found.account_id) if found is not None else None
 
 
 def _view(row: Row[Any]) -> SessionView:

@@ -1,5 +1,8 @@
 """Which scheduled changes are due, claimed one row at a time (services/scheduler.py walks them).
 
+Due-ness is `domain/schedule.py`'s rule in its SQL form (`status_sql.due`); the scheduler
+re-checks the same rule in Python on the locked row.
+
 Workers claim the next due row after the last one they saw, in id order, with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite runs one worker at a time), so
 several workers split the due set instead of queueing on the same row.
@@ -12,8 +15,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
+from tenure.adapters.db import status_sql
 from tenure.adapters.db.tables import accounts as A
-from tenure.domain.model import Kind, Stage
+from tenure.domain.model import Kind
+from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 
 
 class DueChanges:
@@ -23,13 +28,11 @@ class DueChanges:
 
     def next_activation(self, day: date, *, after: str) -> str | None:
         """The next scheduled account whose start date has come, after `after`, locked for this transaction."""
-        return self._claim(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day, after=after)
+        return self._claim(status_sql.due(ACTIVATION_DUE, day), after=after)
 
     def next_decommission(self, day: date, kind: Kind, *, after: str) -> str | None:
         """The next account of `kind` whose decommission date has come, after `after`, locked likewise."""
-        return self._claim(
-            A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value, A.c.kind == kind.value, after=after
-        )
+        return self._claim(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value, after=after)
 
     def _claim(self, *due: ColumnElement[Any], after: str) -> str | None:
         query = select(A.c.id).where(*due, A.c.id > after).order_by(A.c.id).limit(1)

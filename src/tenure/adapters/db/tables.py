@@ -121,6 +121,7 @@ accounts = Table(
     Column("end_date", Date, nullable=True),
     Column("decommission_on", Date, nullable=True),
     Column("decommissioned_on", Date, nullable=True),
+    Column("activated_on", Date, nullable=True),  # the day it became active (billing, lifecycle.md §5)
     Column("wizard_step", String(32), nullable=True),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),

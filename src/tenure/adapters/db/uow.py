@@ -19,14 +19,14 @@ from tenure.adapters.db.clients_csv import ClientsCsv
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.entitlements import EntitlementLookups
 from tenure.adapters.db.idempotency import IdempotencyRepository
+from tenure.adapters.db.lines import LineEnding, LineRepository
 from tenure.adapters.db.listing import AccountListing
 from tenure.adapters.db.nas import NasRepository
-from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
+from tenure.adapters.db.offices import OfficeRepository
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.retention import FinishedNotices
 from tenure.adapters.db.scheduled import DueChanges
-from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.site import SiteRepository
 from tenure.adapters.db.users import UserRepository
 from tenure.adapters.db.webhooks import WebhookRepository
@@ -49,14 +49,14 @@ class UnitOfWork:
     site_settings: SiteRepository
     idempotency: IdempotencyRepository
     offices: OfficeRepository
-    service_ending: ServiceEnding
+    line_ending: LineEnding
     radius: RadiusSessions
     due: DueChanges
     nas: NasRepository
     finished: FinishedNotices
     deliveries: DeliveryQueue
     webhooks: WebhookRepository
-    phone_services: ServiceRepository
+    lines: LineRepository
     listing: AccountListing
     billing: BillingRepository
     entitlements: EntitlementLookups
@@ -81,14 +81,14 @@ class UnitOfWork:
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.offices = OfficeRepository(connection)
-        self.service_ending = ServiceEnding(connection)
+        self.line_ending = LineEnding(connection)
         self.radius = RadiusSessions(connection)
         self.due = DueChanges(connection)
         self.nas = NasRepository(connection)
         self.finished = FinishedNotices(connection)
         self.deliveries = DeliveryQueue(connection)
         self.webhooks = WebhookRepository(connection)
-        self.phone_services = ServiceRepository(connection)
+        self.lines = LineRepository(connection)
         self.listing = AccountListing(connection, self.accounts)
         self.billing = BillingRepository(connection)
         self.entitlements = EntitlementLookups(connection)
