@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tenure.domain.destinations import IPNetwork, parse_networks
@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     # CIDR list of non-public networks that partners' webhooks may still target.
     webhook_allowed_networks: str = ""
+    # Accounts per transaction when the worker expands a partner's cascade (services/cascades.py).
+    cascade_batch: int = Field(default=5000, ge=1)
 
     @field_validator("webhook_allowed_networks")
     @classmethod

@@ -56,6 +56,7 @@ def test_a_suspended_channel_cuts_every_open_session_below_it_once(site: Install
     start(site, "O-1", "outside-ppp1")
     site.suspend(zenith.id, HoldReason.NON_PAYMENT)  # Z-1 is cut by this first hold …
     site.suspend(channel.id, HoldReason.NON_PAYMENT)  # … and not queued a second time by the channel's
+    site.fan_out()  # the channel's cascade is expanded by the worker after the commit
     assert sorted(n.acct_session_id for n in notices(site)) == ["A-1", "A-2", "Z-1"]
     with NasDouble(secret=NAS_SECRET) as nas:
         register_nas(site, nas.port)

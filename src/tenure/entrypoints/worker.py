@@ -38,7 +38,13 @@ DELIVERY_BUDGET_SECONDS = 30.0
 
 def channels_for(settings: Settings) -> Channels:
     sender = WebhookSender(destinations=DestinationGuard(settings.allowed_networks))
-    return Channels(mailer_for(settings.smtp_url), sender, settings.mail_from, secret_key=settings.secret_key)
+    return Channels(
+        mailer_for(settings.smtp_url),
+        sender,
+        settings.mail_from,
+        secret_key=settings.secret_key,
+        cascade_batch=settings.cascade_batch,
+    )
 
 
 @dataclass

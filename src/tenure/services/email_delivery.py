@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from tenure.adapters.db.cascades import shared_payload
 from tenure.adapters.db.deliveries import Change, DeliveryQueue
 from tenure.adapters.emails import Recipient, as_message, render
 from tenure.adapters.smtp import Mailer, Outcome, SendResult
@@ -61,7 +62,8 @@ async def send_due_emails(
 def _prepare(row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
     recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
     try:
-        rendered = render(row.topic, recipient, dict(row.payload), queued_on=row.created_at.astimezone(zone).date())
+        payload = shared_payload("email", row.payload, row.shared)
+        rendered = render(row.topic, recipient, payload, queued_on=row.created_at.astimezone(zone).date())
     except Exception as error:  # a notice that can never be rendered must not block the queue
         return SendResult(Outcome.REFUSED, f"cannot render the {row.topic!r} email: {error}")
     domain = sender.rpartition("@")[2] or "localhost"

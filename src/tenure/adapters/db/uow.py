@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.audit import AuditRepository
+from tenure.adapters.db.cascades import Cascades
 from tenure.adapters.db.idempotency import IdempotencyRepository
 from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
 from tenure.adapters.db.outbox import OutboxRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
     accounts: AccountRepository
     audit: AuditRepository
     outbox: OutboxRepository
+    cascades: Cascades
     users: UserRepository
     site_settings: SiteRepository
     idempotency: IdempotencyRepository
@@ -52,6 +54,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(connection)
         self.audit = AuditRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.cascades = Cascades(connection)
         self.users = UserRepository(connection)
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
