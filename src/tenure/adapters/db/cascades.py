@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, select, true, type_coerce, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, select, type_coerce, update
 from sqlalchemy.types import JSON
 
 from tenure.adapters.db.outbox import flipped
@@ -88,7 +88,7 @@ class Cascades:
     # -- in the change's transaction -----------------------------------------
     def write_now(self, cascade: Cascade) -> None:
         """Every notice at once, each with its own payload (a client: a handful of rows)."""
-        self._write(cascade, true(), job_id=None, as_of=None)
+        self._write(cascade, None, job_id=None, as_of=None)
 
     def enqueue(self, cascade: Cascade) -> None:
         """The one job row: the worker expands it after the commit."""
@@ -127,8 +127,7 @@ class Cascades:
             .offset(size - 1)
             .limit(1)
         ).scalar()
-        in_batch = and_(A.c.id > job.after, A.c.id <= upper) if upper is not None else A.c.id > job.after
-        self._write(job.cascade, in_batch, job_id=job.id, as_of=job.cascade.as_of)
+        self._write(job.cascade, (job.after, upper), job_id=job.id, as_of=job.cascade.as_of)
         values: dict[str, Any] = {"payload": job.cascade.job_payload(after=upper or "")}
         if upper is None:
             values.update(status=EXPANDED, sent_at=now, payload=job.cascade.job_payload(after=job.after))
@@ -141,9 +140,9 @@ class Cascades:
 
     # -- the rows ----------------------------------------------------------------
     def _write(
-        self, cascade: Cascade, in_batch: ColumnElement[bool], *, job_id: int | None, as_of: datetime | None
+        self, cascade: Cascade, ids: tuple[str, str | None] | None, *, job_id: int | None, as_of: datetime | None
     ) -> None:
-        who = and_(flipped(cascade.root, cascade.ignore_hold, as_of), in_batch)
+        who = flipped(cascade.root, cascade.ignore_hold, as_of, ids)
         recipients = and_(who, A.c.contact_email != "", (A.c.kind == Kind.CLIENT.value) | (A.c.id == cascade.root))
         self._insert("email", cascade.template, A.c.contact_email, cascade.email, recipients, cascade, job_id)
         if cascade.webhook_stages:

@@ -77,14 +77,23 @@ class OutboxRepository:
         self.conn.execute(insert(O).from_select(_COLUMNS, rows))
 
 
-def flipped(root: str, ignore_hold: str | None, as_of: datetime | None = None) -> ColumnElement[bool]:
+def flipped(
+    root: str, ignore_hold: str | None, as_of: datetime | None = None, ids: tuple[str, str | None] | None = None
+) -> ColumnElement[bool]:
     """Accounts at or below `root`, not decommissioned, with no hold in force but `ignore_hold`.
 
     `as_of` None: holds in force now (in the change's own transaction). An
     instant: holds as they were then, and only accounts that existed then (a
-    cascade expanded after its commit, adapters/db/cascades.py).
+    cascade expanded after its commit, adapters/db/cascades.py). `ids`: only
+    account ids after the first and up to the second (None: no end), a range
+    walked on the closure index below `root`, so a batch reads only its own accounts.
     """
-    below = A.c.id.in_(select(AA.c.account_id).where(AA.c.ancestor_id == root))
+    closure = [AA.c.ancestor_id == root]
+    if ids is not None:
+        closure.append(AA.c.account_id > ids[0])
+        if ids[1] is not None:
+            closure.append(AA.c.account_id <= ids[1])
+    below = A.c.id.in_(select(AA.c.account_id).where(*closure))
     if as_of is None:
         in_force: list[ColumnElement[bool]] = [H.c.lifted_at.is_(None)]
         existed: list[ColumnElement[bool]] = []
