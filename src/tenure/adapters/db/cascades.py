@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, literal, select, type_coerce, update
+from sqlalchemy import Connection, Select, and_, func, insert, literal, select, type_coerce, union_all, update
 from sqlalchemy.types import JSON
 
 from tenure.adapters.db.outbox import flipped
@@ -142,39 +142,46 @@ class Cascades:
     def _write(
         self, cascade: Cascade, ids: tuple[str, str | None] | None, *, job_id: int | None, as_of: datetime | None
     ) -> None:
+        """Emails and webhooks in ONE INSERT … SELECT over the flipped accounts (decided once), then disconnects."""
         who = flipped(cascade.root, cascade.ignore_hold, as_of, ids)
-        recipients = and_(who, A.c.contact_email != "", (A.c.kind == Kind.CLIENT.value) | (A.c.id == cascade.root))
-        self._insert("email", cascade.template, A.c.contact_email, cascade.email, recipients, cascade, job_id)
+        chosen = select(A.c.id, A.c.kind, A.c.stage, A.c.contact_email).where(who).cte("flipped")
+        emails = self._rows(chosen, "email", cascade.template, chosen.c.contact_email, cascade.email, cascade, job_id)
+        parts = [
+            emails.where(
+                chosen.c.contact_email != "",
+                (chosen.c.kind == Kind.CLIENT.value) | (chosen.c.id == cascade.root),
+            )
+        ]
         if cascade.webhook_stages:
-            changed = and_(who, A.c.stage.in_(cascade.webhook_stages))
-            self._insert("webhook", ENTITLEMENTS_CHANGED, None, cascade.webhook, changed, cascade, job_id)
+            hooks = self._rows(chosen, "webhook", ENTITLEMENTS_CHANGED, None, cascade.webhook, cascade, job_id)
+            parts.append(hooks.where(chosen.c.stage.in_(cascade.webhook_stages)))
+        self.conn.execute(insert(O).from_select(_COLUMNS, union_all(*parts) if len(parts) > 1 else parts[0]))
         if cascade.radius_stages:
             losing = and_(who, A.c.stage.in_(cascade.radius_stages))
             RadiusSessions(self.conn).disconnect_accounts(
                 losing, cascade.radius_reason, now=cascade.as_of, cascade_id=job_id
             )
 
-    def _insert(
-        self,
+    @staticmethod
+    def _rows(
+        chosen: Any,
         kind: str,
         topic: str,
         recipient: Any,
         payload: dict[str, Any],
-        where: ColumnElement[bool],
         cascade: Cascade,
         job_id: int | None,
-    ) -> None:
-        rows = select(
-            literal(kind),
-            literal(topic),
-            A.c.id,
+    ) -> Select[Any]:
+        return select(
+            literal(kind, O.c.kind.type),
+            literal(topic, O.c.topic.type),
+            chosen.c.id,
             recipient if recipient is not None else literal(None, O.c.recipient.type),
             type_coerce(literal(payload if job_id is None else {}, JSON), JSON),
             literal(cascade.as_of, O.c.created_at.type),
             literal(cascade.as_of, O.c.next_attempt_at.type),
             literal(job_id, O.c.cascade_id.type),
-        ).where(where)
-        self.conn.execute(insert(O).from_select(_COLUMNS, rows))
+        )
 
 
 def _job(row: Any) -> Job:
