@@ -1,6 +1,6 @@
 """`python -m bench`: every scenario of issue 6, ours against the bare database, in one run.
 
-    .venv/bin/python -m bench [--quick] [--postgres-url URL] [--only P1,P4] [--p6-count N] [--keep]
+    .venv/bin/python -m bench [--quick] [--postgres-url URL] [--only P1,P1b,P4] [--p6-count N] [--keep]
 
 PostgreSQL comes from --postgres-url, else TENURE_BENCH_POSTGRES_URL, else
 TENURE_TEST_POSTGRES_URL (a role that may create databases); the benchmark
@@ -24,11 +24,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import data, p1_lifecycle, p2_lookup, p3_cascade, p4_search, p5_charges, p6_scheduler, p7_calls, p8_radius
+from bench import (
+    data,
+    p1_lifecycle,
+    p1b_bulk,
+    p2_lookup,
+    p3_cascade,
+    p4_search,
+    p5_charges,
+    p6_scheduler,
+    p7_calls,
+    p8_radius,
+)
 from bench.harness import Result, git_commit, machine, table, write_json
 from bench.load import Server, wrk_available
 
-SCENARIOS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
+SCENARIOS = ("P1", "P1b", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,7 @@ class Run:
                     if self.wants("P2"):
                         self.step("P2 small", lambda: p2_lookup.run(small, server, seconds=s.seconds, size=small_size))
                 small.engine.dispose()
-            if self.wants("P1", "P2", "P3", "P4", "P6"):
+            if self.wants("P1", "P1b", "P2", "P3", "P4", "P6"):
                 names.append(self.args.db_prefix)
                 big = self.dataset(data.postgres_database(admin_url, names[-1]), s.big, "postgresql big", services=1)
                 with Server(big.url) as server:
@@ -144,6 +155,10 @@ class Run:
                         p1_lifecycle.pgbench_init(big.url, s.pgbench_scale)
                         size = _size(s.big)
                         self.step("P1", lambda: p1_lifecycle.run(big, server, channel=1, seconds=s.seconds, size=size))
+                    if self.wants("P1b"):
+                        p1_lifecycle.pgbench_init(big.url, s.pgbench_scale)
+                        size = _size(s.big)
+                        self.step("P1b", lambda: p1b_bulk.run(big, server, channel=2, seconds=s.seconds, size=size))
                 if self.wants("P3"):
                     self.step("P3", lambda: p3_cascade.run(big, channel=0))
                 if self.wants("P6"):
@@ -221,16 +236,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not admin_url:
         parser.error("PostgreSQL is needed: --postgres-url or TENURE_BENCH_POSTGRES_URL (see scripts/postgres)")
-    if not wrk_available() and (args.only == "" or "P1" in args.only or "P2" in args.only):
+    wanted = set(args.only.split(",")) if args.only else set(SCENARIOS)
+    if not wrk_available() and wanted & {"P1", "P2"}:
         parser.error("wrk is needed for P1 and P2 (Debian: apt-get install wrk)")
-    if "P7" in (args.only or "P7") and not p7_calls.sip_tools_available():
+    if "P7" in wanted and not p7_calls.sip_tools_available():
         parser.error(
             "kamailio and sipp are needed for P7 (Debian: kamailio kamailio-utils-modules "
             "kamailio-extra-modules sip-tester)"
         )
-    if "P1" in (args.only or "P1") and p1_lifecycle.pgbench_path() is None:
-        parser.error("pgbench is needed for P1 (Debian: postgresql-15 ships it)")
-    if "P8" in (args.only or "P8") and (reason := p8_radius.available()):
+    if wanted & {"P1", "P1b"} and p1_lifecycle.pgbench_path() is None:
+        parser.error("pgbench is needed for P1 and P1b (Debian: postgresql-15 ships it)")
+    if "P8" in wanted and (reason := p8_radius.available()):
         parser.error(f"P8 {reason}")
     run = Run(args, QUICK if args.quick else FULL)
     started = time.perf_counter()

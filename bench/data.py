@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
@@ -26,7 +27,7 @@ from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import site as SITE
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.ids import new_id
-from tenure.services import auth
+from tenure.services import api_keys, auth
 from tenure.services.setup import initialise
 
 ADMIN_EMAIL = "bench-admin@operator.example"
@@ -85,6 +86,7 @@ class Dataset:
     token: str
     id_prefix: str
     load_seconds: float
+    key: str  # an `entitlements:read` API key of the operator, as a softswitch holds (P2)
 
     def account_id(self, number: int) -> str:
         return self.id_prefix + str(number).zfill(16)
@@ -113,7 +115,12 @@ def postgres_database(admin_url: str, name: str) -> str:
 def drop_postgres_database(admin_url: str, name: str) -> None:
     admin = make_engine(admin_url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except DBAPIError:
+            # FORCE refuses a non-superuser while an autovacuum worker is in the database
+            # (P1b's writes invite one); a plain DROP waits it out (as tests/conftest.py does).
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 
@@ -147,7 +154,10 @@ def build(url: str, shape: Shape, *, now: datetime) -> Dataset:
         user = uow.users.by_email(ADMIN_EMAIL)
         assert user is not None
     token = auth.new_token(UnitOfWork(engine), user=user, now=now).token
-    return Dataset(engine, url, shape, operator_id, token, prefix, load_seconds)
+    key = api_keys.create_key_unchecked(
+        UnitOfWork(engine), name="bench softswitch", scopes=["entitlements:read"], account_id=None, now=now
+    ).secret
+    return Dataset(engine, url, shape, operator_id, token, prefix, load_seconds, key)
 
 
 def _series(conn: Connection, count: int) -> str:

@@ -1,10 +1,12 @@
 """P2: the number lookup `GET /api/v1/entitlements/numbers/{e164}` against the same stack's empty endpoint.
 
 Ours: `wrk` (16 connections, 2 threads) asking for 10,000 different numbers
-in turn with the admin's bearer token, on `tenure serve` with two worker
-processes; then an open-loop generator (bench/load.py) at a steady 1,000
-requests/s for the p99. Bare: the same server's `GET /healthz` (no database,
-no token check) under exactly the same load, right before ours.
+in turn with an `entitlements:read` API key (as a softswitch would), on
+`tenure serve` with `SERVER_WORKERS` (2) worker processes; then an open-loop
+generator (bench/load.py) at a steady 1,000 requests/s for the p99. Bare: the
+same server's `GET /healthz` (no database, no credential check) under exactly
+the same load, right before ours. Targets (issue 11): throughput ≥ 50 % of
+/healthz, and p99 at 1,000 requests/s ≤ 1.5x /healthz's p99 at that rate.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import random
 
 from bench.data import Dataset, phone_number
 from bench.harness import Result, percentile
-from bench.load import GRACE, Server, open_loop, write_lines, wrk
+from bench.load import GRACE, SERVER_WORKERS, Server, open_loop, write_lines, wrk
 
 CONNECTIONS = 16
 RATE = 1000
@@ -30,7 +32,7 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
     paths = _paths(ds, 10_000)
     lookups = write_lines(paths)
     health = write_lines(["/healthz"])
-    headers = {"Authorization": f"Bearer {ds.token}"}
+    headers = {"Authorization": f"Bearer {ds.key}"}
     try:
         check = open_loop(server.port, paths[:20], headers=headers, rate=100, seconds=0.2, connections=2)
         if check.errors:
@@ -38,7 +40,7 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
         bare = wrk(server.base, connections=CONNECTIONS, threads=2, seconds=seconds, script="get.lua", args=[health])
         server.reset_peak()
         ours = wrk(
-            server.base, connections=CONNECTIONS, threads=2, seconds=seconds, script="get.lua", args=[lookups, ds.token]
+            server.base, connections=CONNECTIONS, threads=2, seconds=seconds, script="get.lua", args=[lookups, ds.key]
         )
         rss = server.peak_rss_mb()
         bare_steady = open_loop(server.port, ["/healthz"], headers=headers, rate=RATE, seconds=seconds)
@@ -47,6 +49,8 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
         os.unlink(lookups)
         os.unlink(health)
     p99 = percentile(steady.latencies_ms, 99)
+    bare_p99 = percentile(bare_steady.latencies_ms, 99)
+    processes = f"{SERVER_WORKERS} server processes"
     return [
         Result(
             scenario="P2",
@@ -60,7 +64,7 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
             target="≥ 50 % of /healthz",
             met=ours.ok_per_second >= 0.5 * bare.ok_per_second and ours.non_2xx == 0,
             peak_rss_mb=rss,
-            notes=f"{ours.requests:,} lookups, {ours.non_2xx} non-2xx, wrk p99 {ours.p99_ms:.1f} ms",
+            notes=f"{processes}; {ours.requests:,} lookups, {ours.non_2xx} non-2xx, wrk p99 {ours.p99_ms:.1f} ms",
         ),
         Result(
             scenario="P2",
@@ -68,13 +72,13 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
             backend=ds.engine.dialect.name,
             size=size,
             ours=p99,
-            bare=percentile(bare_steady.latencies_ms, 99),
+            bare=bare_p99,
             unit="ms p99",
             higher_is_better=False,
-            target="≤ 5 ms",
-            met=p99 <= 5 and steady.errors == 0 and steady.unanswered == 0,
+            target="≤ 1.5x /healthz's p99",
+            met=p99 <= 1.5 * bare_p99 and steady.errors == 0 and steady.unanswered == 0,
             peak_rss_mb=rss,
-            notes=f"{steady.scheduled:,} scheduled over {seconds} s, {steady.unanswered:,} unanswered "
+            notes=f"{processes}; {steady.scheduled:,} scheduled over {seconds} s, {steady.unanswered:,} unanswered "
             f"{GRACE:.0f} s after the last (counted at {GRACE:.0f} s), {steady.errors} errors, "
             f"p50 {percentile(steady.latencies_ms, 50):.2f} ms",
         ),

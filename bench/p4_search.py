@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import Engine, text
 
-from bench.data import FIRST, SECOND, Dataset
+from bench.data import FIRST, SECOND, Dataset, phone_number
 from bench.harness import Result, percentile
 from bench.load import Server
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
+from tenure.adapters.phone import search_prefix
 
 LIMIT = 50
 
@@ -40,9 +41,16 @@ def _variants(ds: Dataset) -> list[Variant]:
         Variant("q common, later page", "acme", deep=True),
         Variant("q rare (one name), first page", name, deep=False),
         Variant("q rare (one billing ref), first page", ref, deep=False),
+        Variant("q one client's number, spaced, first page", _spaced(phone_number(n)), deep=False),
+        Variant("q one client's email, first page", f"client{n}@example.com", deep=False),
         Variant("clients list, first page", None, deep=False),
         Variant("clients list, later page", None, deep=True),
     ]
+
+
+def _spaced(number: str) -> str:
+    """ "+442030000042" as staff write it: "+44 20 3000 0042"."""
+    return f"{number[:3]} {number[3:5]} {number[5:9]} {number[9:]}"
 
 
 def _where(variant: Variant, engine_is_postgres: bool) -> tuple[str, dict[str, object]]:
@@ -52,8 +60,27 @@ def _where(variant: Variant, engine_is_postgres: bool) -> tuple[str, dict[str, o
         # Inline, as the API sends it (listing._search): a parameter would let a generic plan walk every row.
         like = "ILIKE" if engine_is_postgres else "LIKE"  # ILIKE: the form the trigram index serves
         pattern = "'%" + variant.q.casefold().replace("'", "''") + "%'"
-        where += f" AND (sort_key LIKE {pattern} ESCAPE '\\' OR billing_ref {like} {pattern} ESCAPE '\\')"
+        terms = [f"sort_key LIKE {pattern} ESCAPE '\\'", f"billing_ref {like} {pattern} ESCAPE '\\'"]
+        if "@" in variant.q[1:]:  # an address: the start of the email (listing._email_match)
+            terms.append(f"lower(contact_email) LIKE '{variant.q.lower()}%'")
+        else:
+            terms.append(f"contact_email {like} {pattern} ESCAPE '\\'")
+        number = search_prefix(variant.q)
+        if number:
+            terms.append(_holds_number(number, engine_is_postgres))
+        where += f" AND ({' OR '.join(terms)})"
     return where, params
+
+
+def _holds_number(number: str, engine_is_postgres: bool) -> str:
+    """The number half of the search as one would write it by hand for each database."""
+    held = "kind = 'phone_number' AND end_date IS NULL"
+    if engine_is_postgres:
+        return f"id = ANY(ARRAY(SELECT account_id FROM services WHERE label LIKE '{number}%' AND {held} LIMIT 1000))"
+    upper = number[:-1] + str(int(number[-1]) + 1) if number[-1] != "9" else number + ":"
+    return (
+        f"id IN (SELECT account_id FROM services WHERE label >= '{number}' AND label < '{upper}' AND {held} LIMIT 1000)"
+    )
 
 
 def _middle_cursor(engine: Engine, variant: Variant) -> str:

@@ -146,7 +146,7 @@ def run(ds: Dataset, server: Server, *, rate: int, seconds: int, size: str) -> l
     try:
         for side, extra in (("bare", {"SKIP_TENURE": "1"}), ("ours", {})):
             kamailio = Kamailio(
-                folder / f"kamailio-{side}", tenure_url=server.base, key=ds.token, ports=ports, fail_mode="closed",
+                folder / f"kamailio-{side}", tenure_url=server.base, key=ds.key, ports=ports, fail_mode="closed",
                 SIP_WORKERS="4", LOOKUP_WORKERS="8", **extra,
             )  # fmt: skip
             try:

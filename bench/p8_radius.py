@@ -24,6 +24,7 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pyrad.dictionary import Dictionary
@@ -33,6 +34,8 @@ from tests.e2e.network.radius_support import config_dir, freeradius, missing_bin
 from bench.data import Dataset, internet_login
 from bench.harness import Result, percentile
 from bench.load import Server
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.services import api_keys
 
 SOCKETS = 16
 TIMEOUT = 5.0
@@ -87,8 +90,11 @@ def available() -> str | None:
 
 
 def radius_key(ds: Dataset) -> str:
-    """What FreeRADIUS sends to Tenure: the admin's token until API keys with scope `radius` are merged."""
-    return ds.token
+    """What FreeRADIUS sends to Tenure: an API key of the operator with scope `radius`."""
+    created = api_keys.create_key_unchecked(
+        UnitOfWork(ds.engine), name="bench radius", scopes=["radius"], account_id=None, now=datetime.now(UTC)
+    )
+    return created.secret
 
 
 @dataclass

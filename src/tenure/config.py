@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     mail_from: str = "tenure@localhost"
     secret_key: str | None = None
     log_format: Literal["console", "json"] = "console"
+    max_body_bytes: int = Field(1024 * 1024, ge=1)  # larger request bodies are 413, before authentication
+    retention_days: int = Field(90, ge=1)  # delivered and failed notices older than this are pruned
     # CIDR list of non-public networks that partners' webhooks may still target.
     webhook_allowed_networks: str = ""
     # Accounts per transaction when the worker expands a partner's cascade (services/cascades.py).

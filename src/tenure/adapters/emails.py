@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from tenure.domain.policy import Capability
+from tenure.domain.text import one_line
 
 SUBJECTS: dict[str, str] = {
     "suspended": "{name}: services suspended",
@@ -71,7 +72,10 @@ def render(template: str, recipient: Recipient, payload: dict[str, Any], *, queu
         "inherited": payload.get("held_account", {}).get("id", recipient.account_id) != recipient.account_id,
         "is_partner": recipient.kind in ("reseller", "channel"),
     }
-    subject = SUBJECTS[template].format(name=recipient.name, decommission_on=payload.get("decommission_on") or "")
+    # Built from stored text, so made one line: no name or date can add a header.
+    subject = one_line(
+        SUBJECTS[template].format(name=recipient.name, decommission_on=payload.get("decommission_on") or "")
+    )
     return RenderedEmail(
         to=recipient.email,
         subject=subject,

@@ -8,6 +8,8 @@ a wrong guess would store a valid-looking wrong number.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
@@ -29,3 +31,28 @@ def to_e164(raw: str, *, field: str = "label") -> str:
     if parsed.extension or not phonenumbers.is_valid_number(parsed):
         raise ValidationFailed(f"{text!r} is not a valid phone number: {HINT}", field=field)
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+# Spacing people put inside a number: "+44 (0)20 7946-0123" is still one number.
+_SPACING = re.compile(r"[\s\-./\u00a0]+")
+_TRUNK_ZERO = re.compile(r"^(\+\d{1,3})\(0\)")  # "+44 (0)20": the (0) is dialled only inside the country
+SEARCH_MIN_DIGITS = 6
+
+
+def search_prefix(term: str) -> str | None:
+    """A search term that reads as the start of an international number, as E.164 ("+4420794"), else None.
+
+    `+44 20 7946 0123`, `+442079460123` and `00442079460123` all give `+442079460123`.
+    Only a term written with `+` or `00` and at least six digits counts: a bare "2026" or a
+    billing ref's digits are names, not numbers, and a shorter prefix would match a whole country.
+    """
+    compact = _SPACING.sub("", term)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    compact = _TRUNK_ZERO.sub(r"\1", compact).replace("(", "").replace(")", "")
+    digits = compact[1:]
+    if not compact.startswith("+") or not digits.isascii() or not digits.isdigit() or digits.startswith("0"):
+        return None
+    if not SEARCH_MIN_DIGITS <= len(digits) <= 15:
+        return None
+    return compact

@@ -14,6 +14,7 @@ import enum
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.message import Message
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -46,11 +47,18 @@ class LogMailer:
     """No SMTP configured: every email is written to the log and counts as `logged`."""
 
     async def send_all(self, messages: Sequence[Message]) -> list[SendResult]:
-        for message in messages:
+        return [self._log(message) for message in messages]
+
+    @staticmethod
+    def _log(message: Message) -> SendResult:
+        try:
+            message.as_string()  # written out as SMTP would: a message that cannot be fails the same way
             log.info(
                 "email (no SMTP configured)", to=message["To"], subject=message["Subject"], text=plain_text(message)
             )
-        return [SendResult(Outcome.LOGGED)] * len(messages)
+        except Exception as error:
+            return SendResult(Outcome.REFUSED, f"cannot write this email: {type(error).__name__}: {error}")
+        return SendResult(Outcome.LOGGED)
 
 
 @dataclass(frozen=True)
@@ -133,10 +141,14 @@ class SmtpMailer:
         except aiosmtplib.SMTPResponseException as error:
             outcome = Outcome.REFUSED if error.code >= 500 else Outcome.RETRY
             return SendResult(outcome, f"{error.code} {error.message}")
-        except ValueError as error:  # an address that cannot be sent to at all
-            return SendResult(Outcome.REFUSED, str(error))
+        except (ValueError, MessageError, UnicodeError) as error:
+            # an address that cannot be sent to at all, or a message that cannot be written out
+            # (a header with a line break): this one fails for good, the others go on
+            return SendResult(Outcome.REFUSED, f"cannot send this email: {type(error).__name__}: {error}")
         except (aiosmtplib.SMTPException, OSError) as error:
             return SendResult(Outcome.RETRY, str(error) or type(error).__name__)
+        except Exception as error:  # never let one message end the batch: it is retried on schedule
+            return SendResult(Outcome.RETRY, f"{type(error).__name__}: {error}")
         return SendResult(Outcome.SENT)
 
 

@@ -142,6 +142,9 @@ class WebhookSender:
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
             return PostResult(False, detail.replace(message.url, redact(message.url)))
+        except Exception as error:  # a delivery that cannot even be attempted fails alone; the batch goes on
+            detail = f"cannot post: {type(error).__name__}: {error}"
+            return PostResult(False, detail.replace(message.url, redact(message.url)))
         if 200 <= status < 300:
             return PostResult(True, f"HTTP {status}", status)
         return PostResult(False, f"HTTP {status}", status)

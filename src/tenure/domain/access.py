@@ -33,15 +33,48 @@ class Role(enum.StrEnum):
 SYSTEM_ACTOR = "system"
 
 
+class Scope(enum.StrEnum):
+    """What an API key may do (api.md "API keys"); a user is governed by its role instead."""
+
+    ENTITLEMENTS_READ = "entitlements:read"
+    RADIUS = "radius"
+    READ = "read"
+
+
+SATISFIED_BY: dict[Scope, frozenset[Scope]] = {
+    # The entitlement endpoints are GETs a viewer may make, so `read` reaches them too.
+    Scope.ENTITLEMENTS_READ: frozenset({Scope.ENTITLEMENTS_READ, Scope.READ}),
+    # The RADIUS endpoints answer only a RADIUS server's key.
+    Scope.RADIUS: frozenset({Scope.RADIUS}),
+    Scope.READ: frozenset({Scope.READ}),
+}
+"""For each scope a route requires, the key scopes that grant it."""
+
+
 @dataclass(frozen=True)
 class Caller:
-    """The signed-in user as every use case sees it."""
+    """The signed-in user (or the API key) as every use case sees it.
+
+    `scopes` is None for a user; for an API key it is the key's scopes, and the
+    key acts as a reader of its account (role `viewer`, or `portal` on a client).
+    """
 
     user_id: str
     email: str
     account_id: str
     account_kind: Kind
     role: Role
+    scopes: frozenset[Scope] | None = None
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.scopes is not None
+
+    def require_scope(self, scope: Scope) -> None:
+        """A key needs a scope that grants `scope` (else 403); a user passes, its role decides."""
+        if self.scopes is not None and not self.scopes & SATISFIED_BY[scope]:
+            granted = ", ".join(sorted(self.scopes))
+            raise Forbidden(f"this API key's scopes ({granted}) do not allow this request; it needs `{scope.value}`")
 
     @property
     def sees_subtree(self) -> bool:
@@ -141,6 +174,18 @@ def check_role_for_account(role: Role, kind: Kind) -> None:
         raise ValidationFailed("portal users belong to a client account", field="role")
     if role is not Role.PORTAL and kind is Kind.CLIENT:
         raise ValidationFailed("a client's users have the portal role", field="role")
+
+
+def roles_for_account(kind: Kind) -> tuple[Role, ...]:
+    """The roles a new user of an account of this kind may have (the rule above, for a form's choices)."""
+    fitting = []
+    for role in Role:
+        try:
+            check_role_for_account(role, kind)
+        except ValidationFailed:
+            continue
+        fitting.append(role)
+    return tuple(fitting)
 
 
 def check_password(password: str) -> None:

@@ -1,17 +1,21 @@
 """Which changes the rules allow on an account right now, for the console to offer.
 
 The console shows only the actions listed here; each one still goes through
-the service layer, which checks the same rules again (lifecycle.md §2-3). The
-answers must agree with `lifecycle`: an action is offered exactly when its
-lifecycle function would accept it (tests/unit/test_actions.py checks both).
+the service layer, which checks the same rules again (lifecycle.md §2-3). No
+lifecycle rule is restated here: an action is offered exactly when its
+`lifecycle.check_*` finds nothing to refuse, the same check its lifecycle
+function raises on (tests/unit/test_console_actions.py checks both). What is
+decided here is only who asks: an admin, not on their own account, and, for
+holds, with the authority of `domain.access`.
 """
 
 from __future__ import annotations
 
 import enum
 
+from tenure.domain import lifecycle
 from tenure.domain.access import Authority, Role
-from tenure.domain.model import Account, ClientType, Hold, HoldReason, Kind, Stage, Status
+from tenure.domain.model import Account, ClientType, Hold, HoldReason, Kind, Status
 from tenure.domain.policy import Policy, suspension_summary
 
 
@@ -40,11 +44,6 @@ _LABELS = {
 }
 
 
-def _protected(account: Account) -> bool:
-    """The operator and the management client can be neither suspended nor decommissioned."""
-    return account.kind is Kind.OPERATOR or account.is_management
-
-
 def suspend_reasons(account: Account) -> list[HoldReason]:
     """The reasons a new hold may still take: each reason at most once per account."""
     held = account.held_reasons()
@@ -66,33 +65,34 @@ def allowed_actions(
     number of children still undecommissioned (a partner can only be
     decommissioned once it has none).
     """
-    if role is not Role.ADMIN or account.stage is Stage.DECOMMISSIONED or authority.is_own_account:
+    if role is not Role.ADMIN or authority.is_own_account:
         return []
-    offered: list[StatusAction] = []
-    if account.stage in (Stage.NEW, Stage.SCHEDULED):
-        offered.append(StatusAction.ACTIVATE)
-    if account.stage is Stage.ACTIVE and not _protected(account) and suspend_reasons(account):
-        offered.append(StatusAction.SUSPEND)
-    if liftable_holds(account, authority):
-        offered.append(StatusAction.UNSUSPEND)
-    if not _protected(account) and not blocking_children:
-        offered.append(StatusAction.DECOMMISSION)
-    if account.decommission_on is not None:
-        offered.append(StatusAction.CANCEL_DECOMMISSION)
-    if account.kind is Kind.CLIENT:
-        to_virtual = account.client_type is not ClientType.VIRTUAL
-        offered.append(StatusAction.CONVERT_TO_VIRTUAL if to_virtual else StatusAction.CONVERT_TO_RESIDENTIAL)
-    return offered
+    refusals = {
+        StatusAction.ACTIVATE: lifecycle.check_activate(account),
+        StatusAction.SUSPEND: _check_any_suspend(account),
+        StatusAction.UNSUSPEND: lifecycle.check_unsuspend(account, None, authority),
+        StatusAction.DECOMMISSION: lifecycle.check_decommission(account, blocking_children=blocking_children),
+        StatusAction.CANCEL_DECOMMISSION: lifecycle.check_cancel_decommission(account),
+        StatusAction.CONVERT_TO_VIRTUAL: lifecycle.check_convert(account, to=ClientType.VIRTUAL),
+        StatusAction.CONVERT_TO_RESIDENTIAL: lifecycle.check_convert(account, to=ClientType.RESIDENTIAL),
+    }
+    return [action for action in StatusAction if refusals[action] is None]
+
+
+def _check_any_suspend(account: Account) -> lifecycle.Refusal | None:
+    """Suspend is offered when some reason would be accepted: the first refusal otherwise."""
+    refusals = [lifecycle.check_suspend(account, reason) for reason in HoldReason]
+    return None if None in refusals else refusals[0]
 
 
 def can_edit(account: Account, *, role: Role) -> bool:
     """Descriptive fields change for admins until the account is decommissioned."""
-    return role is Role.ADMIN and account.stage is not Stage.DECOMMISSIONED
+    return role is Role.ADMIN and lifecycle.check_changeable(account) is None
 
 
 def start_date_editable(account: Account) -> bool:
     """The start date only moves while the client is not yet active."""
-    return account.kind is Kind.CLIENT and account.stage in (Stage.NEW, Stage.SCHEDULED)
+    return lifecycle.check_move_start_date(account) is None
 
 
 def can_view_as_client(account: Account, *, role: Role, caller_kind: Kind) -> bool:

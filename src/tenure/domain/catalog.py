@@ -18,6 +18,7 @@ from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account, ClientType, Kind
 from tenure.domain.policy import CALL_CAPABILITIES, Capability, Decision, Policy, Subject, decide
+from tenure.domain.text import check_line
 
 LABEL_MAX = 200
 OFFICE_NAME_MAX = 100
@@ -25,6 +26,7 @@ FLOOR_MAX = 50
 CAPACITY_MAX = 100_000
 PRICE_MAX_CENTS = 99_999_999_999  # 999,999,999.99: far above any monthly price, far below BIGINT
 _PRICE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ServiceKind(enum.StrEnum):
@@ -66,6 +68,11 @@ class Service:
         return self.end_date is None and self.start_date <= day
 
 
+def has_control(text: str) -> bool:
+    """Control characters (NUL, newlines, escapes) belong in no one-line field or search."""
+    return _CONTROL.search(text) is not None
+
+
 # -- money -----------------------------------------------------------------
 def parse_price(text: str) -> int:
     """A monthly price as a decimal string ("25", "25.5", "25.00") -> whole cents; never negative."""
@@ -95,15 +102,43 @@ def money_text(amount: Decimal) -> str:
 
 # -- offices ---------------------------------------------------------------
 def new_office(office_id: str, name: str, floor: str | None, capacity: int | None) -> Office:
-    cleaned = name.strip()
+    cleaned = check_line(name, "name").strip()
     if not 1 <= len(cleaned) <= OFFICE_NAME_MAX:
         raise ValidationFailed(f"an office name is 1-{OFFICE_NAME_MAX} characters", field="name")
-    floor = (floor.strip() or None) if floor is not None else None
+    floor = (check_line(floor, "floor").strip() or None) if floor is not None else None
     if floor is not None and len(floor) > FLOOR_MAX:
         raise ValidationFailed(f"floor is at most {FLOOR_MAX} characters", field="floor")
     if capacity is not None and not 0 <= capacity <= CAPACITY_MAX:
         raise ValidationFailed(f"capacity is 0-{CAPACITY_MAX}", field="capacity")
     return Office(office_id, cleaned, floor, capacity)
+
+
+class Keep(enum.Enum):
+    """A field an edit leaves as it is (None cannot say that: it clears an optional field)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class OfficeChanges:
+    """An edit of a room: fields left at KEEP are unchanged; floor or capacity None clears it."""
+
+    name: str | Keep = KEEP
+    floor: str | Keep | None = KEEP
+    capacity: int | Keep | None = KEEP
+
+
+def edit_office(office: Office, changes: OfficeChanges) -> Office:
+    """The room after the edit, checked by the same rules as a new one."""
+    return new_office(
+        office.id,
+        office.name if isinstance(changes.name, Keep) else changes.name,
+        office.floor if isinstance(changes.floor, Keep) else changes.floor,
+        office.capacity if isinstance(changes.capacity, Keep) else changes.capacity,
+    )
 
 
 def check_can_hold_office(account: Account) -> None:
@@ -132,7 +167,7 @@ def check_can_take_service(account: Account) -> None:
 
 
 def clean_label(label: str) -> str:
-    cleaned = label.strip()
+    cleaned = check_line(label, "label").strip()
     if not 1 <= len(cleaned) <= LABEL_MAX:
         raise ValidationFailed(f"label must be 1-{LABEL_MAX} characters", field="label")
     return cleaned

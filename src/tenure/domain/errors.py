@@ -12,6 +12,8 @@ class DomainError(Exception):
 
     code = "invalid-transition"
     title = "The rules refuse this change"
+    field: str | None = None
+    """The input field the refusal is about when it is always the same one (forms mark it); else `extra["field"]`."""
 
     def __init__(self, detail: str, **extra: object) -> None:
         super().__init__(detail)
@@ -52,6 +54,7 @@ class HasActiveChildren(DomainError):
 class BillingRefTaken(DomainError):
     code = "billing-ref-taken"
     title = "The billing reference is already in use"
+    field = "billing_ref"
 
 
 class OfficeTaken(DomainError):

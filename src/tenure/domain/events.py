@@ -32,6 +32,34 @@ class Action(enum.StrEnum):
     SERVICE_ADDED = "service_added"
     SERVICE_REMOVED = "service_removed"
     VIEWED_AS_CLIENT = "viewed_as_client"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_REVOKED = "api_key_revoked"
+
+    @property
+    def label(self) -> str:
+        """How the audit trail reads this action to a person (the console's history)."""
+        return _ACTION_LABELS.get(self) or self.value.replace("_", " ").capitalize()
+
+
+_ACTION_LABELS: dict[Action, str] = {
+    Action.CREATED: "Created",
+    Action.UPDATED: "Edited",
+    Action.ACTIVATED: "Activated",
+    Action.ACTIVATION_SCHEDULED: "Activation scheduled",
+    Action.SUSPENDED: "Suspended",
+    Action.UNSUSPENDED: "Unsuspended",
+    Action.DECOMMISSION_SCHEDULED: "Decommission scheduled",
+    Action.DECOMMISSION_CANCELLED: "Scheduled decommission cancelled",
+    Action.DECOMMISSIONED: "Decommissioned",
+    Action.CONVERTED: "Converted",
+    Action.OFFICE_ASSIGNED: "Office assigned",
+    Action.OFFICE_RELEASED: "Office released",
+    Action.SERVICE_ADDED: "Service added",
+    Action.SERVICE_REMOVED: "Service removed",
+    Action.VIEWED_AS_CLIENT: "Viewed as client",
+    Action.API_KEY_CREATED: "API key created",
+    Action.API_KEY_REVOKED: "API key revoked",
+}
 
 
 @dataclass(frozen=True)

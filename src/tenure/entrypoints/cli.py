@@ -16,6 +16,7 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.entrypoints.cli_admin import policy_app, user_app
+from tenure.entrypoints.cli_bulk import bulk
 from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.cli_nas import nas_app
 from tenure.entrypoints.logging import configure
@@ -28,6 +29,9 @@ app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(nas_app, name="nas")
+app.command("bulk")(bulk)
+api_key_app = typer.Typer(help="API keys for network equipment (softswitches, RADIUS servers).", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
 
 
 def _engine() -> Engine:
@@ -86,6 +90,42 @@ def token(email: Annotated[str, typer.Option(help="an existing user's email")]) 
         _fail(error.detail)
 
 
+@api_key_app.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Option(help="what the key is for, e.g. kamailio")],
+    scope: Annotated[list[str], typer.Option(help="entitlements:read, radius or read; repeat for several")],
+    account: Annotated[str | None, typer.Option(help="the account whose subtree it sees (default: operator)")] = None,
+) -> None:
+    """Print a new API key, and nothing else (it is stored only as a hash: copy it now)."""
+    from tenure.services.api_keys import create_key_unchecked
+
+    try:
+        created = create_key_unchecked(
+            UnitOfWork(_engine()), name=name, scopes=scope, account_id=account, now=SystemClock().now()
+        )
+    except DomainError as error:
+        _fail(error.detail, 2)
+        return
+    typer.echo(created.secret)
+
+
+@app.command()
+def prune(
+    older_than: Annotated[str | None, typer.Option(help="e.g. 90d; default: TENURE_RETENTION_DAYS (90) days")] = None,
+) -> None:
+    """Delete delivered and failed notices and webhook deliveries past retention (never the audit trail)."""
+    from tenure.services import retention
+
+    try:
+        period = retention.parse_period(older_than or f"{load_settings().retention_days}d")
+    except DomainError as error:
+        _fail(error.detail, 2)
+        raise
+    engine = _engine()
+    pruned = retention.prune(lambda: UnitOfWork(engine), older_than=period, now=SystemClock().now())
+    typer.echo(", ".join(f"{count} {what.value.replace('_', ' ')}" for what, count in pruned.items()) + " pruned")
+
+
 @app.command()
 def demo(
     url: Annotated[str, typer.Option(help="where the demo will be served, for the printed examples")] = (
@@ -107,6 +147,13 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     with_worker: Annotated[bool | None, typer.Option("--with-worker/--no-worker")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="load balancers whose X-Forwarded-Proto/-For are believed (comma list, or *); "
+            "default 127.0.0.1 or $FORWARDED_ALLOW_IPS"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and the console."""
     import uvicorn
@@ -120,7 +167,14 @@ def serve(
 
         start_background_worker(make_engine(settings.database_url), settings)
     uvicorn.run(
-        "tenure.entrypoints.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "tenure.entrypoints.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,  # the scheme a trusted load balancer saw decides the cookie's `Secure`
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 

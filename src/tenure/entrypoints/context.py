@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock
+from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
 from tenure.config import Settings
+from tenure.services.hot_path import HotPath
 
 
 @dataclass
@@ -18,6 +20,10 @@ class AppContext:
     clock: Clock
     settings: Settings
     destinations: DestinationGuard = field(default_factory=DestinationGuard)
+    hot_path: HotPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hot_path = HotPath(self.uow, runner_for(self.engine), self.clock)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

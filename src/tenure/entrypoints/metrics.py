@@ -8,7 +8,6 @@ lookup is asked on every call setup and should pay for nothing it does not need.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,13 +49,15 @@ class MeasureRequests:
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route as a template with its full prefix (`/api/v1/accounts/{account_id}`).
+    """The matched route's template with its full prefix (`/api/v1/accounts/{account_id}`), else `unmatched`.
 
-    Included routers keep only their own path on the route object, so the template is rebuilt
-    from the URL and the path parameters; unmatched paths share one label to bound cardinality.
+    Only templates, never the URL: a label per distinct URL would let anyone
+    grow the metrics without end. FastAPI keeps the route as included (prefix
+    and all) beside the original route, whose own path lacks the router prefix.
     """
-    if scope.get("route") is None:
+    route = scope.get("route")
+    if route is None:
         return "unmatched"
-    params: dict[str, Any] = scope.get("path_params", {})
-    names = {str(value): f"{{{key}}}" for key, value in params.items()}
-    return "/".join(names.get(segment, segment) for segment in str(scope["path"]).split("/"))
+    included = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(included, "path_format", None) or getattr(route, "path_format", None)
+    return template if isinstance(template, str) and template else "unmatched"

@@ -14,7 +14,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Engine
@@ -28,12 +28,18 @@ from tenure.adapters.webhooks import WebhookSender
 from tenure.adapters.worker_lock import WorkerLock
 from tenure.config import Settings
 from tenure.entrypoints import worker_metrics
+from tenure.services import retention
 from tenure.services.delivery import Channels, DeliveryReport, deliver_due
 from tenure.services.scheduler import PassResult, apply_due_changes
 
 log = structlog.get_logger()
 INTERVAL_SECONDS = 5.0
 DELIVERY_BUDGET_SECONDS = 30.0
+PRUNE_EVERY = timedelta(days=1)
+
+
+def retention_of(settings: Settings) -> timedelta:
+    return timedelta(days=settings.retention_days)
 
 
 def channels_for(settings: Settings) -> Channels:
@@ -52,9 +58,11 @@ class Worker:
     engine: Engine
     channels: Channels
     clock: Clock = field(default_factory=SystemClock)
+    retention: timedelta | None = None  # prune finished notices older than this, once a day; None: never
 
     def __post_init__(self) -> None:
         self.lock = WorkerLock(self.engine)
+        self.pruned_at: datetime | None = None
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
@@ -65,6 +73,7 @@ class Worker:
             changes = apply_due_changes(self.new_uow, now=self.clock.now())
             deadline = time.monotonic() + budget if budget is not None else None
             report = asyncio.run(deliver_due(self.new_uow, self.channels, now=self.clock.now(), deadline=deadline))
+            self.prune_if_due()
         worker_metrics.count_pass(changes, report)
         if changes.activated or changes.decommissioned or changes.refused:
             log.info(
@@ -81,6 +90,20 @@ class Worker:
                 disconnects=dict(report.disconnects),
             )
         return changes, report
+
+    def prune_if_due(self) -> None:
+        """The daily retention task: the first pass of a worker prunes, then one pass a day."""
+        now = self.clock.now()
+        if self.retention is None or (self.pruned_at is not None and now - self.pruned_at < PRUNE_EVERY):
+            return
+        pruned = retention.prune(self.new_uow, older_than=self.retention, now=now)
+        self.pruned_at = now
+        if any(pruned.values()):
+            log.info(
+                "finished notices pruned",
+                older_than_days=self.retention.days,
+                **{k.value: n for k, n in pruned.items()},
+            )
 
     def loop(self, stop: threading.Event | None = None) -> None:
         """Pass after pass until `stop` is set; a failed pass is logged and the next one retries."""
@@ -100,7 +123,7 @@ class Worker:
 
 def run_worker(engine: Engine, settings: Settings, *, once: bool, as_of: datetime | None) -> None:
     clock: Clock = FixedClock(as_of) if as_of else SystemClock()
-    worker = Worker(engine, channels_for(settings), clock)
+    worker = Worker(engine, channels_for(settings), clock, retention_of(settings))
     if once:
         worker.one_pass()
     else:
@@ -111,7 +134,7 @@ def start_background_worker(
     engine: Engine, settings: Settings, *, stop: threading.Event | None = None
 ) -> threading.Thread:
     """The worker inside `tenure serve` (the default on SQLite); set `stop` to end it after its pass."""
-    worker = Worker(engine, channels_for(settings))
+    worker = Worker(engine, channels_for(settings), retention=retention_of(settings))
     thread = threading.Thread(target=worker.loop, args=(stop,), name="tenure-worker", daemon=True)
     thread.start()
     return thread

@@ -105,14 +105,23 @@ def update_account(
     """Edit descriptive fields; an empty billing ref asks for a newly generated one."""
     with uow:
         account = load_for_change(uow, caller, account_id, expected_version)
-        lifecycle.ensure_changeable(account)
-        if changes.billing_ref is not None and changes.billing_ref != account.billing_ref:
-            changes = replace(changes, billing_ref=_billing_ref(uow, changes.billing_ref, account.id))
-        event = lifecycle.update(account, changes)
-        if event is not None:
-            record(uow, account, event, actor=caller.email, now=now)
+        if update_in(uow, account, changes, actor=caller.email, now=now):
             uow.commit()
     return account
+
+
+def update_in(
+    uow: UnitOfWork, account: Account, changes: lifecycle.AccountChanges, *, actor: str, now: datetime
+) -> bool:
+    """`update_account` inside an open unit of work, on the locked account; False when nothing changed."""
+    lifecycle.ensure_changeable(account)
+    if changes.billing_ref is not None and changes.billing_ref != account.billing_ref:
+        changes = replace(changes, billing_ref=_billing_ref(uow, changes.billing_ref, account.id))
+    event = lifecycle.update(account, changes)
+    if event is None:
+        return False
+    record(uow, account, event, actor=actor, now=now)
+    return True
 
 
 def activate(
@@ -263,12 +272,17 @@ def convert(
 ) -> Account:
     with uow:
         account = load_for_lifecycle(uow, caller, account_id, expected_version, "convert")
-        event = lifecycle.convert(account, to=to)
-        if to is ClientType.VIRTUAL:
-            _release_offices(uow, account, actor=caller.email, now=now)
-        record(uow, account, event, actor=caller.email, now=now)
+        convert_in(uow, account, to=to, actor=caller.email, now=now)
         uow.commit()
     return account
+
+
+def convert_in(uow: UnitOfWork, account: Account, *, to: ClientType, actor: str, now: datetime) -> None:
+    """`convert` inside an open unit of work, on the account locked by `load_for_lifecycle`."""
+    event = lifecycle.convert(account, to=to)
+    if to is ClientType.VIRTUAL:
+        _release_offices(uow, account, actor=actor, now=now)
+    record(uow, account, event, actor=actor, now=now)
 
 
 def _release_offices(uow: UnitOfWork, account: Account, *, actor: str, now: datetime) -> None:

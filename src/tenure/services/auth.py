@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.adapters.db.users import User
+from tenure.adapters.db.users import TokenHolder, User
 from tenure.adapters.passwords import hash_password, verify_password
 from tenure.domain.access import Caller, Role, check_password, check_role_for_account, sign_in_refusal
 from tenure.domain.errors import LastAdmin, LoginSuspended, NotFound, RateLimited, Unauthorized
 from tenure.domain.ids import new_id
-from tenure.domain.model import Kind
+from tenure.domain.model import Kind, Stage, Status
+from tenure.domain.policy import Policy
 
 TOKEN_TTL = timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=1)
@@ -82,20 +83,35 @@ def new_token(uow: UnitOfWork, *, user: User, now: datetime) -> IssuedToken:
 def caller_for_token(uow: UnitOfWork, *, token: str, now: datetime) -> tuple[Caller, str]:
     """The caller behind a bearer token, and the token's id; suspended sign-in stops tokens too."""
     with uow.reading():  # two statements (token with status, settings): this runs on every request
-        found = uow.users.holder_of_token(_digest(token), now=now)
-        if found is None:
-            raise Unauthorized("the token is missing, expired or revoked")
-        refusal = sign_in_refusal(
-            uow.site.policy,
-            name=found.account_name,
-            kind=found.user.account_kind,
-            is_management=found.user.account_is_management,
-            stage=found.stage,
-            status=found.status,
-        )
-        if refusal:
-            raise LoginSuspended(refusal)
+        found = token_holder(uow, token=token, now=now)
     return found.user.as_caller(), found.token_id
+
+
+def token_holder(uow: UnitOfWork, *, token: str, now: datetime) -> TokenHolder:
+    """Inside an open unit of work: the live token's holder, refused (401/403) as `caller_for_token` says."""
+    found = uow.users.holder_of_token(_digest(token), now=now)
+    if found is None:
+        raise Unauthorized("the token is missing, expired or revoked")
+    check_standing(
+        uow.site.policy,
+        found.stage,
+        found.status,
+        found.account_name,
+        kind=found.user.account_kind,
+        is_management=found.user.account_is_management,
+    )
+    return found
+
+
+def check_standing(
+    policy: Policy, stage: Stage, status: Status, account_name: str, *, kind: Kind, is_management: bool
+) -> None:
+    """A user signs in, and its tokens work, only while `sign_in_refusal` has nothing to say."""
+    refusal = sign_in_refusal(
+        policy, name=account_name, kind=kind, is_management=is_management, stage=stage, status=status
+    )
+    if refusal:
+        raise LoginSuspended(refusal)
 
 
 def revoke_token(uow: UnitOfWork, *, token_id: str, now: datetime) -> None:

@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tenure.adapters.db.billing import billable_services
@@ -20,12 +20,12 @@ from tenure.domain.access import Caller
 from tenure.domain.catalog import money_text
 from tenure.domain.charges import ChargeLine, charge_lines, month_bounds, total
 from tenure.domain.errors import ValidationFailed
+from tenure.domain.text import spreadsheet_safe
 from tenure.services.common import today
 
 CSV_HEADER = ("billing_ref", "client", "service", "label", "month", "days", "amount")
 MAX_PERIOD_DAYS = 3660  # ten years: a longer question is a mistake, not a bill
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,30 @@ class AccountCharges:
     @property
     def total(self) -> Decimal:
         return total(self.lines)
+
+
+@dataclass(frozen=True)
+class MonthLines:
+    """One calendar month of an account's charges (lines may be empty)."""
+
+    month: str  # YYYY-MM
+    lines: list[ChargeLine]
+
+    @property
+    def total(self) -> Decimal:
+        return total(self.lines)
+
+
+def recent_charges(uow: UnitOfWork, *, caller: Caller, account_id: str, today: date, now: datetime) -> list[MonthLines]:
+    """This month and last month of one account, this month first: the client page's charges.
+
+    The lines come from `account_charges`, the same calculation as the API and the CSV.
+    """
+    this_first, this_last = month_bounds(*_year_month(today))
+    last_first, _ = month_bounds(*_year_month(this_first - timedelta(days=1)))
+    charges = account_charges(uow, caller=caller, account_id=account_id, first=last_first, last=this_last, now=now)
+    months = [f"{day:%Y-%m}" for day in (this_first, last_first)]
+    return [MonthLines(month, [line for line in charges.lines if line.month == month]) for month in months]
 
 
 def parse_month(text: str) -> tuple[date, date]:
@@ -65,31 +89,34 @@ def account_charges(
     return AccountCharges(account.id, first, last, lines)
 
 
-def month_csv(uow: UnitOfWork, *, caller: Caller, month: str) -> Iterator[str]:
-    """The month's charge lines of every client the caller sees, as CSV text chunks.
+def month_csv(uow: UnitOfWork, *, caller: Caller, month: str, account_id: str | None = None) -> Iterator[str]:
+    """The month's charge lines of every client the caller sees (or of one client), as CSV text chunks.
 
-    The month is checked now, before anything is streamed, so bad input is a
-    proper 422 and not a broken download.
+    The month and the client are checked now, before anything is streamed, so bad
+    input is a proper 422 or 404 and not a broken download.
     """
     first, last = parse_month(month)
-    return _csv_chunks(uow, caller, first, last)
+    if account_id is not None:
+        with uow.reading():
+            account_id = uow.accounts.get(account_id, caller=caller).id
+    return _csv_chunks(uow, caller, first, last, account_id)
 
 
-def _csv_chunks(uow: UnitOfWork, caller: Caller, first: date, last: date) -> Iterator[str]:
+def _csv_chunks(uow: UnitOfWork, caller: Caller, first: date, last: date, account_id: str | None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     yield _drain(buffer)
     with uow.reading():
-        for batch in billable_services(uow.connection, caller, first=first, last=last):
+        for batch in billable_services(uow.connection, caller, first=first, last=last, account_id=account_id):
             for item in batch:
                 for line in charge_lines(item.service, item.account, first=first, last=last):
                     writer.writerow(
                         (
-                            item.billing_ref,
-                            _cell(item.client_name),
+                            spreadsheet_safe(item.billing_ref),
+                            spreadsheet_safe(item.client_name),
                             line.kind,
-                            line.label if line.kind == "phone_number" else _cell(line.label),
+                            spreadsheet_safe(line.label),
                             line.month,
                             line.days,
                             money_text(line.amount),
@@ -103,11 +130,6 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def _cell(text: str) -> str:
-    """Free text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _year_month(day: date) -> tuple[int, int]:

@@ -12,11 +12,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row
 
 from tenure.adapters.db.audit import AuditEntry
 from tenure.adapters.db.billing import billable_services
-from tenure.adapters.db.listing import AccountFilter, count_by_status, encode_cursor, fetch_page, fetch_page_before
+from tenure.adapters.db.listing import (
+    AccountFilter,
+    count_by_status,
+    encode_cursor,
+    fetch_page,
+    fetch_page_before,
+    names_of,
+)
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Authority, Caller, authority_over
 from tenure.domain.catalog import Service
@@ -30,11 +37,21 @@ from tenure.services.queries import AccountView, views
 
 
 @dataclass(frozen=True)
+class Parent:
+    """Whom a listed client belongs to, as the "Belongs to" column shows it."""
+
+    id: str
+    name: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
 class ClientsPage:
     items: list[AccountView]
     counts: dict[Status, int]
     next_cursor: str | None
     prev_cursor: str | None  # names this page's first row: the page before it ends just above
+    parents: dict[str, Parent] = field(default_factory=dict)  # by client id; only parents the caller may see
 
 
 def clients_page(
@@ -59,7 +76,13 @@ def clients_page(
         prev_cursor = _key(rows[0]) if rows and more_before else None
         counts = count_by_status(conn, caller, flt)
         items = views(uow, uow.accounts.hydrate(rows), now)
-    return ClientsPage(items, counts, next_cursor, prev_cursor)
+        parents = _parents(conn, caller, [view.account for view in items])
+    return ClientsPage(items, counts, next_cursor, prev_cursor, parents)
+
+
+def _parents(conn: Connection, caller: Caller, accounts: list[Account]) -> dict[str, Parent]:
+    found = names_of(conn, caller, [a.parent_id for a in accounts if a.parent_id])
+    return {a.id: Parent(a.parent_id, *found[a.parent_id]) for a in accounts if a.parent_id and a.parent_id in found}
 
 
 def _key(row: Row[Any]) -> str:
@@ -84,20 +107,25 @@ def client_detail(uow: UnitOfWork, *, caller: Caller, account_id: str, now: date
     """Everything the client page shows, in one read."""
     with uow.reading():
         account = uow.accounts.get(account_id, caller=caller)
-        parent = None
-        if account.parent_id:
-            try:
-                parent = uow.accounts.get(account.parent_id, caller=caller)
-            except NotFound:
-                parent = None
-        view = views(uow, [account], now)[0]
-        entries, more = _trail(uow, caller, account.id, events)
-        blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
-        policy = uow.site.policy
-        decisions = decide_all(policy, subject_of(account, uow.site.timezone))
-        services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
-        authority = authority_over(caller, uow.accounts.lineage(account.id))
-        stuck = _stuck_children(uow, account)
+        return detail_in(uow, caller=caller, account=account, now=now, events=events)
+
+
+def detail_in(uow: UnitOfWork, *, caller: Caller, account: Account, now: datetime, events: int = 25) -> ClientDetail:
+    """`client_detail` inside an open unit of work (view as client records its look in the same transaction)."""
+    parent = None
+    if account.parent_id:
+        try:
+            parent = uow.accounts.get(account.parent_id, caller=caller)
+        except NotFound:
+            parent = None
+    view = views(uow, [account], now)[0]
+    entries, more = _trail(uow, caller, account.id, events)
+    blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
+    policy = uow.site.policy
+    decisions = decide_all(policy, subject_of(account, uow.site.timezone))
+    services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
+    authority = authority_over(caller, uow.accounts.lineage(account.id))
+    stuck = _stuck_children(uow, account)
     return ClientDetail(view, parent, decisions, entries, more, blocking, policy, services, authority, stuck)
 
 
@@ -113,11 +141,6 @@ def _stuck_children(uow: UnitOfWork, account: Account) -> int:
     if not account.kind.is_partner or account.decommission_on is None:
         return 0
     return uow.accounts.children_blocking_decommission(account.id, account.decommission_on)
-
-
-def suspension_policy(uow: UnitOfWork) -> Policy:
-    with uow.reading():
-        return uow.site.policy
 
 
 @dataclass(frozen=True)
@@ -148,8 +171,7 @@ QUICK_LIMIT = 200
 def partners_page(uow: UnitOfWork, *, caller: Caller) -> PartnersPage:
     """Resellers and channels as a tree with client counts, and the quick-form choices."""
     with uow.reading():
-        partners = _accounts(uow, caller, AccountFilter(kind=Kind.RESELLER), 500)
-        partners += _accounts(uow, caller, AccountFilter(kind=Kind.CHANNEL), 500)
+        partners = _partners(uow, caller)
         counts = {
             p.id: count_by_status(uow.connection, caller, AccountFilter(kind=Kind.CLIENT, within=p.id))
             for p in partners
@@ -195,6 +217,28 @@ def _tree(partners: list[Account], counts: dict[str, dict[Status, int]]) -> list
     return ordered
 
 
+def partner_choices(uow: UnitOfWork, *, caller: Caller) -> list[Account]:
+    """The resellers and channels the caller may see, for the Clients page's partner filter."""
+    with uow.reading():
+        return _partners(uow, caller)
+
+
+def _partners(uow: UnitOfWork, caller: Caller) -> list[Account]:
+    partners = _accounts(uow, caller, AccountFilter(kind=Kind.RESELLER), 500)
+    return partners + _accounts(uow, caller, AccountFilter(kind=Kind.CHANNEL), 500)
+
+
+def new_partner_parents(uow: UnitOfWork, *, caller: Caller) -> list[Account]:
+    """Where the caller may place a new reseller or channel: its own account and the resellers below it
+    (a channel's admins may place none: nothing goes under a channel but clients)."""
+    with uow.reading():
+        own = uow.accounts.get(caller.account_id, caller=caller)
+        resellers = _accounts(uow, caller, AccountFilter(kind=Kind.RESELLER), 500)
+    if own.kind not in (Kind.OPERATOR, Kind.RESELLER) or own.stage is Stage.DECOMMISSIONED:
+        return []
+    return [own] + [r for r in resellers if r.id != own.id]
+
+
 def partner_impact(uow: UnitOfWork, *, caller: Caller, account_id: str) -> PartnerNode:
     """A partner with the clients below it by status: what a suspension would reach."""
     with uow.reading():
@@ -207,8 +251,7 @@ def parent_choices(uow: UnitOfWork, *, caller: Caller) -> list[Account]:
     """Where the caller may place a new client: its own account (if not a client) and the partners below it."""
     with uow.reading():
         own = uow.accounts.get(caller.account_id, caller=caller)
-        partners = _accounts(uow, caller, AccountFilter(kind=Kind.RESELLER), 500)
-        partners += _accounts(uow, caller, AccountFilter(kind=Kind.CHANNEL), 500)
+        partners = _partners(uow, caller)
     choices = [own] if own.kind is not Kind.CLIENT and own.stage is not Stage.DECOMMISSIONED else []
     return choices + [p for p in partners if p.id != own.id]
 

@@ -23,8 +23,9 @@ from tenure.domain import billing_refs
 from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.errors import DomainError
-from tenure.domain.lifecycle import check_dates, clean_name
+from tenure.domain.lifecycle import check_contact, check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
+from tenure.domain.text import from_spreadsheet, spreadsheet_safe
 from tenure.services import network_ids_csv
 from tenure.services.accounts import CreateAccount, create_in
 
@@ -87,20 +88,21 @@ def read_rows(lines: Iterable[str]) -> Parsed:
     for record in reader:
         line = reader.line_num
         try:
-            row = _row(line, {k: (v or "").strip() for k, v in record.items() if isinstance(k, str)})
+            row = _row(line, {k: from_spreadsheet((v or "").strip()) for k, v in record.items() if isinstance(k, str)})
         except (DomainError, ValueError) as error:
             errors.append(RowError(line, getattr(error, "detail", None) or str(error)))
             continue
-        if row.billing_ref and row.billing_ref in seen:
-            errors.append(RowError(line, f"billing_ref {row.billing_ref} is also on line {seen[row.billing_ref]}"))
+        key = (row.billing_ref or "").lower()  # refs are unique in any letter case
+        if key and key in seen:
+            errors.append(RowError(line, f"billing_ref {row.billing_ref} is also on line {seen[key]}"))
             continue
         twice = next((pair for pair in row.network_ids if pair in held), None)
         if twice is not None:
             errors.append(RowError(line, f"network id {twice[0].value}:{twice[1]} is also on line {held[twice]}"))
             continue
         held.update(dict.fromkeys(row.network_ids, line))
-        if row.billing_ref:
-            seen[row.billing_ref] = line
+        if key:
+            seen[key] = line
         rows.append(row)
     return Parsed(rows, errors)
 
@@ -147,7 +149,7 @@ def _contact(text: str) -> Contact:
         email = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise ValueError(f"contact must be an email or `Name <email>`, not {text!r}") from error
-    return Contact(name, email)
+    return check_contact(Contact(name, email))
 
 
 def import_clients(
@@ -240,5 +242,5 @@ def _iso(value: date | None) -> str:
 
 def _csv_line(values: Iterable[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    csv.writer(buffer, lineterminator="\n").writerow(spreadsheet_safe(value) for value in values)
     return buffer.getvalue()

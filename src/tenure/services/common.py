@@ -48,10 +48,16 @@ def load_for_change(
 
 
 def load_for_lifecycle(
-    uow: UnitOfWork, caller: Caller, account_id: str, expected_version: int | None, action: str
+    uow: UnitOfWork,
+    caller: Caller,
+    account_id: str,
+    expected_version: int | None,
+    action: str,
+    *,
+    loaded: Account | None = None,
 ) -> Account:
     """`load_for_change` for a lifecycle action: also 403 on the caller's own account (lifecycle.md §3)."""
-    account = uow.accounts.get(account_id, caller=caller, lock=True)
+    account = loaded or uow.accounts.get(account_id, caller=caller, lock=True)
     caller.require_admin()
     ensure_not_own_account(caller, account.id, action)
     return load_for_change(uow, caller, account_id, expected_version, loaded=account)

@@ -60,15 +60,16 @@ async def send_due_emails(
 
 
 def _prepare(row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
-    recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
+    """The message for one row, or its failure: a notice that can never be built fails alone."""
     try:
+        recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
         payload = shared_payload("email", row.payload, row.shared)
         rendered = render(row.topic, recipient, payload, queued_on=row.created_at.astimezone(zone).date())
-    except Exception as error:  # a notice that can never be rendered must not block the queue
-        return SendResult(Outcome.REFUSED, f"cannot render the {row.topic!r} email: {error}")
-    domain = sender.rpartition("@")[2] or "localhost"
-    message_id = f"<tenure.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
-    return as_message(rendered, sender=sender, message_id=message_id)
+        domain = sender.rpartition("@")[2] or "localhost"
+        message_id = f"<tenure.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
+        return as_message(rendered, sender=sender, message_id=message_id)
+    except Exception as error:  # one bad row must never stop the queue: it fails, the rest go on
+        return SendResult(Outcome.REFUSED, f"cannot build the {row.topic!r} email: {type(error).__name__}: {error}")
 
 
 def _email_change(row: Any, result: SendResult, now: datetime, jitter: Callable[[], float]) -> Change | None:

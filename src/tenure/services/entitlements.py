@@ -1,8 +1,9 @@
 """Entitlements for network equipment (api.md "Entitlements"): what an account or a number may do now.
 
 Every decision carries the reason from `domain.policy` ("suspended: fraud hold
-on channel North Sales since 2026-11-02"). The number lookup is the hot path:
-one SQL statement (see `adapters.db.entitlements`), nothing cached.
+on channel North Sales since 2026-11-02"). Both questions are answered from
+one SQL statement (see `adapters.db.entitlements`); nothing about a decision is
+cached, only the parsed site settings (by the site's version).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tenure.adapters.db.entitlements import NumberHolder, find_network_id, find_number
+from tenure.adapters.db import entitlements as lookups
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Caller
@@ -39,6 +40,7 @@ class NumberDecision:
 
 
 def subject_of(account: Account, zone: tzinfo) -> Subject:
+    """A loaded account as the policy sees it (the console's client page)."""
     return Subject(
         name=account.name,
         kind=account.kind.value,
@@ -52,16 +54,24 @@ def subject_of(account: Account, zone: tzinfo) -> Subject:
     )
 
 
+class SettingsCache:
+    """The last parsed site settings; `read` keeps them while the site's (operator, version) holds."""
+
+    def __init__(self) -> None:
+        self.current: lookups.Settings | None = None
+
+    def remember(self, lookup: lookups.Lookup) -> lookups.Lookup:
+        self.current = lookup.settings
+        return lookup
+
+
+_settings = SettingsCache()
+
+
 def account_entitlements(uow: UnitOfWork, *, caller: Caller, account_id: str) -> AccountEntitlements:
     with uow.reading():
-        account = uow.accounts.get(account_id, caller=caller)
-        policy, zone = uow.site.policy, uow.site.timezone
-    return AccountEntitlements(
-        account.id,
-        account.status,
-        is_billed(policy, account.status, account.stage),
-        decide_all(policy, subject_of(account, zone)),
-    )
+        found = lookups.run(uow.connection, caller, _settings.current, "account", account_id=account_id)
+    return account_answer(_settings.remember(found), account_id)
 
 
 def number_entitlement(
@@ -70,14 +80,29 @@ def number_entitlement(
     """May the holder of `number` use `capability` now? 404 when no active service visible to the caller holds it."""
     e164 = to_e164(number, field="e164")
     with uow.reading():
-        found = find_number(uow.connection, caller, e164)
-    if found is None:
+        found = lookups.run(uow.connection, caller, _settings.current, "number", number=e164)
+    return number_answer(_settings.remember(found), e164, capability, now)
+
+
+def account_answer(found: lookups.Lookup, account_id: str) -> AccountEntitlements:
+    """Every capability of the account the statement found; 404 when it found none the caller sees."""
+    if found.holder is None:
+        raise NotFound(f"account {account_id} not found")
+    subject, policy = found.holder.subject, found.settings.policy
+    billed = is_billed(policy, subject.status, subject.stage)
+    return AccountEntitlements(found.holder.account_id, subject.status, billed, decide_all(policy, subject))
+
+
+def number_answer(found: lookups.Lookup, e164: str, capability: Capability, now: datetime) -> NumberDecision:
+    """The decision for the number the statement found; 404 when no active service visible to the caller holds it."""
+    holder = found.holder
+    if holder is None or holder.service_start is None:
         raise NotFound(f"no active service holds {e164}")
-    today = now.astimezone(found.timezone).date()
+    today = now.astimezone(found.settings.timezone).date()
     decision = decide_for_number(
-        found.policy, found.subject, capability, service_start=found.service_start, today=today
+        found.settings.policy, holder.subject, capability, service_start=holder.service_start, today=today
     )
-    return NumberDecision(e164, found.account_id, capability, decision.allowed, decision.because)
+    return NumberDecision(e164, holder.account_id, capability, decision.allowed, decision.because)
 
 
 @dataclass(frozen=True)
@@ -97,10 +122,11 @@ def service_entitlement(
     """May the holder of the `kind` service with this network id use `capability` now? 404 as for numbers."""
     network_id = clean_network_id(network_id)
     with uow.reading():
-        found = find_network_id(uow.connection, caller, kind, network_id)
-    if found is None:
+        found = lookups.run_network(uow.connection, caller, _settings.current, kind, network_id)
+    decision = _service_decision(_settings.remember(found), kind, network_id, capability, now)
+    if decision is None:
         raise NotFound(f"no active {kind.label} service holds the network id {network_id}")
-    return _service_decision(found, kind, network_id, capability, now)
+    return decision
 
 
 def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
@@ -108,19 +134,23 @@ def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetim
     with uow.reading():
         for value in NETWORK_KINDS:
             kind = ServiceKind(value)
-            found = find_network_id(uow.connection, caller, kind, user_name)
-            if found is not None:
-                return _service_decision(found, kind, user_name, Capability.INTERNET, now)
+            found = lookups.run_network(uow.connection, caller, _settings.current, kind, user_name)
+            decision = _service_decision(_settings.remember(found), kind, user_name, Capability.INTERNET, now)
+            if decision is not None:
+                return decision
     return None
 
 
 def _service_decision(
-    found: NumberHolder, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
-) -> ServiceDecision:
-    today = now.astimezone(found.timezone).date()
+    found: lookups.Lookup, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
+) -> ServiceDecision | None:
+    holder = found.holder
+    if holder is None or holder.service_start is None or holder.service_id is None:
+        return None
+    today = now.astimezone(found.settings.timezone).date()
     decision = decide_for_service(
-        found.policy, found.subject, capability, service_start=found.service_start, today=today
+        found.settings.policy, holder.subject, capability, service_start=holder.service_start, today=today
     )
     return ServiceDecision(
-        kind, network_id, found.service_id, found.account_id, capability, decision.allowed, decision.because
+        kind, network_id, holder.service_id, holder.account_id, capability, decision.allowed, decision.because
     )

@@ -8,6 +8,7 @@ next request and nothing can serve the old answer.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from tenure.adapters.db.uow import UnitOfWork
@@ -19,6 +20,15 @@ from tenure.domain.policy import PRESETS, Policy, from_matrix
 from tenure.domain.radius import states_losing_internet
 
 CUSTOM = "custom"
+Matrix = Mapping[str, Mapping[str, bool]]
+
+
+@dataclass(frozen=True)
+class PolicyPreview:
+    """What saving `policy` would do: how many accounts' capabilities change (each hears `entitlements.changed`)."""
+
+    policy: Policy
+    accounts_changed: int
 
 
 def get_policy(uow: UnitOfWork, *, caller: Caller) -> Policy:
@@ -27,26 +37,26 @@ def get_policy(uow: UnitOfWork, *, caller: Caller) -> Policy:
         return uow.site.policy
 
 
+def preview_policy(uow: UnitOfWork, *, caller: Caller, preset: str | None, matrix: Matrix | None) -> PolicyPreview:
+    """Count the accounts `set_policy` would notify, with the same states and the same SQL condition."""
+    caller.require_operator_admin()
+    policy, _ = _chosen(preset, matrix)
+    with uow.reading():
+        changed = uow.accounts.count_in_states(states_changed_by_policy(uow.site.policy, policy))
+    return PolicyPreview(policy, changed)
+
+
 def set_policy(
     uow: UnitOfWork,
     *,
     caller: Caller,
     preset: str | None,
-    matrix: Mapping[str, Mapping[str, bool]] | None,
+    matrix: Matrix | None,
     now: datetime,
 ) -> Policy:
     """Switch to a preset, or store a complete custom matrix (validated by `domain.policy.from_matrix`)."""
     caller.require_operator_admin()
-    if (preset is None) == (matrix is None):
-        raise ValidationFailed("give either `preset` or `matrix`, not both and not neither")
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ValidationFailed(f"preset must be one of {', '.join(PRESETS)}", field="preset")
-        policy, stored = PRESETS[preset], None
-    else:
-        assert matrix is not None
-        policy = from_matrix(matrix, CUSTOM)
-        stored = policy.as_matrix()
+    policy, stored = _chosen(preset, matrix)
     with uow:
         old = uow.site.policy
         before = _describe(old)
@@ -62,6 +72,19 @@ def set_policy(
         uow.audit.append(event, actor=caller.email, at=now)
         uow.commit()
     return policy
+
+
+def _chosen(preset: str | None, matrix: Matrix | None) -> tuple[Policy, dict[str, dict[str, bool]] | None]:
+    """The policy asked for, and the matrix to store (None for a preset)."""
+    if (preset is None) == (matrix is None):
+        raise ValidationFailed("give either `preset` or `matrix`, not both and not neither")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValidationFailed(f"preset must be one of {', '.join(PRESETS)}", field="preset")
+        return PRESETS[preset], None
+    assert matrix is not None
+    policy = from_matrix(matrix, CUSTOM)
+    return policy, policy.as_matrix()
 
 
 def _describe(policy: Policy) -> JSONObject:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from tenure.adapters.db.audit import AuditEntry
-from tenure.adapters.db.listing import AccountFilter, count_by_status, fetch_page
+from tenure.adapters.db.listing import AccountFilter, fetch_page
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
-from tenure.domain.model import Account, Status
+from tenure.domain.model import Account
 from tenure.services.common import today
 
 
@@ -48,11 +48,6 @@ def list_accounts(
     with uow.reading():
         rows, next_cursor = fetch_page(uow.connection, caller, flt, limit=limit, cursor=cursor)
         return views(uow, uow.accounts.hydrate(rows), now), next_cursor
-
-
-def status_counts(uow: UnitOfWork, *, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
-    with uow.reading():
-        return count_by_status(uow.connection, caller, flt)
 
 
 def account_events(

@@ -13,8 +13,8 @@ from tenure.domain.access import Caller
 from tenure.domain.actions import can_view_as_client
 from tenure.domain.errors import Forbidden, NotFound, Unauthorized
 from tenure.domain.events import Action, Event
-from tenure.domain.model import Account
 from tenure.services.auth import check_login_allowed
+from tenure.services.browse import ClientDetail, detail_in
 
 
 def caller_for_session(uow: UnitOfWork, *, user_id: str, generation: int | None) -> Caller:
@@ -36,13 +36,19 @@ def caller_for_session(uow: UnitOfWork, *, user_id: str, generation: int | None)
     return user.as_caller()
 
 
-def view_as_client(uow: UnitOfWork, *, caller: Caller, account_id: str, now: datetime) -> Account:
-    """The client as its users see it; records `viewed_as_client` with the viewer and the time."""
+def view_as_client(uow: UnitOfWork, *, caller: Caller, account_id: str, now: datetime) -> ClientDetail:
+    """The client page as its users see it; records `viewed_as_client` with the viewer and the time.
+
+    The look is recorded and the page read in one transaction: nobody sees a
+    client's page without the trail saying so, and no record is left of a page
+    that could not be shown.
+    """
     with uow:
         account = uow.accounts.get(account_id, caller=caller)
         if not can_view_as_client(account, role=caller.role, caller_kind=caller.account_kind):
             raise Forbidden("only operator and partner admins can view a client as its users do")
         event = Event(account.id, Action.VIEWED_AS_CLIENT, after={"viewer": caller.email})
         uow.audit.append(event, actor=caller.email, at=now)
+        detail = detail_in(uow, caller=caller, account=account, now=now)
         uow.commit()
-    return account
+    return detail

@@ -109,19 +109,20 @@ async def send_due_webhooks(
 async def _post(sender: WebhookSender, rows: Sequence[Any], failing: set[str]) -> list[PostResult]:
     """Post every row at once (a batch costs at most one timeout), except to endpoints already failing."""
     skipped = PostResult(False, "not sent: the endpoint did not answer earlier in this pass")
-    to_send = [r for r in rows if r.webhook_id not in failing]
-    messages = [
-        WebhookMessage(
-            r.url,
-            r.secret,
-            r.message_id,
-            webhook_body(r.topic, r.account_id, shared_payload("webhook", r.payload, r.shared), r.occurred_at),
-            public_only=bool(r.public_only),
-        )
-        for r in to_send
-    ]
+    prepared = [skipped if r.webhook_id in failing else _message(r) for r in rows]
+    messages = [m for m in prepared if isinstance(m, WebhookMessage)]
     sent = iter(await sender.post_all(messages))
-    return [skipped if r.webhook_id in failing else next(sent) for r in rows]
+    return [next(sent) if isinstance(m, WebhookMessage) else m for m in prepared]
+
+
+def _message(row: Any) -> WebhookMessage | PostResult:
+    """The signed-to-be message for one row, or why it cannot be built (that delivery alone fails)."""
+    try:
+        payload = shared_payload("webhook", row.payload, row.shared)
+        body = webhook_body(row.topic, row.account_id, payload, row.occurred_at)
+        return WebhookMessage(row.url, row.secret, row.message_id, body, public_only=bool(row.public_only))
+    except Exception as error:  # one bad row must never stop the queue
+        return PostResult(False, f"cannot build the webhook: {type(error).__name__}: {error}")
 
 
 def _delivery_change(row: Any, result: PostResult, now: datetime, jitter: Callable[[], float]) -> Change:

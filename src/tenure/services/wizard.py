@@ -3,21 +3,24 @@
 The client exists from the first step on, as `new` (`activate: "manual"`), so
 leaving midway loses nothing: it shows as "Click to complete" and the wizard
 resumes at the step stored in `accounts.wizard_step`. Every change the steps
-make goes through the ordinary use cases; this module only creates the draft,
-remembers the step and finishes with an activation.
+make goes through the ordinary use cases' rules; a step that makes several
+changes (Type and offices: dates, type, rooms) makes them and records the next
+step in ONE transaction, so a refusal half-way leaves the draft as it was.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain.access import Caller
+from tenure.domain import lifecycle
+from tenure.domain.access import Caller, ensure_not_own_account
 from tenure.domain.errors import InvalidTransition
-from tenure.domain.model import Account, ActivateMode, Kind, Stage
-from tenure.services import accounts
+from tenure.domain.model import Account, ActivateMode, ClientType, Kind, Stage
+from tenure.services import accounts, offices
+from tenure.services.common import load_for_change
 
 
 class WizardStep(enum.StrEnum):
@@ -78,6 +81,60 @@ def advance(uow: UnitOfWork, *, caller: Caller, account_id: str, to: WizardStep)
         caller.require_admin()
         uow.accounts.set_wizard_step(account.id, to.value)
         uow.commit()
+
+
+def save_details(
+    uow: UnitOfWork, *, caller: Caller, account_id: str, changes: lifecycle.AccountChanges, now: datetime
+) -> Account:
+    """Details: save the edit and move on to Type and offices, in one transaction."""
+    with uow:
+        account = _locked_draft(uow, caller, account_id)
+        accounts.update_in(uow, account, changes, actor=caller.email, now=now)
+        uow.accounts.set_wizard_step(account.id, WizardStep.TYPE.value)
+        uow.commit()
+    return account
+
+
+@dataclass(frozen=True)
+class TypeAndOffices:
+    """What the Type and offices step submits; a virtual client's rooms are ignored (it holds none)."""
+
+    client_type: ClientType
+    start_date: date | None
+    end_date: date | None
+    office_ids: frozenset[str]
+
+
+def save_type(uow: UnitOfWork, *, caller: Caller, account_id: str, choice: TypeAndOffices, now: datetime) -> Account:
+    """Dates, then the type, then the rooms, then the next step (Services): all or nothing.
+
+    A room taken by another client since the form was loaded, or dates out of
+    order, refuses the whole step: no date, type or room has changed.
+    """
+    with uow:
+        account = _locked_draft(uow, caller, account_id)
+        dates = lifecycle.AccountChanges(start_date=choice.start_date, end_date=choice.end_date)
+        accounts.update_in(uow, account, dates, actor=caller.email, now=now)
+        if choice.client_type is not account.client_type:
+            ensure_not_own_account(caller, account.id, "convert")
+            accounts.convert_in(uow, account, to=choice.client_type, actor=caller.email, now=now)
+        _set_offices(uow, account, choice, actor=caller.email, now=now)
+        uow.accounts.set_wizard_step(account.id, WizardStep.SERVICES.value)
+        uow.commit()
+    return account
+
+
+def _locked_draft(uow: UnitOfWork, caller: Caller, account_id: str) -> Account:
+    return load_for_change(uow, caller, account_id, None, loaded=_draft(uow, caller, account_id, lock=True))
+
+
+def _set_offices(uow: UnitOfWork, account: Account, choice: TypeAndOffices, *, actor: str, now: datetime) -> None:
+    held = {office_id for office_id, _ in uow.offices.held_by([account.id]).get(account.id, [])}
+    wanted = set(choice.office_ids) if choice.client_type is ClientType.RESIDENTIAL else set()
+    for office_id in sorted(wanted - held):
+        offices.assign_in(uow, account, office_id, actor=actor, now=now)
+    for office_id in sorted(held - wanted):
+        offices.release_in(uow, account, office_id, actor=actor, now=now)
 
 
 def finish(

@@ -14,6 +14,7 @@ The world has two reseller trees, so every test can ask "own tenant or the other
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from tenure.domain.model import Account
 from tenure.entrypoints.app import create_app
 from tenure.services import auth
 from tests.conftest import fresh_database
-from tests.support import ADMIN_EMAIL, Installation, MutableClock
+from tests.support import ADMIN_EMAIL, PASSWORD, Installation, MutableClock
 
 with warnings.catch_warnings():
     # Starlette nudges towards httpx2; the test client works the same with httpx.
@@ -114,6 +115,23 @@ def build_world(site: Installation, client: TestClient) -> World:
         other_channel=other_channel,
         other_client=other_client,
     )
+
+
+def console_sign_in(world: World, email: str = ADMIN_EMAIL) -> None:
+    """Sign the test client in to the console (its cookie jar keeps the session)."""
+    page = world.client.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    form = {"email": email, "password": PASSWORD, "csrf_token": csrf.group(1)}
+    answer = world.client.post("/login", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:300]
+
+
+def console_csrf(world: World, path: str) -> str:
+    """The CSRF token of the console page at `path`."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', world.client.get(path).text)
+    assert found is not None, path
+    return found.group(1)
 
 
 @pytest.fixture

@@ -180,3 +180,21 @@ def _gauge(console: TestClient) -> float:
     found = re.search(r"^tenure_stuck_decommissions (\S+)$", text, re.MULTILINE)
     assert found, text[-2000:]
     return float(found.group(1))
+
+
+def test_a_taken_billing_ref_is_marked_on_its_field_in_the_wizard(
+    world: World, browser_for: dict[str, TestClient]
+) -> None:
+    """`BillingRefTaken.field` tells the form which field to mark (no console code names the error's slug)."""
+    taken = world.site.client(name="First Ltd", billing_ref="TAKEN-1")
+    console = signed_in(world, browser_for, ADMIN_EMAIL)
+    token = _csrf(console.get("/clients/new").text)
+    form = {"name": "Second Ltd", "billing_ref": "", "contact_email": "s@example.com", "csrf_token": token}
+    started = console.post("/clients/new", data=form)
+    draft_id = started.url.path.split("/")[2]
+    answer = console.post(
+        f"/clients/{draft_id}/setup/details",
+        data={**form, "billing_ref": taken.billing_ref, "contact_name": "S"},
+    )
+    assert answer.status_code == 422
+    assert 'id="billing_ref-error"' in answer.text

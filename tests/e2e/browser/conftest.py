@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,7 +98,10 @@ class Server:
 
 
 @contextmanager
-def start_server(tmp: Path, *, policy: str) -> Iterator[Server]:
+def start_server(
+    tmp: Path, *, policy: str, args: Sequence[str] = (), env_extra: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """`tenure serve` on a free port over a fresh SQLite database; `args` are added to the command."""
     database = tmp / "tenure.db"
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
@@ -115,10 +118,10 @@ def start_server(tmp: Path, *, policy: str) -> Iterator[Server]:
         assert user is not None
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENURE_")}
-    env.update(TENURE_DATABASE_URL=f"sqlite:///{database}", TENURE_ARGON2_PROFILE="cheapest")
+    env.update(TENURE_DATABASE_URL=f"sqlite:///{database}", TENURE_ARGON2_PROFILE="cheapest", **(env_extra or {}))
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tenure", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"],
+        [sys.executable, "-m", "tenure", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker", *args],
         env=env,
         cwd=tmp,
         stdout=log,
@@ -178,3 +181,16 @@ def sign_in(page: Page, server: Server, email: str = ADMIN, password: str = PASS
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is true.
+
+    Not `page.wait_for_function`: its polling evaluates the predicate with `eval`
+    inside the page, which the console's Content-Security-Policy rightly forbids.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:g} s: {expression}")
+        page.wait_for_timeout(50)

@@ -13,7 +13,7 @@ from tenure.domain.access import Role
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import ActivateMode, Kind
 from tenure.services import auth, catalog, offices
-from tests.e2e.browser.conftest import PASSWORD, Server, sign_in, start_server
+from tests.e2e.browser.conftest import PASSWORD, Server, sign_in, start_server, wait_until
 from tests.e2e.browser.test_console import choose_status_action, create, open_client, server_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -150,7 +150,7 @@ def test_focus_returns_to_the_opener_after_keep_as_it_is_and_after_an_action(pag
     dialog.get_by_role("button", name="Suspend").focus()
     page.keyboard.press("Enter")
     expect(page.locator(".flash")).to_contain_text("Quebec Quarries suspended")
-    page.wait_for_function("document.activeElement !== document.body")  # the flash or the menu button
+    wait_until(page, "document.activeElement !== document.body")  # the flash or the menu button
     assert page.evaluate("document.activeElement.matches('.flash, summary')")
 
 

@@ -219,13 +219,10 @@ def tenure_cli(env: Mapping[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def radius_key(env: Mapping[str, str], admin_email: str) -> str:
-    """The credential FreeRADIUS sends as `Authorization: Bearer …`.
-
-    The one place it is made: an admin's token today; at merge, an API key with
-    scope `radius`: `tenure api-key create --name radius --scope radius`.
-    """
-    return tenure_cli(env, "token", "--email", admin_email)
+def radius_key(env: Mapping[str, str]) -> str:
+    """The credential FreeRADIUS sends as `Authorization: Bearer …`: an API key with scope `radius`,
+    made by the one command an operator runs."""
+    return tenure_cli(env, "api-key", "create", "--name", "radius", "--scope", "radius")
 
 
 @contextmanager

@@ -82,12 +82,8 @@ def tenure_cli(database_url: str, *args: str) -> str:
 
 
 def equipment_key(database_url: str) -> str:
-    """The credential Kamailio holds, printed by one command of the `tenure` CLI.
-
-    Today a bearer token of the admin; with API keys this becomes
-    `tenure api-key create --name kamailio --scope entitlements:read`.
-    """
-    return tenure_cli(database_url, "token", "--email", ADMIN)
+    """The credential Kamailio holds: an API key printed by one command, as an operator makes it."""
+    return tenure_cli(database_url, "api-key", "create", "--name", "kamailio", "--scope", "entitlements:read")
 
 
 class Tenure:

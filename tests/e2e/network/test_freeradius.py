@@ -88,7 +88,7 @@ def _started_tenure(folder: Path) -> Iterator[Tenure]:
 
 @pytest.fixture(scope="module")
 def radius(raddb: Path, tenure: Tenure) -> Iterator[FreeRadius]:
-    with freeradius(raddb, tenure_url=tenure.url, tenure_key=radius_key(tenure.env, ADMIN)) as server:
+    with freeradius(raddb, tenure_url=tenure.url, tenure_key=radius_key(tenure.env)) as server:
         yield server
 
 
@@ -311,7 +311,7 @@ def test_service_resumes_when_tenure_comes_back(raddb: Path, tmp_path: Path) -> 
         _ok(api.post(f"/accounts/{client}/services", json=service), 201)
         api.close()
         port = int(tenure.url.rsplit(":", 1)[1])
-        with freeradius(raddb, tenure_url=tenure.url, tenure_key=radius_key(tenure.env, ADMIN)) as server:
+        with freeradius(raddb, tenure_url=tenure.url, tenure_key=radius_key(tenure.env)) as server:
             assert _login(server, "acme-ppp1").code == "Access-Accept"
             stop(tenure.process)
             assert _login(server, "acme-ppp1").code == "Access-Reject"

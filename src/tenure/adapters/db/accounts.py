@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from tenure.domain.model import (
     HoldReason,
     Kind,
     Stage,
+    Status,
 )
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
@@ -156,8 +157,15 @@ class AccountRepository:
         )
         return int(self.conn.execute(query).scalar_one())
 
+    def count_in_states(self, states: Collection[tuple[Stage, Status]]) -> int:
+        """How many accounts are in any of `states`: the ones a policy change would notify (`sql.in_states`)."""
+        if not states:
+            return 0
+        return int(self.conn.execute(select(func.count()).select_from(A).where(sql.in_states(states))).scalar_one())
+
     def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
-        query = select(A.c.id).where(A.c.billing_ref == ref)
+        """In any letter case (the unique index on lower(billing_ref) answers it, and guards races)."""
+        query = select(A.c.id).where(func.lower(A.c.billing_ref) == ref.lower())
         if other_than:
             query = query.where(A.c.id != other_than)
         return self.conn.execute(query.limit(1)).first() is not None
@@ -199,15 +207,7 @@ class AccountRepository:
 
     def add_hold(self, hold: Hold) -> None:
         """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""
-        statement = insert(H).values(
-            id=hold.id,
-            account_id=hold.account_id,
-            reason=hold.reason.value,
-            note=hold.note,
-            placed_at=hold.placed_at,
-            placed_by=hold.placed_by,
-            placed_by_account=hold.placed_by_account.id if hold.placed_by_account else None,
-        )
+        statement = insert(H).values(**hold_row(hold))
         try:
             self.conn.execute(statement)
         except IntegrityError as error:
@@ -284,3 +284,16 @@ def _hold(row: Row[Any]) -> Hold:
         lifted_by=row.lifted_by,
         placed_by_account=AccountRef(row.placed_by_account, row.placer_name),
     )
+
+
+def hold_row(hold: Hold) -> dict[str, Any]:
+    """A hold as its `holds` row: the one place its columns are named (a batch gathers the same rows)."""
+    return {
+        "id": hold.id,
+        "account_id": hold.account_id,
+        "reason": hold.reason.value,
+        "note": hold.note,
+        "placed_at": hold.placed_at,
+        "placed_by": hold.placed_by,
+        "placed_by_account": hold.placed_by_account.id if hold.placed_by_account else None,
+    }

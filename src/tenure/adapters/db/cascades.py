@@ -15,6 +15,10 @@ expansion neither add nor remove recipients. An account decommissioned before
 the expansion is left out (it has had its own notices). Expanded notices keep
 their payload empty and point to the job (`cascade_id`), whose payload holds
 the shared context once; readers resolve it with `shared_payload`.
+
+A suspension's `radius.disconnect` notices are expanded with its emails, for
+the sessions open at the expansion, and only while its hold is still in force:
+the worker sends them in the same pass, right after expanding.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tenure.adapters.db.outbox import flipped
 from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
+from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import outbox as O
 from tenure.domain.model import Kind
 from tenure.domain.notifications import ENTITLEMENTS_CHANGED
@@ -92,17 +97,19 @@ class Cascades:
 
     def enqueue(self, cascade: Cascade) -> None:
         """The one job row: the worker expands it after the commit."""
-        self.conn.execute(
-            insert(O).values(
-                kind=CASCADE,
-                topic=cascade.template,
-                account_id=cascade.root,
-                recipient=None,
-                payload=cascade.job_payload(),
-                created_at=cascade.as_of,
-                next_attempt_at=cascade.as_of,
-            )
-        )
+        self.conn.execute(insert(O).values(**self.job_row(cascade)))
+
+    @staticmethod
+    def job_row(cascade: Cascade) -> dict[str, Any]:
+        return {
+            "kind": CASCADE,
+            "topic": cascade.template,
+            "account_id": cascade.root,
+            "recipient": None,
+            "payload": cascade.job_payload(),
+            "created_at": cascade.as_of,
+            "next_attempt_at": cascade.as_of,
+        }
 
     # -- in the worker ---------------------------------------------------------
     def claim_next(self) -> Job | None:
@@ -156,11 +163,20 @@ class Cascades:
             hooks = self._rows(chosen, "webhook", ENTITLEMENTS_CHANGED, None, cascade.webhook, cascade, job_id)
             parts.append(hooks.where(chosen.c.stage.in_(cascade.webhook_stages)))
         self.conn.execute(insert(O).from_select(_COLUMNS, union_all(*parts) if len(parts) > 1 else parts[0]))
-        if cascade.radius_stages:
+        if cascade.radius_stages and (job_id is None or self._still_held(cascade)):
             losing = and_(who, A.c.stage.in_(cascade.radius_stages))
             RadiusSessions(self.conn).disconnect_accounts(
                 losing, cascade.radius_reason, now=cascade.as_of, cascade_id=job_id
             )
+
+    def _still_held(self, cascade: Cascade) -> bool:
+        """Is the suspension's hold still in force? Lifted before the expansion, it cuts no session.
+
+        Status is derived, so from the lift on the accounts below are served
+        again: a session opened since must not be cut by the old suspension.
+        """
+        query = select(H.c.id).where(H.c.id == cascade.ignore_hold, H.c.lifted_at.is_(None))
+        return self.conn.execute(query).first() is not None
 
     @staticmethod
     def _rows(

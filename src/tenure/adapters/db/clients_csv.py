@@ -26,10 +26,13 @@ def accounts_by_ref(conn: Connection, caller: Caller, refs: Collection[str]) -> 
 
 
 def refs_in_use(conn: Connection, refs: Collection[str]) -> set[str]:
-    """Billing refs already taken by any account of the installation (seen or not: they are unique)."""
+    """Billing refs already taken, in any letter case, by any account of the installation (seen or not)."""
     if not refs:
         return set()
-    return set(conn.execute(select(A.c.billing_ref).where(A.c.billing_ref.in_(sorted(refs)))).scalars())
+    lowered = sorted({ref.lower() for ref in refs})
+    query = select(func.lower(A.c.billing_ref)).where(func.lower(A.c.billing_ref).in_(lowered))
+    taken = set(conn.execute(query).scalars())
+    return {ref for ref in refs if ref.lower() in taken}
 
 
 def network_ids_in_use(conn: Connection, pairs: Collection[tuple[Any, str]]) -> set[tuple[Any, str]]:

@@ -1,19 +1,23 @@
-"""Run Alembic migrations from code (`tenure migrate`, `tenure init`, the tests)."""
+"""Run Alembic migrations from code (`tenure migrate`, `tenure init`, the tests).
+
+The migrations ship inside the package (`tenure/migrations`), so an installed
+wheel can create and upgrade its schema; Alembic finds them by package name,
+not by where a source checkout happens to be.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-ROOT = Path(__file__).resolve().parents[4]
+SCRIPT_LOCATION = "tenure:migrations"
 
 
 def alembic_config() -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("path_separator", "os")
     return config
 
 

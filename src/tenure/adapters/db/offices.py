@@ -48,8 +48,18 @@ class OfficeRepository:
         except IntegrityError as error:
             raise ValidationFailed(f"there is already an office named {office.name}", field="name") from error
 
-    def get(self, office_id: str) -> Office:
-        row = self.conn.execute(select(OF).where(OF.c.id == office_id)).first()
+    def update(self, office: Office) -> bool:
+        """Write a room's name, floor and capacity; False when there is no such room."""
+        values = {"name": office.name, "floor": office.floor, "capacity": office.capacity}
+        try:
+            result = self.conn.execute(update(OF).where(OF.c.id == office.id).values(**values))
+        except IntegrityError as error:
+            raise ValidationFailed(f"there is already an office named {office.name}", field="name") from error
+        return bool(result.rowcount)
+
+    def get(self, office_id: str, *, lock: bool = False) -> Office:
+        query = select(OF).where(OF.c.id == office_id)
+        row = self.conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(f"office {office_id} not found")
         return Office(row.id, row.name, row.floor, row.capacity)
@@ -75,9 +85,9 @@ class OfficeRepository:
         return bool(result.rowcount)
 
     def page(
-        self, caller: Caller, *, free: bool | None, limit: int, cursor: str | None
+        self, caller: Caller, *, free: bool | None, limit: int, cursor: str | None, q: str | None = None
     ) -> tuple[list[OfficeListing], str | None]:
-        """Rooms by name; `free=True` only unheld ones, `free=False` only held ones."""
+        """Rooms by name; `free=True` only unheld ones, `free=False` only held ones; `q` in the name, any case."""
         held = OA.alias("held")
         holder = A.alias("holder")
         query: Any = (
@@ -89,6 +99,9 @@ class OfficeRepository:
             query = query.where(held.c.account_id.is_(None))
         elif free is False:
             query = query.where(held.c.account_id.is_not(None))
+        if q:
+            needle = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # LIKE wildcards taken literally
+            query = query.where(OF.c.name.ilike(f"%{needle}%", escape="\\"))
         if cursor:
             name, last_id = decode_cursor(cursor, 2)
             query = query.where(tuple_(OF.c.name, OF.c.id) > tuple_(str(name), str(last_id)))

@@ -56,12 +56,7 @@ class OutboxRepository:
     ) -> None:
         """One `entitlements.changed` per account in any of `states` (stage, derived status): set-based."""
         if states:
-            status = sql.status()
-            self.entitlements_changed(
-                or_(*(and_(A.c.stage == stage.value, status == state.value) for stage, state in states)),
-                data,
-                now=now,
-            )
+            self.entitlements_changed(sql.in_states(states), data, now=now)
 
     def entitlements_changed(self, where: Any, data: dict[str, Any], *, now: datetime) -> None:
         """Queue `entitlements.changed` for every account matching `where`, in one INSERT … SELECT."""

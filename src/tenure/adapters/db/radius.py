@@ -17,7 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import JSON
 
@@ -144,6 +157,8 @@ class RadiusSessions:
         self, where: ColumnElement[bool], reason: str, now: datetime, cascade_id: int | None = None
     ) -> None:
         chosen = and_(RS.c.state == _OPEN, RS.c.account_id.is_not(None), where)
+        if not self.conn.execute(select(exists().where(chosen))).scalar():
+            return  # the usual case: nobody is online; a read, so a bulk item needs no savepoint for it
         mark = update(RS).where(chosen).values(state=SessionState.DISCONNECTING.value)
         if self.conn.dialect.name == "postgresql":
             marked = mark.returning(RS.c.id, RS.c.account_id).cte("marked")

@@ -6,13 +6,15 @@ count and a single load all derive status the same way.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, case, exists, literal, select, true
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
 
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
 from tenure.domain.access import Caller
-from tenure.domain.model import Kind
+from tenure.domain.model import Kind, Stage, Status
 
 
 def suspended(account_id: ColumnElement[str] = A.c.id) -> ColumnElement[bool]:
@@ -31,6 +33,12 @@ def status() -> ColumnElement[str]:
         (suspended(), literal("suspended")),
         else_=A.c.stage,
     )
+
+
+def in_states(states: Collection[tuple[Stage, Status]]) -> ColumnElement[bool]:
+    """Accounts whose (stage, derived status) is one of `states`: what a policy change reaches."""
+    derived = status()
+    return or_(false(), *(and_(A.c.stage == stage.value, derived == state.value) for stage, state in states))
 
 
 def within(ancestor_id: str, account_id: ColumnElement[str] = A.c.id) -> ColumnElement[bool]:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -93,6 +94,9 @@ site = Table(
     Column("billing_seq", Integer, nullable=False, server_default="0"),
     Column("secret_key", String(128), nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
+    # Bumped by every revocation (token, API key, user): per-process credential caches
+    # compare it on each hot-path lookup and forget what they hold when it moves.
+    Column("credentials_version", Integer, nullable=False, server_default="1"),
     CheckConstraint("id = 1", name="single_row"),
 )
 
@@ -122,25 +126,40 @@ accounts = Table(
     Column("updated_at", TS, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_accounts_sort", "sort_key", "id"),
+    # Resellers and channels in name order (the partner tree, the Clients page's partner filter):
+    # a few hundred rows among a million clients, which the name order alone would walk past.
+    Index("ix_accounts_partners_sort", "sort_key", "id", **_partial("kind <> 'client'")),  # type: ignore[arg-type]
     # The worker claims due rows in id order (services/scheduler.py): these partial indexes
     # hold only the scheduled ones, in that order, so a claim never walks past the others.
     Index("ix_accounts_due_start", "id", **_partial("stage = 'scheduled'")),  # type: ignore[arg-type]
     Index("ix_accounts_due_decommission", "kind", "id", **_partial("decommission_on IS NOT NULL")),  # type: ignore[arg-type]
+    # Billing refs are unique in any letter case (lifecycle.md §1): `ten-000005` beside `TEN-000005`
+    # is refused by the database too, so a race between two requests cannot slip past the check.
+    Index("uq_accounts_billing_ref_lower", func.lower(text("billing_ref")), unique=True),
 )
 
-# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name or
-# billing ref) is an index lookup rather than a scan of a million accounts when the
+# PostgreSQL only: trigram indexes, so `?q=` (a substring anywhere in the name, billing
+# ref or main contact's email) is an index lookup rather than a scan of a million accounts when the
 # term is rare (a common term walks ix_accounts_sort and stops at the page's end).
-# migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
+# tenure/migrations/env.py leaves them out of `alembic check` on SQLite, which has no GIN.
 _TRGM = DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # type: ignore[no-untyped-call]
 event.listen(metadata, "before_create", _TRGM.execute_if(dialect="postgresql"))
-for _column in ("sort_key", "billing_ref"):
+for _column in ("sort_key", "billing_ref", "contact_email"):
     Index(
         f"ix_accounts_{_column}_trgm",
         accounts.c[_column],
         postgresql_using="gin",
         postgresql_ops={_column: "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
+
+# PostgreSQL only: `?q=` with an email ("orders@bravo…") as the start of the main contact's
+# email, any case. A whole address shares most of its trigrams ("@example.com") with every other
+# one, so the trigram index would read long posting lists; this B-tree answers a prefix directly.
+Index(
+    "ix_accounts_contact_email_prefix",
+    func.lower(accounts.c.contact_email).label("contact_email_lower"),
+    postgresql_ops={"contact_email_lower": "text_pattern_ops"},
+).ddl_if(dialect="postgresql")
 
 account_ancestors = Table(
     "account_ancestors",
@@ -229,6 +248,21 @@ api_tokens = Table(
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
     Column("revoked_at", TS, nullable=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # SHA-256 of the key; the key itself is never stored
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("last_used_at", TS, nullable=True),
+    Column("revoked_at", TS, nullable=True),
+    Column("revoked_by", String(320), nullable=True),
 )
 
 login_failures = Table(
@@ -338,6 +372,15 @@ radius_sessions = Table(
     Index("ix_radius_sessions_service", "service_id"),
     Index("ix_radius_sessions_state", "state", "id"),
 )
+# PostgreSQL only: `?q=` with the start of a number (`LIKE '+4420794%'`, number_search.py).
+# text_pattern_ops serves a prefix LIKE whatever the database's collation; SQLite answers the
+# same search with a range on uq_services_number_held (BINARY collation) and needs no second index.
+Index(
+    "ix_services_number_prefix",
+    services.c.label,
+    postgresql_ops={"label": "text_pattern_ops"},
+    **_partial("kind = 'phone_number' AND end_date IS NULL"),  # type: ignore[arg-type]
+).ddl_if(dialect="postgresql")
 
 webhooks = Table(
     "webhooks",

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from tenure.adapters.db.accounts import AccountRepository
+from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.cascades import Cascades
 from tenure.adapters.db.idempotency import IdempotencyRepository
@@ -34,6 +35,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     cascades: Cascades
     users: UserRepository
+    api_keys: ApiKeyRepository
     site_settings: SiteRepository
     idempotency: IdempotencyRepository
     offices: OfficeRepository
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(connection)
         self.cascades = Cascades(connection)
         self.users = UserRepository(connection)
+        self.api_keys = ApiKeyRepository(connection)
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.offices = OfficeRepository(connection)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
+from tenure.adapters.db.api_keys import bump_credentials_version
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import api_tokens as T
 from tenure.adapters.db.tables import login_failures as F
@@ -41,6 +42,7 @@ class TokenHolder:
     account_name: str
     stage: Stage
     status: Status
+    expires_at: datetime
 
 
 class UserRepository:
@@ -54,6 +56,10 @@ class UserRepository:
 
     def by_email(self, email: str) -> User | None:
         row = self.conn.execute(self._select().where(U.c.email == email.lower())).first()
+        return _user(row) if row else None
+
+    def by_id(self, user_id: str) -> User | None:
+        row = self.conn.execute(self._select().where(U.c.id == user_id)).first()
         return _user(row) if row else None
 
     def get(self, user_id: str, *, caller: Caller | None = None) -> User:
@@ -91,12 +97,27 @@ class UserRepository:
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         self.conn.execute(update(U).where(U.c.id == user_id).values(password_hash=password_hash))
 
+    def replace_password_hash(self, user_id: str, *, old_hash: str, new_hash: str) -> bool:
+        """Set a new hash only if the old one is still there, and end the user's sessions.
+
+        One conditional UPDATE, so of two uses of one set-password link at the
+        same moment exactly one finds the old hash: the link is single-use.
+        """
+        result = self.conn.execute(
+            update(U)
+            .where(U.c.id == user_id, U.c.password_hash == old_hash)
+            .values(password_hash=new_hash, session_generation=U.c.session_generation + 1)
+        )
+        return result.rowcount == 1
+
     def end_sessions(self, user_id: str) -> None:
         """Move the user's session generation on: every console cookie signed in before stops working."""
         self.conn.execute(update(U).where(U.c.id == user_id).values(session_generation=U.c.session_generation + 1))
 
     def revoke_tokens_of(self, user_id: str, *, now: datetime) -> None:
+        """A new password ends the user's API tokens too; the version tells every process's cache."""
         self.conn.execute(update(T).where(T.c.user_id == user_id, T.c.revoked_at.is_(None)).values(revoked_at=now))
+        bump_credentials_version(self.conn)
 
     def admins_of(self, account_id: str, *, lock: bool) -> tuple[str, ...]:
         """The ids of an account's admins; `lock` holds their rows (PostgreSQL) until the transaction ends,
@@ -109,6 +130,7 @@ class UserRepository:
     def delete(self, user_id: str) -> None:
         self.conn.execute(delete(T).where(T.c.user_id == user_id))
         self.conn.execute(delete(U).where(U.c.id == user_id))
+        bump_credentials_version(self.conn)
 
     # -- tokens ----------------------------------------------------------
     def add_token(self, *, token_id: str, user_id: str, token_hash: str, now: datetime, ttl: timedelta) -> None:
@@ -133,6 +155,7 @@ class UserRepository:
             self._select()
             .add_columns(
                 T.c.id.label("token_id"),
+                T.c.expires_at,
                 A.c.name.label("account_name"),
                 A.c.stage.label("account_stage"),
                 sql.status().label("account_status"),
@@ -143,12 +166,12 @@ class UserRepository:
         row = self.conn.execute(query).first()
         if row is None:
             return None
-        return TokenHolder(
-            _user(row), row.token_id, row.account_name, Stage(row.account_stage), Status(row.account_status)
-        )
+        stage, status = Stage(row.account_stage), Status(row.account_status)
+        return TokenHolder(_user(row), row.token_id, row.account_name, stage, status, row.expires_at)
 
     def revoke_token(self, token_id: str, *, now: datetime) -> None:
         self.conn.execute(update(T).where(T.c.id == token_id).values(revoked_at=now))
+        bump_credentials_version(self.conn)
 
     # -- throttle --------------------------------------------------------
     def record_failure(self, email: str, *, now: datetime) -> None:

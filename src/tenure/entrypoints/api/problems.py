@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,6 +65,7 @@ _DESCRIPTIONS = {
     404: "Absent or not visible to the caller (`not-found`)",
     409: "The rules refuse the change (`invalid-transition`, `already-suspended`, ...)",
     412: "`If-Match` names an older version (`version-conflict`); nothing changed",
+    413: "The body is over `TENURE_MAX_BODY_BYTES` (`payload-too-large`)",
     422: "Bad input (`validation-error`), or an `Idempotency-Key` reused (`idempotency-key-reused`)",
     429: "Too many attempts (`rate-limited`)",
     503: "Not ready",
@@ -116,11 +119,16 @@ def domain_problem(error: DomainError) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method the path answers (RFC 9110 §15.5.6), not only the first matching route's.
+    """Every method the resource answers (RFC 9110 §15.5.6), not only the first matching route's.
 
-    Each method of a path is its own route, and Starlette's 405 names only the
-    route that matched first; asking the router about each method is exact.
+    The resource is the most literal documented path template that fits (`/accounts/bulk`
+    also fits `/accounts/{account_id}`, but is its own resource). Paths outside the OpenAPI
+    document (the console) fall back to asking the router about each method.
     """
+    path = request.url.path
+    fits = [(template, methods) for pattern, template, methods in _resources(request.app) if pattern.fullmatch(path)]
+    if fits:
+        return ", ".join(min(fits, key=lambda fit: (fit[0].count("{"), fit[0]))[1])
     routes = request.app.router.routes
     answered = [
         method
@@ -128,6 +136,37 @@ def allowed_methods(request: Request) -> str:
         if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
     ]
     return ", ".join(answered)
+
+
+def _resources(app: FastAPI) -> list[tuple[re.Pattern[str], str, tuple[str, ...]]]:
+    """The documented paths as patterns with their methods, built once per app."""
+    cached: list[tuple[re.Pattern[str], str, tuple[str, ...]]] | None = getattr(app.state, "resources", None)
+    if cached is None:
+        cached = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
+            methods = tuple(m for m in _METHODS if m.lower() in operations)
+            cached.append((pattern, template, methods))
+        app.state.resources = cached
+    return cached
+
+
+def _field_of(error: Mapping[str, Any]) -> str:
+    """The offending field as a dotted path (`main_contact.name`, `q`), without `body`/`query`."""
+    named = (error.get("ctx") or {}).get("field")
+    if isinstance(named, str):
+        return named
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form"):
+        loc = loc[1:]
+    # a union's branch name (`str`, `constrained-str`) is not a field
+    return ".".join(part for part in loc if not part.startswith(("function-", "constrained-")) and part != "str")
+
+
+def problem_body(error: DomainError) -> dict[str, Any]:
+    """The body `domain_problem` answers, for a refusal reported inside a 200 (a bulk item)."""
+    body: dict[str, Any] = json.loads(bytes(domain_problem(error).body))
+    return body
 
 
 def install(app: FastAPI) -> None:
@@ -147,7 +186,8 @@ def install(app: FastAPI) -> None:
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
-        return problem(422, "validation-error", "The request is not valid", detail, extra={"errors": errors})
+        extra = {"errors": errors, "field": _field_of(error.errors()[0]) if errors else ""}
+        return problem(422, "validation-error", "The request is not valid", detail, extra=extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -2,29 +2,100 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from tenure.domain.access import Role
 from tenure.domain.model import ActivateMode, ClientType, HoldReason, Kind, Stage, Status
+from tenure.domain.text import LINE_PATTERN, NOTE_PATTERN, control_character_problem, has_nul
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Notes = Annotated[str, StringConstraints(max_length=10_000)]
+
+def _no_control_characters(*, tab_allowed: bool) -> AfterValidator:
+    """The domain's rule for free text (domain/text.py), applied at the edge so pydantic names the field."""
+
+    def check(value: str) -> str:
+        problem = control_character_problem(value, tab_allowed=tab_allowed)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+# Free text: no control characters (a note may hold a tab). The pattern only documents the rule.
+Line = Annotated[str, _no_control_characters(tab_allowed=False), Field(json_schema_extra={"pattern": LINE_PATTERN})]
+NoteText = Annotated[str, _no_control_characters(tab_allowed=True), Field(json_schema_extra={"pattern": NOTE_PATTERN})]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic would otherwise read a number (`-4.4e-271`) as a Unix timestamp."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+Name = Annotated[Line, StringConstraints(min_length=1, max_length=200)]
+Notes = Annotated[NoteText, StringConstraints(max_length=10_000)]
 BillingRef = Annotated[str, StringConstraints(max_length=32)]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
 T = TypeVar("T")
 
 
 class Input(BaseModel):
-    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored."""
+    """Bodies refuse unknown fields, so a typo is an error rather than silently ignored.
+
+    No string anywhere in a body may hold a NUL (PostgreSQL cannot store one,
+    and no field has a use for it): refused here, naming the field.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        where = _nul_path(data)
+        if where is not None:
+            raise PydanticCustomError(
+                "nul_character", "{field} must not contain a NUL character", {"field": where or "body"}
+            )
+        return data
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding a NUL, or None."""
+    if isinstance(value, str):
+        return path if has_nul(value) else None
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        items = [(str(k), v) for k, v in value.items()]
+        if any(has_nul(k) for k, _ in items):
+            return path
+    elif isinstance(value, list):
+        items = [(str(i), v) for i, v in enumerate(value)]
+    for key, child in items:
+        found = _nul_path(child, f"{path}.{key}" if path else key)
+        if found is not None:
+            return found
+    return None
+
 
 class ContactIn(Input):
-    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    name: Annotated[Line, StringConstraints(max_length=200)] = ""
     email: EmailStr
 
 
@@ -40,8 +111,8 @@ class AccountCreate(Input):
     billing_ref: BillingRef | None = None
     main_contact: ContactIn
     client_type: ClientType | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     activate: ActivateMode = ActivateMode.ON_START_DATE
     notes: Notes = ""
 
@@ -50,13 +121,13 @@ class AccountUpdate(Input):
     name: Name | None = None
     billing_ref: BillingRef | None = Field(None, description="empty string: generate a new one")
     main_contact: ContactIn | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     notes: Notes | None = None
 
 
 class ActivateIn(Input):
-    on: date | None = None
+    on: Day | None = None
 
 
 class SuspendIn(Input):
@@ -69,7 +140,7 @@ class UnsuspendIn(Input):
 
 
 class DecommissionIn(Input):
-    on: date | None = None
+    on: Day | None = None
 
 
 class ConvertIn(Input):

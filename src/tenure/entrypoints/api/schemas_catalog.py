@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
 from tenure.domain.model import Status
 from tenure.domain.radius import NETWORK_ID_MAX
-from tenure.entrypoints.api.schemas import AccountRefOut, Input
+from tenure.entrypoints.api.schemas import AccountRefOut, Day, Input, Line
 
 # Money in: a decimal string, 0 or more, at most two places ("25.00"); never a float.
 Money = Annotated[
@@ -32,9 +32,19 @@ NetworkId = Annotated[
 
 
 class OfficeCreate(Input):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)]
-    floor: Annotated[str, StringConstraints(max_length=FLOOR_MAX)] | None = None
-    capacity: Annotated[int, Field(ge=0, le=CAPACITY_MAX)] | None = None
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)]
+    floor: Annotated[Line, StringConstraints(max_length=FLOOR_MAX)] | None = None
+    capacity: Annotated[StrictInt, Field(ge=0, le=CAPACITY_MAX)] | None = None  # `true` is not a number
+
+
+class OfficeUpdate(Input):
+    """Only the fields present change; `floor` or `capacity` null clears it."""
+
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=OFFICE_NAME_MAX)] | None = Field(
+        None, description="may not be null when present"
+    )
+    floor: Annotated[Line, StringConstraints(max_length=FLOOR_MAX)] | None = None
+    capacity: Annotated[StrictInt, Field(ge=0, le=CAPACITY_MAX)] | None = None
 
 
 class OfficeOut(BaseModel):
@@ -48,11 +58,11 @@ class OfficeOut(BaseModel):
 
 class ServiceCreate(Input):
     kind: ServiceKind
-    label: Annotated[str, StringConstraints(min_length=1, max_length=LABEL_MAX)] = Field(
+    label: Annotated[Line, StringConstraints(min_length=1, max_length=LABEL_MAX)] = Field(
         description="for phone_number the number in international form (+44 20 7946 0000), stored as E.164"
     )
     monthly_price: Money
-    start_date: date | None = Field(None, description="default: today (operator time zone)")
+    start_date: Day | None = Field(None, description="default: today (operator time zone)")
     network_id: NetworkId | None = None
 
 

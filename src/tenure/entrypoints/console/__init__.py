@@ -9,12 +9,40 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from tenure.entrypoints.console.pages import auth, client, clients, other, partners, status, wizard
+from tenure.entrypoints.console.pages import (
+    api_keys,
+    auth,
+    client,
+    client_items,
+    clients,
+    office_admin,
+    other,
+    partners,
+    policy,
+    status,
+    users,
+    webhooks,
+    wizard,
+)
 from tenure.entrypoints.console.state import HERE, ConsoleState
 
 
 def mount(app: FastAPI) -> None:
     app.state.console = ConsoleState()
     app.mount("/static/console", StaticFiles(directory=HERE / "static"), name="console-static")
-    for page in (auth, clients, wizard, client, status, partners, other):
+    for page in (
+        auth,
+        clients,
+        wizard,
+        client,
+        client_items,
+        status,
+        partners,
+        other,
+        office_admin,
+        users,
+        webhooks,
+        policy,
+        api_keys,
+    ):
         app.include_router(page.router)

@@ -74,6 +74,11 @@ def friendly(error: DomainError, name: str = "The account") -> str:
     return detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
 
 
+_FORM_FIELDS = {"main_contact.name": "contact_name", "main_contact.email": "contact_email"}
+
+
 def field_of(error: DomainError) -> str | None:
+    """The form field to mark: the one the error names (the domain names `main_contact.name`, the form
+    `contact_name`), or the one its kind is always about."""
     field = error.extra.get("field")
-    return field if isinstance(field, str) else None
+    return _FORM_FIELDS.get(field, field) if isinstance(field, str) else error.field

@@ -6,25 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenure.adapters.db.audit import AuditEntry
+from tenure.domain.events import Action
 from tenure.domain.model import HoldReason
 
-ACTION_LABELS = {
-    "created": "Created",
-    "updated": "Edited",
-    "activated": "Activated",
-    "activation_scheduled": "Activation scheduled",
-    "suspended": "Suspended",
-    "unsuspended": "Unsuspended",
-    "decommission_scheduled": "Decommission scheduled",
-    "decommission_cancelled": "Scheduled decommission cancelled",
-    "decommissioned": "Decommissioned",
-    "converted": "Converted",
-    "office_assigned": "Office assigned",
-    "office_released": "Office released",
-    "service_added": "Service added",
-    "service_removed": "Service removed",
-    "viewed_as_client": "Viewed as client",
-}
 FIELD_LABELS = {
     "name": "name",
     "billing_ref": "billing ref",
@@ -70,7 +54,8 @@ def _value(value: Any) -> str:
 
 
 def describe(entry: AuditEntry) -> Line:
-    what = ACTION_LABELS.get(entry.action, entry.action.replace("_", " ").capitalize())
+    known = entry.action in set(Action)
+    what = Action(entry.action).label if known else entry.action.replace("_", " ").capitalize()
     if entry.action in ("suspended", "unsuspended") and entry.reason:
         what += f": {_reason(entry.reason)}"
     details = []

@@ -27,6 +27,7 @@ HERE = Path(__file__).parent
 class SiteInfo:
     cookies: SessionCookies
     timezone: ZoneInfo
+    secret_key: str  # also signs set-password links (with a salt of their own)
 
 
 class ConsoleState:
@@ -48,7 +49,8 @@ class ConsoleState:
             if self._site is None:
                 with ctx.uow().reading() as uow:
                     site = uow.site
-                self._site = SiteInfo(SessionCookies(ctx.settings.secret_key or site.secret_key), site.timezone)
+                key = ctx.settings.secret_key or site.secret_key
+                self._site = SiteInfo(SessionCookies(key), site.timezone, key)
             return self._site
 
 

@@ -90,8 +90,16 @@ def list_accounts(
     kind: Kind | None = None,
     status: Annotated[str | None, Query(max_length=200, description="comma list of statuses")] = None,
     parent_id: Annotated[str | None, Query(max_length=64)] = None,
-    within: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    within: Annotated[str | None, Query(max_length=64, description="the whole subtree of this account")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="part of the name, billing ref or main contact's email (any case; a term with @ "
+            "matches the start of the email), or the start of a number the client holds, written with "
+            "+ or 00 in any spacing (+44 20 7946 0123, 00442079460123)",
+        ),
+    ] = None,
     include_inactive: bool = False,
     limit: Limit = 50,
     cursor: Cursor = None,

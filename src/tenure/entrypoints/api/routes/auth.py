@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from tenure.adapters.db.users import User
-from tenure.domain.errors import ValidationFailed
+from tenure.domain.errors import Forbidden, ValidationFailed
 from tenure.entrypoints.api import idempotency, problems
 from tenure.entrypoints.api.deps import Ctx, CurrentCaller, IdempotencyKey, Session, session
 from tenure.entrypoints.api.schemas import MeOut, Page, TokenOut, UserCreate, UserOut
@@ -30,7 +30,9 @@ def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx)
 
 @router.delete("/auth/token", status_code=204, responses=SIGNED_IN)
 def revoke_token(ctx: Ctx, current: Annotated[Session, Depends(session)]) -> Response:
-    """Revoke the token this request was made with."""
+    """Revoke the token this request was made with (an API key is revoked with DELETE /api-keys/{id})."""
+    if current.token_id is None:
+        raise Forbidden("an API key is revoked with DELETE /api/v1/api-keys/{id}")
     auth.revoke_token(ctx.uow(), token_id=current.token_id, now=ctx.clock.now())
     return Response(status_code=204)
 

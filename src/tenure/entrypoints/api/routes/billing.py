@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,6 +11,7 @@ from tenure.domain.catalog import money_text
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller
 from tenure.entrypoints.api.routes.accounts import READ
+from tenure.entrypoints.api.schemas import Day
 from tenure.entrypoints.api.schemas_catalog import ChargesOut
 from tenure.services import billing as service
 
@@ -29,9 +29,9 @@ def account_charges(
     account_id: AccountId,
     ctx: Ctx,
     caller: CurrentCaller,
-    first: Annotated[date | None, Query(alias="from", description="first day, included (default: this month)")] = None,
+    first: Annotated[Day | None, Query(alias="from", description="first day, included (default: this month)")] = None,
     last: Annotated[
-        date | None, Query(alias="to", description="last day, included (default: end of this month)")
+        Day | None, Query(alias="to", description="last day, included (default: end of this month)")
     ] = None,
 ) -> dict[str, object]:
     charges = service.account_charges(

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from tenure.adapters.db.offices import OfficeListing
+from tenure.domain.catalog import KEEP, OfficeChanges
+from tenure.domain.errors import ValidationFailed
 from tenure.entrypoints.api import idempotency
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, ExpectedVersion, IdempotencyKey
 from tenure.entrypoints.api.routes.accounts import ACCOUNT, CHANGE, READ, Cursor, Limit, account_response
 from tenure.entrypoints.api.schemas import Page
-from tenure.entrypoints.api.schemas_catalog import OfficeCreate, OfficeOut
+from tenure.entrypoints.api.schemas_catalog import OfficeCreate, OfficeOut, OfficeUpdate
 from tenure.services import offices as service
 
 router = APIRouter(tags=["offices"])
@@ -43,15 +45,31 @@ def create_office(body: OfficeCreate, ctx: Ctx, caller: CurrentCaller, key: Idem
     return idempotency.run(ctx, caller, key, "POST /offices " + body.model_dump_json(), create)
 
 
+@router.patch("/offices/{office_id}", response_model=OfficeOut, responses=CHANGE, summary="Edit an office")
+def update_office(office_id: OfficeId, body: OfficeUpdate, ctx: Ctx, caller: CurrentCaller) -> dict[str, object]:
+    """Operator admins only; the same rules as create (a name another room has is 422 on `name`)."""
+    present = body.model_fields_set
+    if "name" in present and body.name is None:
+        raise ValidationFailed("an office keeps a name: name may not be null", field="name")
+    changes = OfficeChanges(
+        name=body.name if body.name is not None else KEEP,
+        floor=body.floor if "floor" in present else KEEP,
+        capacity=body.capacity if "capacity" in present else KEEP,
+    )
+    office = service.update_office(ctx.uow(), caller=caller, office_id=office_id, changes=changes)
+    return {"id": office.id, "name": office.name, "floor": office.floor, "capacity": office.capacity}
+
+
 @router.get("/offices", response_model=Page[OfficeOut], responses=READ)
 def list_offices(
     ctx: Ctx,
     caller: CurrentCaller,
     free: Annotated[bool | None, Query(description="true: only free rooms; false: only held ones")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="rooms whose name contains this, any case")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, object]:
-    items, next_cursor = service.list_offices(ctx.uow(), caller=caller, free=free, limit=limit, cursor=cursor)
+    items, next_cursor = service.list_offices(ctx.uow(), caller=caller, free=free, limit=limit, cursor=cursor, q=q)
     return {"items": [office_out(i) for i in items], "next_cursor": next_cursor}
 
 

@@ -17,12 +17,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tenure.adapters.db.radius import Accounting
-from tenure.domain.access import Caller
+from tenure.domain.access import Caller, Scope
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.radius import AcctStatus, clean_ip, parse_acct_status, parse_event_timestamp
 from tenure.entrypoints.api import problems
 from tenure.entrypoints.api import radius_body as body
-from tenure.entrypoints.api.deps import Ctx, CurrentCaller
+from tenure.entrypoints.api.deps import Ctx, CurrentCaller, require_scope
 from tenure.entrypoints.api.routes.accounts import READ, Cursor, Limit
 from tenure.entrypoints.api.schemas import Page
 from tenure.entrypoints.api.schemas_radius import SessionOut, session_out
@@ -31,11 +31,9 @@ from tenure.services import radius as service
 router = APIRouter(prefix="/radius", tags=["radius"])
 
 
-def radius_caller(caller: CurrentCaller) -> Caller:
-    """The one gate of both RADIUS endpoints: the caller's visible subtree limits what it may authorize."""
-    # scope: radius — at merge this becomes the API-key check for the `radius` scope.
-    return caller
-
+radius_caller = require_scope(Scope.RADIUS)
+"""The one gate of both RADIUS endpoints: an API key with the `radius` scope (or a user's token);
+the caller's visible subtree limits what it may authorize."""
 
 RadiusCaller = Annotated[Caller, Depends(radius_caller)]
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenure.adapters.db.listing import AccountFilter
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller, Role
 from tenure.domain.actions import allowed_actions, can_edit, can_view_as_client, start_date_editable
 from tenure.domain.errors import DomainError, Forbidden
-from tenure.domain.model import Contact
+from tenure.domain.model import Account, Contact, Kind, Stage, Status
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
+from tenure.entrypoints.console.pages.clients import PAGE_SIZE, clients_link, shown_total
 from tenure.entrypoints.console.presenters import describe
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, browse, catalog, queries, viewing
+from tenure.services import accounts, billing, browse, catalog, queries, viewing
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -27,6 +30,12 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
     account = detail.view.account
     if caller.role is Role.PORTAL:
         return render(request, "client_home.html", section="clients", detail=detail, banner=False)
+    charges = []
+    if account.is_client:
+        charges = billing.recent_charges(
+            ctx.uow(), caller=caller, account_id=account.id, today=detail.view.today, now=ctx.clock.now()
+        )
+    extra = _partner_clients(request, caller, account) if account.kind.is_partner else {}
     return render(
         request,
         "client.html",
@@ -41,7 +50,39 @@ def client_page(request: Request, caller: Caller, account_id: str) -> Response:
         editable=can_edit(account, role=caller.role),
         as_client=can_view_as_client(account, role=caller.role, caller_kind=caller.account_kind),
         history=[(entry, describe(entry)) for entry in detail.events],
+        changes_held=can_change_holdings(account, role=caller.role),
+        charges=[(month_title(m.month), m) for m in charges],
+        **extra,
     )
+
+
+def _partner_clients(request: Request, caller: Caller, partner: Account) -> dict[str, Any]:
+    """A reseller's or channel's clients (its whole subtree's), as the Clients page shows them filtered."""
+    ctx = app_ctx(request)
+    flt = AccountFilter(kind=Kind.CLIENT, within=partner.id)
+    page = browse.clients_page(
+        ctx.uow(), caller=caller, flt=flt, limit=PAGE_SIZE, cursor=None, before=None, now=ctx.clock.now()
+    )
+    return {
+        "page": page,
+        "link": clients_link({"within": partner.id}),
+        "chosen": None,
+        "inactive": False,
+        "total": shown_total(page.counts, inactive=False),
+        "statuses": list(Status),
+        "q": "",
+        "partner": partner,
+    }
+
+
+def can_change_holdings(account: Account, *, role: Role) -> bool:
+    """Offices and services of a client change only by an admin, and not once it is decommissioned."""
+    return role is Role.ADMIN and account.is_client and account.stage is not Stage.DECOMMISSIONED
+
+
+def month_title(month: str) -> str:
+    """'2026-11' -> 'November 2026'."""
+    return date.fromisoformat(month + "-01").strftime("%B %Y")
 
 
 @router.get("/clients/{account_id}")
@@ -66,8 +107,7 @@ def set_network_id(
 @router.get("/clients/{account_id}/as-client")
 def as_client(account_id: str, request: Request, caller: SignedIn) -> Response:
     ctx = app_ctx(request)
-    viewing.view_as_client(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
-    detail = browse.client_detail(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
+    detail = viewing.view_as_client(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now())
     return render(request, "client_home.html", section="clients", detail=detail, banner=True)
 
 
@@ -97,6 +137,7 @@ def _edit_form(request: Request, caller: Caller, account_id: str, **extra: objec
         status,
         section="clients",
         a=view.account,
+        offices=view.offices,
         values=values,
         start_editable=start_date_editable(view.account),
         **extra,
@@ -158,7 +199,7 @@ def edit(
             now=ctx.clock.now(),
         )
     except DomainError as error:
-        field = field_of(error) or ("billing_ref" if error.code == "billing-ref-taken" else None)
+        field = field_of(error)
         message = friendly(error, name.strip() or "The client")
         if field:
             return _edit_form(request, caller, account_id, values=values, errors=FormErrors({field: message}))

@@ -26,7 +26,7 @@ from tenure.domain.model import Account, ClientType, HoldReason, Stage, Status
 from tenure.entrypoints.console.forms import friendly
 from tenure.entrypoints.console.state import format_day
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render, safe_return
-from tenure.services import accounts, browse
+from tenure.services import accounts, browse, confirmed
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -159,20 +159,20 @@ def _decommission(
 ) -> tuple[Account, str]:
     """Now needs the client's name typed out; Scheduled needs a date after today (else it would be now)."""
     ctx = app_ctx(request)
-    current = browse.client_detail(ctx.uow(), caller=caller, account_id=account_id, now=ctx.clock.now(), events=0)
-    name, today = current.view.account.name, current.view.today
     day: date | None = None
     if when == "scheduled":
         try:
             day = date.fromisoformat(on.strip())
         except ValueError:
             raise ValidationFailed("choose the date the decommission should happen") from None
-        if day <= today:
-            raise ValidationFailed("a scheduled decommission needs a date after today; choose Now to do it today")
-    elif confirm_name.strip() != name.strip():  # exactly, case included, as the dialog asks
-        raise ValidationFailed(f"type the client's name, {name}, to decommission it now")
-    account = accounts.decommission(
-        ctx.uow(), caller=caller, account_id=account_id, on=day, expected_version=version, now=ctx.clock.now()
+    account = confirmed.decommission(
+        ctx.uow(),
+        caller=caller,
+        account_id=account_id,
+        on=day,
+        confirm_name=confirm_name,
+        expected_version=version,
+        now=ctx.clock.now(),
     )
     if day is not None:
         return account, f"{account.name} will be decommissioned on {format_day(day)}"

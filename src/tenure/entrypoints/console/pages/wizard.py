@@ -20,7 +20,7 @@ from tenure.domain.errors import DomainError, NotFound
 from tenure.domain.model import Account, ClientType, Contact, Kind
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, browse, catalog, offices, queries, wizard
+from tenure.services import accounts, browse, catalog, offices, wizard
 from tenure.services.wizard import Finish, WizardStep
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -85,7 +85,7 @@ def create_draft(
 
 
 def _error(error: DomainError) -> dict[str, Any]:
-    field = field_of(error) or ("billing_ref" if error.code == "billing-ref-taken" else None)
+    field = field_of(error)
     if field:
         return {"errors": FormErrors({field: friendly(error)})}
     return {"error": friendly(error)}
@@ -124,12 +124,10 @@ def save_details(
         name=name, billing_ref=billing_ref.strip(), main_contact=Contact(contact_name.strip(), email)
     )
     try:
-        accounts.update_account(
-            ctx.uow(), caller=caller, account_id=account_id, changes=changes, expected_version=None, now=ctx.clock.now()
-        )
+        wizard.save_details(ctx.uow(), caller=caller, account_id=account_id, changes=changes, now=ctx.clock.now())
     except DomainError as error:
         return _page(request, caller, WizardStep.DETAILS, draft, values=values, **_error(error))
-    return _next(request, caller, account_id, WizardStep.TYPE)
+    return done(request, f"/clients/{account_id}/setup/{WizardStep.TYPE}")
 
 
 def _next(request: Request, caller: Caller, account_id: str, step: WizardStep) -> Response:
@@ -161,25 +159,13 @@ def save_type(
     }
     if errors:
         return _page(request, caller, WizardStep.TYPE, draft, values=values, errors=errors)
-    uow, now = ctx.uow, ctx.clock.now()
-    common: dict[str, Any] = {"caller": caller, "account_id": account_id, "expected_version": None}
+    choice = wizard.TypeAndOffices(chosen, start, end, frozenset(office_ids or []))
     try:
-        # Dates first: a refused date (end before start) then leaves the draft as it was.
-        dates = lifecycle.AccountChanges(start_date=start, end_date=end)
-        accounts.update_account(uow(), changes=dates, now=now, **common)
-        if chosen is not draft.client_type:
-            accounts.convert(uow(), to=chosen, now=now, **common)
-        view = queries.get_account(uow(), caller=caller, account_id=account_id, now=now)
-        held = {office_id for office_id, _ in view.offices}
-        wanted = set(office_ids or []) if chosen is ClientType.RESIDENTIAL else set()
-        for office_id in sorted(wanted - held):
-            offices.assign_office(uow(), office_id=office_id, now=now, **common)
-        for office_id in sorted(held - wanted):
-            offices.release_office(uow(), office_id=office_id, now=now, **common)
+        wizard.save_type(ctx.uow(), caller=caller, account_id=account_id, choice=choice, now=ctx.clock.now())
     except DomainError as error:
         draft = wizard.draft(ctx.uow(), caller=caller, account_id=account_id)
         return _page(request, caller, WizardStep.TYPE, draft, values=values, **_error(error))
-    return _next(request, caller, account_id, WizardStep.SERVICES)
+    return done(request, f"/clients/{account_id}/setup/{WizardStep.SERVICES}")
 
 
 @router.post("/clients/{account_id}/setup/services", dependencies=CSRF)

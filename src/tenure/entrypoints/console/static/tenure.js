@@ -3,6 +3,25 @@
   "use strict";
   function dialog() { return document.getElementById("dialog"); }
 
+  // On <html>, which boosted navigation keeps: the stylesheet folds the narrow top bar only
+  // when this script runs to open it again.
+  document.documentElement.classList.add("js");
+  function setMenu(toggle, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.closest(".topbar").classList.toggle("open", open);
+  }
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (toggle) { setMenu(toggle, toggle.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var toggle = document.querySelector(".menu-toggle[aria-expanded=true]");
+    if (event.key === "Escape" && toggle) {
+      setMenu(toggle, false);
+      toggle.focus();
+    }
+  });
+
   // The control that opened the dialog gets focus back when it closes.
   var opener = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -59,8 +78,26 @@
     opener = null;
   });
   document.addEventListener("DOMContentLoaded", function () {
+    wrapTables(document);
     focusError(document.querySelector("main") || document.body);
   });
+
+  // A table a template left unwrapped still scrolls inside its own box, named by its caption
+  // (templates wrap theirs with the scroll_region macro, which works without this script).
+  function wrapTables(root) {
+    root.querySelectorAll("table.data").forEach(function (table) {
+      if (table.parentElement.classList.contains("table-scroll")) { return; }
+      var region = document.createElement("div");
+      var caption = table.querySelector("caption");
+      region.className = "table-scroll";
+      region.setAttribute("role", "region");
+      region.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+      region.tabIndex = 0;
+      table.parentNode.insertBefore(region, table);
+      region.appendChild(table);
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function (event) { wrapTables(event.detail.target || document); });
 
   // A date the browser could not read (30 February) is refused at the field instead of being
   // sent blank, which the server would take as "no change".
@@ -89,6 +126,12 @@
 
   document.addEventListener("click", function (event) {
     var target = event.target;
+    // "Go back" on an error page: the previous page when there is one (no javascript: URL under the CSP).
+    if (target.closest && target.closest("[data-back]") && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+      return;
+    }
     if (target.closest && target.closest("[data-close]")) {
       var d = target.closest("dialog");
       if (d) { d.close(); }
@@ -118,4 +161,26 @@
       focusOpener();
     }
   }, true);
+
+  // "Copy" beside a value shown once (a set-password link, a webhook secret).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.select();
+    if (navigator.clipboard) { navigator.clipboard.writeText(field.value).catch(function () {}); }
+    button.textContent = "Copied";
+  });
+
+  // A preview counts what was ticked then: changing the form afterwards withdraws "Save"
+  // until the change is previewed again.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    if (!form) { return; }
+    form.querySelectorAll("[data-stale-on-change]").forEach(function (button) {
+      button.disabled = true;
+      button.textContent = "Preview again to save";
+    });
+  });
 })();

@@ -1,7 +1,7 @@
 """cascade jobs: notices expanded after the commit share their job's context (issue 13 §3)
 
-Revision ID: 0002_cascade
-Revises: 0004_holds
+Revision ID: 0008_cascade
+Revises: 0007_console_partners
 
 A partner's suspension or unsuspension commits one outbox row of kind
 "cascade"; the worker expands it into per-account notices that point back to
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_cascade"
-down_revision = "0004_holds"  # the preamble asks for "0001"; chained after this tree's head so it has one head
+revision = "0008_cascade"
+down_revision = "0007_console_partners"
 branch_labels = None
 depends_on = None
 

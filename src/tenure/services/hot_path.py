@@ -1,0 +1,94 @@
+"""The entitlement lookups as network equipment calls them: one statement, one connection, no thread hop.
+
+Per request: the bearer credential is found in the process's `CredentialCache`
+(checked against the database only on a miss), the one statement of
+`adapters.db.entitlements` runs on the `StatementRunner` (psycopg async on
+PostgreSQL), and the answer is decided from its rows. The statement also
+reports the credentials version (a revocation since the credential was
+cached: forget, check again, run again), the caller account's standing, and
+the site's settings version (parsed settings are reused while it holds).
+Decisions are never cached: each one comes from rows read after the request
+arrived.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from anyio import to_thread
+
+from tenure.adapters.clock import Clock
+from tenure.adapters.db import entitlements as lookups
+from tenure.adapters.db.statements import StatementRunner
+from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.phone import to_e164
+from tenure.domain.access import Scope
+from tenure.domain.policy import Capability
+from tenure.services import api_keys, credentials
+from tenure.services.entitlements import AccountEntitlements, NumberDecision, account_answer, number_answer
+
+CANONICAL = re.compile(r"\+[1-9][0-9]{1,14}")
+"""E.164 as stored: `+`, a country code and at most 15 digits in all."""
+ATTEMPTS = 3
+"""Revocations racing one request: after this many version changes in a row, the last check stands."""
+
+
+@dataclass
+class HotPath:
+    """Per-process state of the lookups: the credential cache, the parsed settings, the statement runner."""
+
+    uow: Callable[[], UnitOfWork]  # for cache misses and `last_used_at`
+    runner: StatementRunner
+    clock: Clock
+    cache: credentials.CredentialCache = field(default_factory=credentials.CredentialCache)
+    settings: lookups.Settings | None = None
+
+    async def number(self, credential: str | None, number: str, capability: Capability) -> NumberDecision:
+        """The decision for a number; one already in E.164 form is parsed only if nothing holds it.
+
+        Every stored number is E.164 from `to_e164`, so a canonical-looking number that is found is
+        valid by construction; one that is not found is parsed then, and is bad input (422) or
+        absent (404) exactly as if it had been parsed first.
+        """
+        canonical = CANONICAL.fullmatch(number) is not None
+        e164 = number if canonical else to_e164(number, field="e164")
+        now = self.clock.now()
+        found = await self._lookup(credential, now, "number", number=e164)
+        if found.holder is None and canonical:
+            to_e164(number, field="e164")
+        return number_answer(found, e164, capability, now)
+
+    async def account(self, credential: str | None, account_id: str) -> AccountEntitlements:
+        found = await self._lookup(credential, self.clock.now(), "account", account_id=account_id)
+        return account_answer(found, account_id)
+
+    async def _lookup(self, credential: str | None, now: datetime, by: lookups.By, **key: str) -> lookups.Lookup:
+        """The statement's answer for a credential still good as of that statement."""
+        for attempt in range(ATTEMPTS):
+            entry = await self._credential(credential, now)
+            entry.caller.require_scope(Scope.ENTITLEMENTS_READ)
+            statement = lookups.holder_query(entry.caller, by)
+            found = lookups.read(
+                await self.runner.rows(statement, lookups.parameters(self.settings, **key)), self.settings
+            )
+            if self.cache.check_version(entry, found.credentials_version) or attempt == ATTEMPTS - 1:
+                break
+        self.settings = found.settings
+        credentials.check_standing(entry, found.settings.policy, found.caller_stage, found.caller_status)
+        if entry.key is not None and api_keys.use_due(entry.key, now):
+            await to_thread.run_sync(api_keys.record_use, self.uow(), entry.key, now)
+        return found
+
+    async def _credential(self, credential: str | None, now: datetime) -> credentials.Credential:
+        hashed = credentials.digest(credential) if credential else ""
+        entry = self.cache.get(hashed, now) if credential else None
+        if entry is None:
+            entry = await to_thread.run_sync(self._check, credential, now)
+            self.cache.put(hashed, entry)
+        return entry
+
+    def _check(self, credential: str | None, now: datetime) -> credentials.Credential:
+        return credentials.check_credential(self.uow(), credential=credential, now=now)
