@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tenure.adapters.db.tables import events, outbox, webhook_deliveries
+from tenure.adapters.db.tables import accounts, events, outbox, webhook_deliveries
 from tenure.domain.ids import cascade_message_id
+from tenure.services import scheduler
 from tenure.services import webhooks as webhook_service
 from tests.bulk import due_clients
 from tests.receivers import MailSink, Receiver, http_receiver, smtp_server
@@ -118,6 +119,7 @@ def test_a_worker_killed_mid_way_loses_nothing_and_applies_nothing_twice(site: I
         _until(lambda: len(_decommissioned_events(site.engine)) >= 400, first)  # killed while applying changes
         _kill(first)
         applied_before_crash = len(_decommissioned_events(site.engine))
+        _assert_whole_batches(site.engine, ids)
         second = _worker(site.engine, smtp_url, as_of, log)
         _until(lambda: sink.count >= 300, second)  # killed while delivering
         _kill(second)
@@ -131,6 +133,30 @@ def test_a_worker_killed_mid_way_loses_nothing_and_applies_nothing_twice(site: I
     assert all(len(message_ids) == 1 for message_ids in hooks.values())  # ... each under one webhook-id
     notices, deliveries = _statuses(site.engine)
     assert set(notices) <= {"sent", "dispatched"} and set(deliveries) == {"delivered"}  # nothing stuck
+
+
+def _assert_whole_batches(engine: Engine, ids: list[str]) -> None:
+    """Killed mid-batch: every batch committed is whole (account, event, notices) and the next is absent.
+
+    Batches walk the due ids in order, so what is applied is a prefix of them,
+    a multiple of the batch size long, and each applied account has its row,
+    its one event and its email and webhook, while the others have none.
+    """
+    with engine.connect() as connection:
+        gone = set(connection.execute(select(accounts.c.id).where(accounts.c.stage == "decommissioned")).scalars())
+        notices = Counter(
+            (r.account_id, r.kind)
+            for r in connection.execute(
+                select(outbox.c.account_id, outbox.c.kind).where(outbox.c.topic.in_(DECOMMISSION_TOPICS))
+            )
+        )
+    applied = _decommissioned_events(engine)
+    assert set(applied) == gone and set(applied.values()) == {1}
+    assert len(gone) % scheduler.BATCH == 0 and gone == set(sorted(ids)[: len(gone)])
+    assert notices == Counter({(a, kind): 1 for a in gone for kind in ("email", "webhook")})
+
+
+DECOMMISSION_TOPICS = ("decommissioned", "account.decommissioned")
 
 
 def _cascade_state(engine: Engine) -> tuple[Counter[str], str]:

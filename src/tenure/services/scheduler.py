@@ -3,10 +3,12 @@
 Workers claim due rows BATCH at a time with `FOR UPDATE SKIP LOCKED LIMIT
 BATCH` (on PostgreSQL; SQLite runs one worker at a time), walking the due set
 in id order, so several workers split the work instead of queueing on the same
-rows. Each change runs through its use case on the locked, re-read row in a
-savepoint of the batch's one transaction, so running the pass twice, two
-workers at once, or a worker killed mid-batch, apply every change exactly once,
-and a refusal rolls back only its own change.
+rows. A batch is one transaction (adapters/db/batch.py): its accounts are
+loaded in a few queries, each change runs through its use case on the locked
+row (the pure lifecycle rule decides), and the writes of the whole batch go out
+set-based at the end, before one commit. So running the pass twice, two
+workers at once, or a worker killed mid-batch, apply every change exactly
+once, and a refusal undoes only its own change.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Select, bindparam, select
 
+from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR
@@ -73,34 +76,44 @@ def _drain(
     applied: list[str],
     change: Callable[[UnitOfWork, str], bool],
 ) -> None:
-    """Claim up to BATCH due rows after the last one seen, apply each, commit once; until none is left.
+    """Claim up to BATCH due rows after the last one seen, apply each, write and commit once; until none is left.
 
     Rows another worker holds are skipped (SKIP LOCKED: they are being applied
-    there). Each change runs in a savepoint: one the rules refuse is rolled back
-    alone, recorded, and stays due for the next pass; the others in the batch
-    commit together. A worker killed mid-batch commits none of it, and the next
-    pass applies the whole batch (each change re-checks its row under the lock).
+    there). The batch's accounts and rooms are read in a few queries; each
+    change runs through its use case as an item of a `BatchUnitOfWork`, whose
+    writes (accounts, events, outbox rows, service endings, room releases,
+    session cuts) are gathered and written set-based at the end. One the rules
+    refuse is undone alone, recorded, and stays due for the next pass. A worker
+    killed mid-batch commits none of it, and the next pass applies the whole
+    batch (each change re-checks its row under the lock).
     """
+    engine = new_uow().engine
     query = due.where(A.c.id > bindparam("after")).order_by(A.c.id).limit(BATCH)
-    if new_uow().engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     after = ""
     while True:
-        with new_uow() as uow:
-            claimed = list(uow.connection.execute(query, {"after": after}).scalars())
+        with BatchUnitOfWork(engine) as batch:
+            claimed = list(batch.connection.execute(query, {"after": after}).scalars())
             if not claimed:
                 return
             after = claimed[-1]
-            done = [account_id for account_id in claimed if _apply(uow, account_id, change, result)]
-            uow.commit()
+            batch.accounts.preload(claimed, None)
+            batch.offices.preload_held(claimed)
+            done = [account_id for account_id in claimed if _apply(batch, account_id, change, result)]
+            batch.commit()
         applied.extend(done)
 
 
-def _apply(uow: UnitOfWork, account_id: str, change: Callable[[UnitOfWork, str], bool], result: PassResult) -> bool:
-    """One change in its own savepoint: True when applied, False when not due any more or refused."""
+def _apply(
+    batch: BatchUnitOfWork, account_id: str, change: Callable[[UnitOfWork, str], bool], result: PassResult
+) -> bool:
+    """One change as an item of the batch: True when applied, False when not due any more or refused."""
     try:
-        with uow.connection.begin_nested():
-            return change(uow, account_id)
+        with batch.item() as uow:
+            applied = change(uow, account_id)
+            uow.commit()
+            return applied
     except DomainError as error:
         result.refused[account_id] = error.detail
         log.warning("scheduled change refused", account_id=account_id, code=error.code, detail=error.detail)

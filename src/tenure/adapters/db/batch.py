@@ -16,7 +16,9 @@ batch pays for I/O once where it can (adapters/db/batch_repos.py):
 - when no account is in the batch twice and none is below another, no item
   can change what another reads: holds and account rows are then gathered too
   and written the same way, holds first, then each client's notices, which
-  are decided from the holds in force;
+  are decided from the holds in force; so are a decommission's service
+  endings, room releases (rooms read for the batch by `offices.preload_held`)
+  and session cuts;
 - a SAVEPOINT is opened only when an item writes to the database directly, so
   an item refused by the rules, or one whose writes are all gathered, costs
   no statement of its own.
@@ -29,7 +31,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, NestedTransaction, event
 
-from tenure.adapters.db.batch_repos import Buffer, BufferedAudit, BufferedCascades, BufferedOutbox, PreloadedAccounts
+from tenure.adapters.db.batch_repos import (
+    Buffer,
+    BufferedAudit,
+    BufferedCascades,
+    BufferedOffices,
+    BufferedOutbox,
+    BufferedRadius,
+    BufferedServiceEnding,
+    PreloadedAccounts,
+)
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.model import Kind
 
@@ -41,6 +52,9 @@ class BatchUnitOfWork(UnitOfWork):
     audit: BufferedAudit
     outbox: BufferedOutbox
     cascades: BufferedCascades
+    offices: BufferedOffices
+    service_ending: BufferedServiceEnding
+    radius: BufferedRadius
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, write=True)
@@ -53,6 +67,9 @@ class BatchUnitOfWork(UnitOfWork):
         self.audit = BufferedAudit(self.connection)
         self.outbox = BufferedOutbox(self.connection)
         self.cascades = BufferedCascades(self.connection, self.accounts, self.outbox)
+        self.offices = BufferedOffices(self.connection, self.accounts)
+        self.service_ending = BufferedServiceEnding(self.connection, self.accounts)
+        self.radius = BufferedRadius(self.connection, self.accounts)
         event.listen(self.connection, "before_execute", self._before_execute)
         return self
 
@@ -64,7 +81,8 @@ class BatchUnitOfWork(UnitOfWork):
 
     @property
     def buffers(self) -> list[Buffer]:
-        return [*self.accounts.buffers, self.audit.buffer, self.outbox.buffer, self.cascades.gathered]
+        gathered = [self.outbox.buffer, self.cascades.gathered, self.offices.buffer, self.service_ending.buffer]
+        return [*self.accounts.buffers, self.audit.buffer, *gathered, self.radius.buffer]
 
     def item(self) -> ItemUnitOfWork:
         """A unit of work for one item, to hand to an ordinary use case."""
@@ -83,6 +101,9 @@ class BatchUnitOfWork(UnitOfWork):
         self.cascades.flush()
         self.outbox.flush()
         self.audit.flush()
+        self.service_ending.flush()
+        self.offices.flush()
+        self.radius.flush()
         super().commit()
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, insert, literal, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, case, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -134,9 +134,7 @@ class OfficeRepository:
 
     def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]:
         held = self.held_by([account_id]).get(account_id, [])
-        self.conn.execute(
-            update(OA).where(OA.c.account_id == account_id, OA.c.released_at.is_(None)).values(released_at=now)
-        )
+        self.conn.execute(RELEASE_ALL, {"b_account": account_id, "b_at": now})
         return held
 
 
@@ -146,10 +144,20 @@ class ServiceEnding:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
 
-    def end_all(self, account_id: str, *, on: date) -> int:
+    def end_all(self, account_id: str, *, on: date) -> None:
         """End every open service on `on`; one not yet started ends on its start day, never before it."""
-        ends = case((S.c.start_date > on, S.c.start_date), else_=literal(on, S.c.end_date.type))
-        result = self.conn.execute(
-            update(S).where(S.c.account_id == account_id, S.c.end_date.is_(None)).values(end_date=ends)
-        )
-        return int(result.rowcount)
+        self.conn.execute(END_ALL, {"b_account": account_id, "b_on": on})
+
+
+# `ServiceEnding.end_all` as one statement with bound values, so a batch runs it as one `executemany`.
+_ON = bindparam("b_on", type_=S.c.end_date.type)
+END_ALL = (
+    update(S)
+    .where(S.c.account_id == bindparam("b_account"), S.c.end_date.is_(None))
+    .values(end_date=case((S.c.start_date > _ON, S.c.start_date), else_=_ON))
+)
+RELEASE_ALL = (
+    update(OA)
+    .where(OA.c.account_id == bindparam("b_account"), OA.c.released_at.is_(None))
+    .values(released_at=bindparam("b_at"))
+)
