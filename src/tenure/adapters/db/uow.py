@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
+from tenure.adapters.db.cascades import Cascades
 from tenure.adapters.db.idempotency import IdempotencyRepository
 from tenure.adapters.db.lines import LineEnding
 from tenure.adapters.db.offices import OfficeRepository
@@ -33,6 +34,7 @@ class UnitOfWork:
     accounts: AccountRepository
     audit: AuditRepository
     outbox: OutboxRepository
+    cascades: Cascades
     users: UserRepository
     api_keys: ApiKeyRepository
     site_settings: SiteRepository
@@ -55,6 +57,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(connection)
         self.audit = AuditRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.cascades = Cascades(connection)
         self.users = UserRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
         self.site_settings = SiteRepository(connection)
