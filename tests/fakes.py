@@ -4,7 +4,8 @@
 the state it found unless the use case commits, so a refused change leaves nothing,
 as on the real databases. It keeps what the lifecycle use cases read and write:
 accounts and their tree, holds, the audit trail, the outbox (the suspension cascade
-included), office assignments, service endings and session cuts.
+included: a client's notices at once, a partner's as one job that `fan_out` expands),
+office assignments, service endings and session cuts.
 
 It is a model of `adapters/db`, not a second implementation to keep in step: the
 behaviour only a database has (row locks, SKIP LOCKED, status in SQL, unique
@@ -30,10 +31,11 @@ from tenure.domain.model import Account, AccountRef, AncestorHold, Contact, Hold
 from tenure.domain.notifications import ENTITLEMENTS_CHANGED
 from tenure.domain.policy import PRESETS, from_matrix
 from tenure.services import accounts as svc
-from tenure.services.read_models import Accounting, AuditEntry, OfficeListing, SessionView, Site
+from tenure.services.read_models import Accounting, AuditEntry, Cascade, Job, OfficeListing, SessionView, Site
 from tenure.services.unit_of_work import (
     AccountListing,
     ApiKeyRepository,
+    BatchUnitOfWork,
     BillingRepository,
     ClientsCsv,
     DeliveryQueue,
@@ -81,6 +83,8 @@ class State:
     assignments: dict[str, str] = field(default_factory=dict)  # office id -> account id
     services_ended: list[tuple[str, date]] = field(default_factory=list)
     disconnects: list[tuple[str, str]] = field(default_factory=list)  # (account id, reason)
+    cascade_jobs: dict[int, Cascade] = field(default_factory=dict)  # pending jobs, by id (oldest first)
+    cascade_ids: int = 0
 
 
 class FakeDatabase:
@@ -232,25 +236,6 @@ class FakeOutbox(_Repository):
         if recipient:
             self.s.outbox.append(Message("email", template, account_id, recipient, context))
 
-    def suspension_changed(
-        self,
-        *,
-        root: str,
-        template: str,
-        context: dict[str, Any],
-        capability_stages: Collection[Stage],
-        ignore_hold: str | None,
-        now: datetime,
-    ) -> None:
-        """What `adapters/db/outbox.py` does in two INSERT ... SELECTs, account by account."""
-        data = {"reason": context.get("reason"), "via": context.get("held_account")}
-        for account in flipped(self.accounts, root, ignore_hold):
-            email = account.main_contact.email
-            if email and (account.kind is Kind.CLIENT or account.id == root):
-                self.s.outbox.append(Message("email", template, account.id, email, context))
-            if account.stage in capability_stages:
-                self.s.outbox.append(Message("webhook", ENTITLEMENTS_CHANGED, account.id, None, data))
-
     def entitlements_changed_for_states(
         self, states: Collection[tuple[Stage, Status]], data: dict[str, Any], *, now: datetime
     ) -> None:
@@ -272,6 +257,55 @@ def flipped(accounts: FakeAccounts, root: str, ignore_hold: str | None) -> list[
         if account.stage is not Stage.DECOMMISSIONED and not others:
             found.append(account)
     return found
+
+
+class FakeCascades(_Repository):
+    """What `adapters/db/cascades.py` does in SQL, account by account.
+
+    A partner's job is an outbox row of kind "cascade", expanded whole by one
+    `expand_batch` (the batch size and the as-of reading of holds are SQL matters,
+    tested on the real databases); each notice carries its shared context itself.
+    """
+
+    def __init__(self, db: FakeDatabase, accounts: FakeAccounts) -> None:
+        super().__init__(db)
+        self.accounts = accounts
+
+    def write_now(self, cascade: Cascade) -> None:
+        self._write(cascade, cut_sessions=True)
+
+    def enqueue(self, cascade: Cascade) -> None:
+        self.s.cascade_ids += 1
+        self.s.cascade_jobs[self.s.cascade_ids] = cascade
+        self.s.outbox.append(Message("cascade", cascade.template, cascade.root, None, cascade.job_payload()))
+
+    def claim_next(self) -> Job | None:
+        if not self.s.cascade_jobs:
+            return None
+        job_id = min(self.s.cascade_jobs)
+        return Job(job_id, self.s.cascade_jobs[job_id], "")
+
+    def expand_batch(self, job: Job, size: int, *, now: datetime) -> bool:
+        del self.s.cascade_jobs[job.id]
+        held = job.cascade.ignore_hold in self.s.holds and self.s.holds[job.cascade.ignore_hold].lifted_at is None
+        self._write(job.cascade, cut_sessions=held)  # a lifted suspension's job cuts no session
+        return True
+
+    def pending(self) -> int:
+        return len(self.s.cascade_jobs)
+
+    def _write(self, cascade: Cascade, *, cut_sessions: bool) -> None:
+        accounts = flipped(self.accounts, cascade.root, cascade.ignore_hold)
+        for account in accounts:
+            email = account.main_contact.email
+            if email and (account.kind is Kind.CLIENT or account.id == cascade.root):
+                self.s.outbox.append(Message("email", cascade.template, account.id, email, cascade.email))
+        for account in accounts:
+            if account.stage.value in cascade.webhook_stages:
+                self.s.outbox.append(Message("webhook", ENTITLEMENTS_CHANGED, account.id, None, cascade.webhook))
+        for account in accounts if cut_sessions else []:
+            if account.stage.value in cascade.radius_stages:
+                self.s.disconnects.append((account.id, cascade.radius_reason))
 
 
 class FakeSiteSettings(_Repository):
@@ -338,9 +372,8 @@ class FakeOffices(_Repository):
 
 
 class FakeServiceEnding(_Repository):
-    def end_all(self, account_id: str, *, on: date) -> int:
+    def end_all(self, account_id: str, *, on: date) -> None:
         self.s.services_ended.append((account_id, on))
-        return 0
 
 
 class FakeRadius(_Repository):
@@ -352,13 +385,6 @@ class FakeRadius(_Repository):
 
     def record(self, request: Accounting, *, holder: tuple[str, str] | None, now: datetime) -> None:
         raise NotImplementedError("RADIUS accounting is tested on the real databases")
-
-    def disconnect_flipped(
-        self, *, root: str, new_hold: str, stages: Collection[Stage], reason: str, now: datetime
-    ) -> None:
-        for account in flipped(self.accounts, root, new_hold):
-            if account.stage in stages:
-                self.s.disconnects.append((account.id, reason))
 
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         for account in self.accounts.below(self.s.site["operator_id"]):
@@ -398,6 +424,7 @@ class FakeUnitOfWork:
         self.accounts = FakeAccounts(db)
         self.audit = FakeAudit(db)
         self.outbox = FakeOutbox(db, self.accounts)
+        self.cascades = FakeCascades(db, self.accounts)
         self.site_settings = FakeSiteSettings(db)
         self.offices = FakeOffices(db)
         self.line_ending = FakeServiceEnding(db)
@@ -427,6 +454,9 @@ class FakeUnitOfWork:
 
     def reading(self) -> Self:
         return self
+
+    def new_batch(self) -> BatchUnitOfWork:
+        raise NotImplementedError("the scheduler's batches claim rows in SQL: tested on the real databases")
 
     @property
     def site(self) -> Site:

@@ -225,8 +225,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             return int(uow.connection.execute(select(func.coalesce(func.max(O.c.id), 0))).scalar_one())
 
     def outbox_since(self, last: int) -> Counter[OutboxRow]:
+        """The notices a change left: a partner's cascade job is expanded first, as the worker's pass would."""
+        self.site.fan_out()
         with self.uow().reading() as uow:
-            rows = uow.connection.execute(select(O.c.kind, O.c.topic, O.c.account_id).where(O.c.id > last))
+            rows = uow.connection.execute(
+                select(O.c.kind, O.c.topic, O.c.account_id).where(O.c.id > last, O.c.kind != "cascade")
+            )
             return Counter((r.kind, r.topic, r.account_id) for r in rows)
 
     def changed(self, node: Node) -> None:

@@ -234,6 +234,8 @@ def test_unsuspending_the_channel_restores_each_client_to_its_own_state(site: Fa
     site.suspend(channel.id, HoldReason.NON_PAYMENT)
     assert site.get(plain.id).status is Status.SUSPENDED
     site.unsuspend(channel.id)
+    site.fan_out()
+    assert site.messages("email", "unsuspended") == sorted([channel.id, plain.id])  # not the fraudster, still held
     assert site.get(plain.id).status is Status.ACTIVE
     assert site.get(fraudster.id).status is Status.SUSPENDED
     assert [h.reason for h in site.get(fraudster.id).holds] == [HoldReason.FRAUD]
@@ -266,6 +268,9 @@ def test_the_cascade_notifies_each_client_whose_status_flipped(site: FakeInstall
     already = site.client(channel.id, "Already suspended")
     site.suspend(already.id, HoldReason.FRAUD)
     site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    assert site.messages("cascade", "suspended") == [channel.id]  # one job at the commit
+    assert site.messages("email", "suspended") == [already.id]
+    site.fan_out()  # the worker expands it after the commit
     emails = site.messages("email", "suspended")
     # the earlier own suspension sent one email; the cascade one to each flipped client and the channel
     assert emails.count(already.id) == 1
@@ -310,6 +315,7 @@ def test_lifting_one_of_two_channel_holds_keeps_its_clients_suspended(site: Fake
     site.suspend(channel.id, HoldReason.FRAUD)
     site.suspend(channel.id, HoldReason.NON_PAYMENT)
     site.unsuspend(channel.id, HoldReason.FRAUD)
+    site.fan_out()
     assert site.get(client.id).status is Status.SUSPENDED
     assert site.messages("email", "unsuspended") == []
 
@@ -321,6 +327,8 @@ def test_a_channel_suspension_cuts_the_sessions_of_the_clients_it_flipped(site: 
     site.suspend(held.id, HoldReason.FRAUD)
     site.state.disconnects.clear()
     site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    assert site.state.disconnects == []  # cut when the worker expands the job
+    site.fan_out()
     assert [account_id for account_id, _ in site.state.disconnects] == [channel.id, active.id]
     assert all(reason.startswith("suspended: non-payment hold on channel") for _, reason in site.state.disconnects)
 

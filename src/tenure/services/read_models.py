@@ -177,6 +177,42 @@ class Finished(enum.StrEnum):
     WEBHOOK_EVENTS = "webhook_events"
     EMAILS = "emails"
     RADIUS_DISCONNECTS = "radius_disconnects"
+    CASCADES = "cascades"  # last: a job goes once the notices it holds the context of have gone
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """One status flip below `root`, with everything its notices share (adapters/db/cascades.py writes them)."""
+
+    root: str
+    template: str  # "suspended" or "unsuspended"
+    email: dict[str, Any]  # the email context
+    webhook: dict[str, Any]  # the `entitlements.changed` data
+    webhook_stages: tuple[str, ...]  # stages whose capabilities follow the flip
+    radius_reason: str
+    radius_stages: tuple[str, ...]  # stages that lose `internet` (suspension only)
+    ignore_hold: str | None  # the new hold (a suspension): the flip is "no other hold in force"
+    as_of: datetime
+
+    def job_payload(self, after: str = "") -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "webhook": self.webhook,
+            "webhook_stages": list(self.webhook_stages),
+            "radius": {"reason": self.radius_reason},
+            "radius_stages": list(self.radius_stages),
+            "ignore_hold": self.ignore_hold,
+            "after": after,  # the cursor: every account with a smaller or equal id is done
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    """A pending cascade job, claimed by the worker: expanded from `after` (exclusive) on."""
+
+    id: int
+    cascade: Cascade
+    after: str
 
 
 @dataclass(frozen=True)

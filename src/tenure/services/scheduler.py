@@ -1,10 +1,15 @@
 """Scheduled changes are data; this pass applies the due ones through the same use cases.
 
-Each change runs in its own transaction on a locked, re-read row, so running
-the pass twice, or two workers at once, applies every change exactly once.
-Workers claim due rows one at a time (`uow.due`, `FOR UPDATE SKIP LOCKED` on
-PostgreSQL in `adapters/db/scheduled.py`), walking the due set in id order, so
-several workers split the work instead of queueing on the same row.
+Workers claim due rows BATCH at a time (`uow.due`: `FOR UPDATE SKIP LOCKED
+LIMIT BATCH` on PostgreSQL in `adapters/db/scheduled.py`; SQLite runs one
+worker at a time), walking the due set in id order, so several workers split
+the work instead of queueing on the same rows. A batch is one transaction (a
+`BatchUnitOfWork`, `uow.new_batch()`; adapters/db/batch.py): its accounts and rooms
+are loaded in a few queries, each change runs through its use case on the
+locked row (the pure lifecycle rule decides), and the writes of the whole batch
+go out set-based at the end, before one commit. So running the pass twice, two
+workers at once, or a worker killed mid-batch, apply every change exactly
+once, and a refusal undoes only its own change.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from tenure.domain.model import Kind
 from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 from tenure.services.accounts import activate_due, decommission_in
 from tenure.services.common import today
-from tenure.services.unit_of_work import UnitOfWork
+from tenure.services.unit_of_work import BatchUnitOfWork, UnitOfWork
 
 log = structlog.get_logger()
+BATCH = 200  # due changes claimed, applied and committed together
 
 
 @dataclass
@@ -40,7 +46,7 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
         day = today(uow, now)
     _drain(
         new_uow,
-        lambda uow, after: uow.due.next_activation(day, after=after),
+        lambda uow, after: uow.due.activations(day, after=after, limit=BATCH),
         result,
         result.activated,
         lambda uow, a: _activate(uow, a, now),
@@ -49,7 +55,7 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
     for kind in (Kind.CLIENT, Kind.CHANNEL, Kind.RESELLER):
         _drain(
             new_uow,
-            lambda uow, after: uow.due.next_decommission(day, kind, after=after),  # noqa: B023 (_drain runs now)
+            lambda uow, after: uow.due.decommissions(day, kind, after=after, limit=BATCH),  # noqa: B023 (_drain runs now)
             result,
             result.decommissioned,
             lambda uow, a: _decommission(uow, a, day, now),
@@ -59,30 +65,49 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
 
 def _drain(
     new_uow: Callable[[], UnitOfWork],
-    claim_next: Callable[[UnitOfWork, str], str | None],
+    claim: Callable[[UnitOfWork, str], list[str]],
     result: PassResult,
     applied: list[str],
     change: Callable[[UnitOfWork, str], bool],
 ) -> None:
-    """Claim the next due row after the last one seen, apply it, commit; until none is left.
+    """Claim up to BATCH due rows after the last one seen, apply each, write and commit once; until none is left.
 
-    A row another worker holds is skipped (it is being applied there); one the
-    rules refuse stays due and is tried again on the next pass.
+    Rows another worker holds are skipped (SKIP LOCKED: they are being applied
+    there). The batch's accounts and rooms are read in a few queries; each
+    change runs through its use case as an item of a `BatchUnitOfWork`, whose
+    writes (accounts, events, outbox rows, service endings, room releases,
+    session cuts) are gathered and written set-based at the end. One the rules
+    refuse is undone alone, recorded, and stays due for the next pass. A worker
+    killed mid-batch commits none of it, and the next pass applies the whole
+    batch (each change re-checks its row under the lock).
     """
     after = ""
     while True:
-        try:
-            with new_uow() as uow:
-                account_id = claim_next(uow, after)
-                if account_id is None:
-                    return
-                after = account_id
-                if change(uow, account_id):
-                    uow.commit()
-                    applied.append(account_id)
-        except DomainError as error:
-            result.refused[after] = error.detail
-            log.warning("scheduled change refused", account_id=after, code=error.code, detail=error.detail)
+        with new_uow().new_batch() as batch:
+            claimed = claim(batch, after)
+            if not claimed:
+                return
+            after = claimed[-1]
+            batch.accounts.preload(claimed, None)
+            batch.offices.preload_held(claimed)
+            done = [account_id for account_id in claimed if _apply(batch, account_id, change, result)]
+            batch.commit()
+        applied.extend(done)
+
+
+def _apply(
+    batch: BatchUnitOfWork, account_id: str, change: Callable[[UnitOfWork, str], bool], result: PassResult
+) -> bool:
+    """One change as an item of the batch: True when applied, False when not due any more or refused."""
+    try:
+        with batch.item() as uow:
+            applied = change(uow, account_id)
+            uow.commit()
+            return applied
+    except DomainError as error:
+        result.refused[account_id] = error.detail
+        log.warning("scheduled change refused", account_id=account_id, code=error.code, detail=error.detail)
+        return False
 
 
 def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:

@@ -28,10 +28,12 @@ from tenure.services.read_models import (
     AuditEntry,
     BillableLine,
     By,
+    Cascade,
     Change,
     DeliveryRecord,
     ExportedClient,
     Finished,
+    Job,
     KeyHolder,
     Lookup,
     NasEntry,
@@ -113,23 +115,6 @@ class OutboxRepository(Protocol):
     def email(
         self, template: str, account_id: str, recipient: str, context: dict[str, Any], *, now: datetime
     ) -> None: ...
-
-    def suspension_changed(
-        self,
-        *,
-        root: str,
-        template: str,
-        context: dict[str, Any],
-        capability_stages: Collection[Stage],
-        ignore_hold: str | None,
-        now: datetime,
-    ) -> None:
-        """Queue emails and `entitlements.changed` for every account below `root` whose status flipped.
-
-        Called after the hold was inserted (suspend, `ignore_hold` = the new
-        hold) or lifted (unsuspend). An account flipped when, apart from
-        `ignore_hold`, no hold is in force on it or any of its ancestors.
-        """
 
     def entitlements_changed_for_states(
         self, states: Collection[tuple[Stage, Status]], data: dict[str, Any], *, now: datetime
@@ -254,18 +239,13 @@ class OfficeRepository(Protocol):
 
 
 class LineEnding(Protocol):
-    def end_all(self, account_id: str, *, on: date) -> int:
+    def end_all(self, account_id: str, *, on: date) -> None:
         """End every open service on `on`; one not yet started ends on its start day, never before it."""
 
 
 class RadiusSessions(Protocol):
     def record(self, request: Accounting, *, holder: tuple[str, str] | None, now: datetime) -> None:
         """Apply one Start / Interim-Update / Stop; `holder` is the (service, account) of its User-Name."""
-
-    def disconnect_flipped(
-        self, *, root: str, new_hold: str, stages: Collection[Stage], reason: str, now: datetime
-    ) -> None:
-        """A new hold on `root`: cut the sessions of every account below it whose status it flipped, in `stages`."""
 
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
@@ -284,11 +264,32 @@ class RadiusSessions(Protocol):
 
 
 class DueChanges(Protocol):
-    """Scheduled changes whose day has come, claimed one at a time (each skipped if another worker holds it)."""
+    """Scheduled changes whose day has come, `limit` at a time in id order (rows another worker holds skipped)."""
 
-    def next_activation(self, day: date, *, after: str) -> str | None: ...
+    def activations(self, day: date, *, after: str, limit: int) -> list[str]: ...
 
-    def next_decommission(self, day: date, kind: Kind, *, after: str) -> str | None: ...
+    def decommissions(self, day: date, kind: Kind, *, after: str, limit: int) -> list[str]: ...
+
+
+class Cascades(Protocol):
+    """A suspension's or unsuspension's notices to every account whose status it flipped.
+
+    A client's few notices are written in the change's transaction (`write_now`); a
+    partner's change writes one job (`enqueue`) that the worker expands after the
+    commit, one batch of accounts per transaction (`claim_next`, `expand_batch`).
+    """
+
+    def write_now(self, cascade: Cascade) -> None: ...
+
+    def enqueue(self, cascade: Cascade) -> None: ...
+
+    def claim_next(self) -> Job | None:
+        """The oldest pending job, locked; None when there is none or another worker holds it."""
+
+    def expand_batch(self, job: Job, size: int, *, now: datetime) -> bool:
+        """Write the notices of the next `size` accounts below the root; True (and the job expanded) after the last."""
+
+    def pending(self) -> int: ...
 
 
 class NasRepository(Protocol):
@@ -452,6 +453,8 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> OutboxRepository: ...
     @property
+    def cascades(self) -> Cascades: ...
+    @property
     def users(self) -> UserRepository: ...
     @property
     def api_keys(self) -> ApiKeyRepository: ...
@@ -509,6 +512,9 @@ class UnitOfWork(Protocol):
     def reading(self) -> Self:
         """Use this unit of work for reads only (no write lock on SQLite)."""
 
+    def new_batch(self) -> BatchUnitOfWork:
+        """A new batch unit of work on the same database: its own transaction, not this one's."""
+
     @property
     def site(self) -> Site:
         """The installation's settings, read once per transaction."""
@@ -520,15 +526,26 @@ class UnitOfWork(Protocol):
 
 
 class PreloadedAccounts(AccountRepository, Protocol):
-    def preload(self, ids: Sequence[str], caller: Caller) -> None:
-        """Load these accounts for the whole batch at once (answered from memory for the same caller)."""
+    def preload(self, ids: Sequence[str], caller: Caller | None) -> None:
+        """Load these accounts for the whole batch at once (answered from memory for the same caller).
+
+        `caller` None: the worker's own changes, which see every account.
+        """
+
+
+class PreloadedOffices(OfficeRepository, Protocol):
+    def preload_held(self, account_ids: Sequence[str]) -> None:
+        """Read who holds which room for the whole batch at once; the batch's releases are then gathered."""
 
 
 class BatchUnitOfWork(UnitOfWork, Protocol):
-    """One transaction for a bulk request; each item runs on `item()`, undone alone when refused."""
+    """One transaction for a bulk request or a worker batch; each item runs on `item()`, undone alone when refused."""
 
     @property
     def accounts(self) -> PreloadedAccounts: ...
+
+    @property
+    def offices(self) -> PreloadedOffices: ...
 
     def item(self) -> UnitOfWork:
         """A unit of work for one item (a savepoint), to hand to an ordinary use case."""

@@ -20,9 +20,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    bindparam,
     case,
     insert,
-    literal,
     literal_column,
     select,
     update,
@@ -132,10 +132,15 @@ class LineEnding:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
 
-    def end_all(self, account_id: str, *, on: date) -> int:
+    def end_all(self, account_id: str, *, on: date) -> None:
         """End every open service on `on`; one not yet started ends on its start day, never before it."""
-        ends = case((S.c.start_date > on, S.c.start_date), else_=literal(on, S.c.end_date.type))
-        result = self.conn.execute(
-            update(S).where(S.c.account_id == account_id, S.c.end_date.is_(None)).values(end_date=ends)
-        )
-        return int(result.rowcount)
+        self.conn.execute(END_ALL, {"b_account": account_id, "b_on": on})
+
+
+# `LineEnding.end_all` as one statement with bound values, so a batch runs it as one `executemany`.
+_ON = bindparam("b_on", type_=S.c.end_date.type)
+END_ALL = (
+    update(S)
+    .where(S.c.account_id == bindparam("b_account"), S.c.end_date.is_(None))
+    .values(end_date=case((S.c.start_date > _ON, S.c.start_date), else_=_ON))
+)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -124,7 +124,12 @@ class OfficeRepository:
 
     def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]:
         held = self.held_by([account_id]).get(account_id, [])
-        self.conn.execute(
-            update(OA).where(OA.c.account_id == account_id, OA.c.released_at.is_(None)).values(released_at=now)
-        )
+        self.conn.execute(RELEASE_ALL, {"b_account": account_id, "b_at": now})
         return held
+
+
+RELEASE_ALL = (
+    update(OA)
+    .where(OA.c.account_id == bindparam("b_account"), OA.c.released_at.is_(None))
+    .values(released_at=bindparam("b_at"))
+)

@@ -1,11 +1,11 @@
-"""Which scheduled changes are due, claimed one row at a time (services/scheduler.py walks them).
+"""Which scheduled changes are due, claimed a batch at a time (services/scheduler.py walks them).
 
 Due-ness is `domain/schedule.py`'s rule in its SQL form (`status_sql.due`); the scheduler
 re-checks the same rule in Python on the locked row.
 
-Workers claim the next due row after the last one they saw, in id order, with
+Workers claim up to `limit` due rows after the last one they saw, in id order, with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite runs one worker at a time), so
-several workers split the due set instead of queueing on the same row.
+several workers split the due set instead of queueing on the same rows.
 """
 
 from __future__ import annotations
@@ -26,17 +26,16 @@ class DueChanges:
         self.conn = connection
         self._skip_locked = connection.dialect.name == "postgresql"
 
-    def next_activation(self, day: date, *, after: str) -> str | None:
-        """The next scheduled account whose start date has come, after `after`, locked for this transaction."""
-        return self._claim(status_sql.due(ACTIVATION_DUE, day), after=after)
+    def activations(self, day: date, *, after: str, limit: int) -> list[str]:
+        """Scheduled accounts whose start date has come, after `after`, locked for this transaction."""
+        return self._claim(status_sql.due(ACTIVATION_DUE, day), after=after, limit=limit)
 
-    def next_decommission(self, day: date, kind: Kind, *, after: str) -> str | None:
-        """The next account of `kind` whose decommission date has come, after `after`, locked likewise."""
-        return self._claim(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value, after=after)
+    def decommissions(self, day: date, kind: Kind, *, after: str, limit: int) -> list[str]:
+        """Accounts of `kind` whose decommission date has come, after `after`, locked likewise."""
+        return self._claim(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value, after=after, limit=limit)
 
-    def _claim(self, *due: ColumnElement[Any], after: str) -> str | None:
-        query = select(A.c.id).where(*due, A.c.id > after).order_by(A.c.id).limit(1)
+    def _claim(self, *due: ColumnElement[Any], after: str, limit: int) -> list[str]:
+        query = select(A.c.id).where(*due, A.c.id > after).order_by(A.c.id).limit(limit)
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)
-        account_id: str | None = self.conn.execute(query).scalar()
-        return account_id
+        return list(self.conn.execute(query).scalars())

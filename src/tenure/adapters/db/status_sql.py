@@ -11,6 +11,7 @@ SQL and Python forms after every step.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, FromClause, and_, case, exists, false, literal, or_
 
@@ -27,15 +28,21 @@ def holds_in_force(
     closure: FromClause = AA,
     holds: FromClause = H,
     ignoring: ColumnElement[str] | None = None,
+    as_of: datetime | None = None,
 ) -> ColumnElement[bool]:
     """A hold in force on the account or any ancestor (but `ignoring`): at most four index probes.
 
     `closure` and `holds` may be aliases, so a caller's subquery never correlates with its own joins.
+    `as_of` None: in force now; an instant: in force then (a cascade expanded after its commit).
     """
+    if as_of is None:
+        in_force: list[ColumnElement[bool]] = [holds.c.lifted_at.is_(None)]
+    else:
+        in_force = [holds.c.placed_at <= as_of, or_(holds.c.lifted_at.is_(None), holds.c.lifted_at > as_of)]
     return exists().where(
         closure.c.account_id == account_id,
         holds.c.account_id == closure.c.ancestor_id,
-        holds.c.lifted_at.is_(None),
+        *in_force,
         *([holds.c.id != ignoring] if ignoring is not None else []),
     )
 
@@ -79,9 +86,10 @@ def in_states(states: Collection[tuple[Stage, Status]]) -> ColumnElement[bool]:
     return or_(false(), *(and_(A.c.stage == stage.value, derived == state.value) for stage, state in states))
 
 
-def unsuspended_by_lifting(ignoring: ColumnElement[str] | None) -> ColumnElement[bool]:
-    """Not decommissioned and no hold in force but `ignoring`: whose status a hold on an ancestor flips."""
-    return and_(not_inactive(), ~holds_in_force(ignoring=ignoring))
+def unsuspended_by_lifting(ignoring: ColumnElement[str] | None, as_of: datetime | None = None) -> ColumnElement[bool]:
+    """Not decommissioned and no hold in force (at `as_of`, default now) but `ignoring`: whose status
+    a hold on an ancestor flips."""
+    return and_(not_inactive(), ~holds_in_force(ignoring=ignoring, as_of=as_of))
 
 
 def counts_by_status(per_stage: Mapping[str, int], suspended_per_stage: Mapping[str, int]) -> dict[Status, int]:

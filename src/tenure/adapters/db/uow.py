@@ -7,7 +7,7 @@ any other way rolls back, so a change is whole or absent.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import Connection, Engine
 
@@ -15,6 +15,7 @@ from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.billing import BillingRepository
+from tenure.adapters.db.cascades import Cascades
 from tenure.adapters.db.clients_csv import ClientsCsv
 from tenure.adapters.db.deliveries import DeliveryQueue
 from tenure.adapters.db.entitlements import EntitlementLookups
@@ -32,6 +33,9 @@ from tenure.adapters.db.users import UserRepository
 from tenure.adapters.db.webhooks import WebhookRepository
 from tenure.services.read_models import Site
 
+if TYPE_CHECKING:
+    from tenure.adapters.db.batch import BatchUnitOfWork
+
 
 class UnitOfWork:
     """`with UnitOfWork(engine) as uow: ...; uow.commit()`.
@@ -44,6 +48,7 @@ class UnitOfWork:
     accounts: AccountRepository
     audit: AuditRepository
     outbox: OutboxRepository
+    cascades: Cascades
     users: UserRepository
     api_keys: ApiKeyRepository
     site_settings: SiteRepository
@@ -76,6 +81,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(connection)
         self.audit = AuditRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.cascades = Cascades(connection)
         self.users = UserRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
         self.site_settings = SiteRepository(connection)
@@ -108,6 +114,12 @@ class UnitOfWork:
         """Use this unit of work for reads only (no write lock on SQLite)."""
         self.write = False
         return self
+
+    def new_batch(self) -> BatchUnitOfWork:
+        """A new batch unit of work on the same engine (its own transaction): the worker's scheduled batches."""
+        from tenure.adapters.db.batch import BatchUnitOfWork  # here: batch.py builds on this module
+
+        return BatchUnitOfWork(self.engine)
 
     @property
     def locks_claimed_rows(self) -> bool:
