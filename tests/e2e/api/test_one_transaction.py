@@ -40,7 +40,11 @@ def tally(engine: Engine) -> Iterator[Tally]:
     def statement(_conn: Any, _cursor: Any, text: str, *_: Any) -> None:
         seen.statements.append(text)
 
-    hooks = [(engine.pool, "checkout", checkout), (engine, "begin", begin), (engine, "before_cursor_execute", statement)]
+    hooks = [
+        (engine.pool, "checkout", checkout),
+        (engine, "begin", begin),
+        (engine, "before_cursor_execute", statement),
+    ]
     for target, name, hook in hooks:
         event.listen(target, name, hook)
     try:
