@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -31,6 +31,21 @@ from tenure.domain.model import (
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
+# The two statements of every account load, built once (each change request runs them): an
+# expanding `ids` parameter takes the list, and the compiled form comes from the engine's cache.
+_HOLDS_IN_FORCE = (
+    select(H, _PLACER.c.name.label("placer_name"))
+    .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
+    .where(H.c.account_id.in_(bindparam("ids", expanding=True)), H.c.lifted_at.is_(None))
+    .order_by(H.c.placed_at)
+)
+_NEAREST_HELD_ANCESTORS = (
+    select(AA.c.account_id, _ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
+    .join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
+    .join(_ANCESTOR, _ANCESTOR.c.id == AA.c.ancestor_id)
+    .where(AA.c.account_id.in_(bindparam("ids", expanding=True)), AA.c.depth > 0)
+    .order_by(AA.c.account_id, AA.c.depth, H.c.placed_at)
+)
 
 
 def sort_key(name: str, is_management: bool) -> str:
@@ -67,13 +82,7 @@ class AccountRepository:
         found: dict[str, list[Hold]] = {}
         if not ids:
             return found
-        query = (
-            select(H, _PLACER.c.name.label("placer_name"))
-            .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
-            .where(H.c.account_id.in_(ids), H.c.lifted_at.is_(None))
-            .order_by(H.c.placed_at)
-        )
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(_HOLDS_IN_FORCE, {"ids": list(ids)}):
             found.setdefault(row.account_id, []).append(_hold(row))
         return found
 
@@ -81,14 +90,7 @@ class AccountRepository:
         found: dict[str, AncestorHold] = {}
         if not ids:
             return found
-        query = (
-            select(AA.c.account_id, _ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
-            .join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
-            .join(_ANCESTOR, _ANCESTOR.c.id == AA.c.ancestor_id)
-            .where(AA.c.account_id.in_(ids), AA.c.depth > 0)
-            .order_by(AA.c.account_id, AA.c.depth, H.c.placed_at)
-        )
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(_NEAREST_HELD_ANCESTORS, {"ids": list(ids)}):
             found.setdefault(
                 row.account_id,
                 AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at),
