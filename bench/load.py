@@ -169,6 +169,7 @@ class OpenLoopResult:
     errors: int
     seconds: float
     latencies_ms: list[float]  # one per scheduled request; unanswered ones at their wait so far (a lower bound)
+    statuses: dict[int, int] = field(default_factory=dict)  # every answer that came back, by status
 
     @property
     def unanswered(self) -> int:
@@ -185,6 +186,7 @@ async def _open_loop(
     counter = iter(range(10**9))
     latencies: list[float] = []
     errors = 0
+    statuses: dict[int, int] = {}
     start = time.perf_counter() + 0.2
     end = start + seconds
     scheduled = int(seconds * rate)
@@ -210,7 +212,9 @@ async def _open_loop(
                         length = int(line.split(b":")[1])
                 await reader.readexactly(length)
                 latencies.append((time.perf_counter() - due) * 1000)
-                if not head.startswith(b"HTTP/1.1 2"):
+                status = int(head[9:12])
+                statuses[status] = statuses.get(status, 0) + 1
+                if not 200 <= status < 300:
                     errors += 1
         finally:
             writer.close()
@@ -222,7 +226,7 @@ async def _open_loop(
     await asyncio.gather(*tasks, return_exceptions=True)
     sent = len(latencies)
     latencies += [GRACE * 1000] * (scheduled - sent)
-    return OpenLoopResult(scheduled, sent, errors, seconds, latencies)
+    return OpenLoopResult(scheduled, sent, errors, seconds, latencies, statuses)
 
 
 def open_loop(

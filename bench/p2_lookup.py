@@ -79,7 +79,7 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
             met=p99 <= 1.5 * bare_p99 and steady.errors == 0 and steady.unanswered == 0,
             peak_rss_mb=rss,
             notes=f"{processes}; {steady.scheduled:,} scheduled over {seconds} s, {steady.unanswered:,} unanswered "
-            f"{GRACE:.0f} s after the last (counted at {GRACE:.0f} s), {steady.errors} errors, "
+            f"{GRACE:.0f} s after the last (counted at {GRACE:.0f} s), {steady.errors} non-2xx {steady.statuses}, "
             f"p50 {percentile(steady.latencies_ms, 50):.2f} ms",
         ),
     ]
