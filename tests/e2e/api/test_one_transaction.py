@@ -3,7 +3,9 @@ record share one pooled connection and one transaction, and the account is read 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,3 +126,22 @@ def test_a_refused_token_opens_no_change(world: World) -> None:
     assert response.status_code == 401
     assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in seen.statements)
     assert world.event_count(account_id) == before
+
+
+def test_identical_requests_racing_with_one_key_change_once_and_answer_alike(world: World) -> None:
+    account_id = world.own_client.id
+    before = world.event_count(account_id)
+    headers = {"Idempotency-Key": "racing"}
+    start = threading.Barrier(4)
+
+    def send() -> Any:
+        start.wait()
+        return world.post(f"/accounts/{account_id}/suspend", json={"reason": "fraud"}, headers=headers)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: send(), range(4)))
+    assert {a.status_code for a in answers} == {200}, [(a.status_code, a.text[:60]) for a in answers]
+    assert len({a.text for a in answers}) == 1  # the winner's answer, replayed to the others
+    assert world.event_count(account_id) == before + 1
+    holds = world.get(f"/accounts/{account_id}").json()["holds"]
+    assert len(holds) == 1

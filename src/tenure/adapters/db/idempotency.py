@@ -43,10 +43,12 @@ _FORGET = delete(K).where(K.c.user_id == bindparam("user_id"), K.c.key == bindpa
 
 
 def _record_statement(dialect: str) -> Any:
-    """`INSERT … ON CONFLICT DO NOTHING`: 0 rows when the key is taken (waiting for its owner on PostgreSQL)."""
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING key`: no row when the key is taken (waiting for its
+    owner on PostgreSQL). RETURNING, because the driver's rowcount says 1 even when nothing was inserted."""
+    keys = [K.c.user_id, K.c.key]
     if dialect == "postgresql":
-        return postgresql.insert(K).on_conflict_do_nothing(index_elements=[K.c.user_id, K.c.key])
-    return sqlite.insert(K).on_conflict_do_nothing(index_elements=[K.c.user_id, K.c.key])
+        return postgresql.insert(K).on_conflict_do_nothing(index_elements=keys).returning(K.c.key)
+    return sqlite.insert(K).on_conflict_do_nothing(index_elements=keys).returning(K.c.key)
 
 
 _RECORD = {name: _record_statement(name) for name in ("postgresql", "sqlite")}
@@ -76,8 +78,7 @@ class IdempotencyRepository:
             "body": body,
             "created_at": now,
         }
-        result = self.conn.execute(_RECORD[self.conn.dialect.name], values)
-        return bool(result.rowcount)
+        return self.conn.execute(_RECORD[self.conn.dialect.name], values).first() is not None
 
     def find(self, user_id: str, key: str, *, now: datetime) -> StoredAnswer | None:
         row = self.conn.execute(
