@@ -19,7 +19,7 @@ from tenure.domain.catalog import ServiceKind, decide_for_number, decide_for_ser
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Status
 from tenure.domain.policy import Capability, Decision, Subject, decide_all, is_billed
-from tenure.domain.radius import NETWORK_KINDS, clean_network_id
+from tenure.domain.radius import clean_network_id
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,13 @@ def service_entitlement(
     return decision
 
 
-def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
-    """`internet` for a RADIUS User-Name: its internet service, else its Wi-Fi service; None when neither."""
-    with uow.reading():
-        for value in NETWORK_KINDS:
-            kind = ServiceKind(value)
-            found = lookups.run_network(uow.connection, caller, _settings.current, kind, user_name)
-            decision = _service_decision(_settings.remember(found), kind, user_name, Capability.INTERNET, now)
-            if decision is not None:
-                return decision
-    return None
+def service_answer(
+    found: lookups.Lookup, network_id: str, capability: Capability, now: datetime
+) -> ServiceDecision | None:
+    """`internet` (or another capability) for the service a RADIUS User-Name lookup found, of
+    whichever kind it is (internet, else Wi-Fi: `lookups.radius_service`); None when none."""
+    kind = found.holder.service_kind if found.holder is not None else None
+    return _service_decision(found, ServiceKind(kind), network_id, capability, now) if kind else None
 
 
 def _service_decision(

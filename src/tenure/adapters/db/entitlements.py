@@ -60,8 +60,9 @@ from tenure.domain.access import Caller
 from tenure.domain.catalog import ServiceKind
 from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, Status, derive_status
 from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
+from tenure.domain.radius import NETWORK_KINDS
 
-By = Literal["number", "account", "network"]
+By = Literal["number", "account", "network", "radius"]
 NO_SETTINGS = ("", 0)
 """The settings key sent when the process has none parsed yet: no site matches it."""
 
@@ -74,6 +75,7 @@ class Holder:
     service_start: date | None  # the number's service start; None when asked by account
     subject: Subject
     service_id: str | None = None  # the service found by number or network id
+    service_kind: str | None = None  # its kind (a RADIUS User-Name may be an internet or a Wi-Fi service)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ class Lookup:
 @lru_cache(maxsize=4096)
 def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = None) -> Select[Any]:
     """The statement for one caller, with `number` (or `account_id`, or `network_id` of a service of
-    `kind`) and `settings_key` as parameters.
+    `kind`, or for `radius` the `network_id` of an internet service, else a Wi-Fi one) and
+    `settings_key` as parameters.
 
     Built once per caller and reused: constructing it costs several times what running it does.
     Rows: one for the account itself, plus one per hold in force on it or an ancestor
@@ -108,9 +111,8 @@ def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = N
     """
     holder = A.alias("holder")
     service_id: Any = S.c.id
-    if by in ("number", "network"):
-        found = number_held(bindparam("number", type_=String)) if by == "number" else _network_held(kind)
-        held = and_(*found, sql.visible_to(caller, S.c.account_id))
+    if by in ("number", "network", "radius"):
+        held = and_(*_service_held(caller, by, kind))
         joined = site.outerjoin(S, held).outerjoin(A, A.c.id == S.c.account_id)
         service_start: Any = S.c.start_date
     else:
@@ -133,6 +135,7 @@ def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = N
             *_caller_standing(caller),
             service_start.label("service_start"),
             service_id.label("service_id"),
+            (S.c.kind if by != "account" else null()).label("service_kind"),
             A.c.id.label("account_id"),
             A.c.name,
             A.c.kind,
@@ -176,6 +179,40 @@ def _caller_standing(caller: Caller) -> tuple[Any, Any]:
         held.c.lifted_at.is_(None),
     )
     return stage.label("caller_stage"), suspended.label("caller_held")
+
+
+def _service_held(caller: Caller, by: By, kind: ServiceKind | None) -> list[Any]:
+    """The join condition of the one service a lookup is about, visible to the caller."""
+    if by == "number":
+        return [*number_held(bindparam("number", type_=String)), sql.visible_to(caller, S.c.account_id)]
+    if by == "network":
+        return [*_network_held(kind), sql.visible_to(caller, S.c.account_id)]
+    return [S.c.id == radius_service(caller)]
+
+
+def radius_service(caller: Caller) -> Any:
+    """The id of the service a RADIUS User-Name (parameter `network_id`) names: its internet
+    service, else its Wi-Fi service, among those the caller sees (authorize and accounting alike).
+
+    One scalar subquery on the partial unique index `(network_id, kind)`: at most two rows,
+    internet first, so the one statement answers what two lookups in turn used to.
+    """
+    found = S.alias("radius_service")
+    kinds: list[Any] = [literal_column(f"'{value}'") for value in NETWORK_KINDS]  # enum values, never user text
+    first = case((found.c.kind == kinds[0], literal_column("0")), else_=literal_column("1"))
+    return (
+        select(found.c.id)
+        .where(
+            found.c.network_id == bindparam("network_id", type_=String),
+            found.c.kind.in_(kinds),
+            found.c.network_id.is_not(None),
+            found.c.end_date.is_(None),
+            sql.visible_to(caller, found.c.account_id),
+        )
+        .order_by(first)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _network_held(kind: ServiceKind | None) -> list[Any]:
@@ -260,7 +297,7 @@ def _holder(rows: Sequence[Any], zone: ZoneInfo) -> Holder:
         decommissioned_on=first.decommissioned_on,
         zone=zone,
     )
-    return Holder(first.account_id, first.service_start, subject, first.service_id)
+    return Holder(first.account_id, first.service_start, subject, first.service_id, first.service_kind)
 
 
 def _hold(row: Any) -> Hold:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import JSON
 
 from tenure.adapters.db import sql
+from tenure.adapters.db.entitlements import radius_service
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.tables import accounts as A
@@ -44,7 +45,7 @@ from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Stage, Status
-from tenure.domain.radius import DISCONNECT_NOTICE, NETWORK_KINDS, AcctStatus, SessionState
+from tenure.domain.radius import DISCONNECT_NOTICE, AcctStatus, SessionState
 
 _NOTICE_COLUMNS = [
     "kind",
@@ -208,14 +209,6 @@ def _notice(account_id: Any, session_id: Any, reason: str, now: datetime) -> lis
 
 def network_holder(conn: Connection, caller: Caller, user_name: str) -> tuple[str, str] | None:
     """The (service, account) whose internet or Wi-Fi service holds `user_name`, if the caller sees it."""
-    for kind in NETWORK_KINDS:
-        query = select(S.c.id, S.c.account_id).where(
-            S.c.network_id == user_name,
-            S.c.kind == kind,
-            S.c.end_date.is_(None),
-            sql.visible_to(caller, S.c.account_id),
-        )
-        found = conn.execute(query).first()
-        if found is not None:
-            return found.id, found.account_id
-    return None
+    query = select(S.c.id, S.c.account_id).where(S.c.id == radius_service(caller))
+    found = conn.execute(query, {"network_id": user_name}).first()
+    return (found.id, found.account_id) if found is not None else None
