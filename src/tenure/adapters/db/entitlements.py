@@ -41,7 +41,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
     literal,
     literal_column,
     null,
@@ -49,15 +48,15 @@ from sqlalchemy import (
     select,
 )
 
-from tenure.adapters.db import sql
-from tenure.adapters.db.services import number_held
+from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db.lines import number_held
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import services as S
 from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, Status, derive_status
 from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
 from tenure.domain.radius import NETWORK_KINDS
@@ -99,7 +98,7 @@ class Lookup:
 
 
 @lru_cache(maxsize=4096)
-def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = None) -> Select[Any]:
+def holder_query(caller: Caller, by: By = "number", kind: LineKind | None = None) -> Select[Any]:
     """The statement for one caller, with `number` (or `account_id`, or `network_id` of a service of
     `kind`, or for `radius` the `network_id` of an internet service, else a Wi-Fi one) and
     `settings_key` as parameters.
@@ -173,15 +172,11 @@ def _caller_standing(caller: Caller) -> tuple[Any, Any]:
     """
     own, path, held = A.alias("caller_account"), AA.alias("caller_path"), H.alias("caller_hold")
     stage = select(own.c.stage).where(own.c.id == literal(caller.account_id)).scalar_subquery()
-    suspended = exists().where(
-        path.c.account_id == literal(caller.account_id),
-        held.c.account_id == path.c.ancestor_id,
-        held.c.lifted_at.is_(None),
-    )
+    suspended = status_sql.holds_in_force(literal(caller.account_id), closure=path, holds=held)
     return stage.label("caller_stage"), suspended.label("caller_held")
 
 
-def _service_held(caller: Caller, by: By, kind: ServiceKind | None) -> list[Any]:
+def _service_held(caller: Caller, by: By, kind: LineKind | None) -> list[Any]:
     """The join condition of the one service a lookup is about, visible to the caller."""
     if by == "number":
         return [*number_held(bindparam("number", type_=String)), sql.visible_to(caller, S.c.account_id)]
@@ -215,7 +210,7 @@ def radius_service(caller: Caller) -> Any:
     )
 
 
-def _network_held(kind: ServiceKind | None) -> list[Any]:
+def _network_held(kind: LineKind | None) -> list[Any]:
     """A service of `kind` not ended, by its network id (the parameter `network_id`).
 
     The kind is a literal, so PostgreSQL sees the query imply the partial unique index's predicate.
@@ -229,7 +224,7 @@ def _network_held(kind: ServiceKind | None) -> list[Any]:
     ]
 
 
-def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup:
+def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: LineKind, network_id: str) -> Lookup:
     """The statement for a service of `kind` found by its network id (RADIUS User-Name)."""
     rows = list(conn.execute(holder_query(caller, "network", kind), parameters(known, network_id=network_id)))
     return read(rows, known)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.api_keys import bump_credentials_version
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import api_tokens as T
@@ -55,7 +55,7 @@ _HOLDER_OF_TOKEN = (
         T.c.expires_at,
         A.c.name.label("account_name"),
         A.c.stage.label("account_stage"),
-        sql.status().label("account_status"),
+        status_sql.status().label("account_status"),
     )
     .join(T, T.c.user_id == U.c.id)
     .where(
