@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import counts, sql
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -42,6 +42,9 @@ class AccountRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
         self._for_update = connection.dialect.name == "postgresql"
+        # Clients' stage moves of this transaction, applied to client_counts at commit (uow.py).
+        self.count_changes = counts.CountChanges()
+        self._stages: dict[str, Stage] = {}  # each client's stage as read, to know what a save moves
 
     # -- loading ---------------------------------------------------------
     def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
@@ -59,6 +62,7 @@ class AccountRepository:
     def hydrate(self, rows: Sequence[Row[Any]]) -> list[Account]:
         """Accounts from rows, with own holds and inherited suspension in two queries in all."""
         ids = [row.id for row in rows]
+        self._stages.update((row.id, Stage(row.stage)) for row in rows if row.kind == Kind.CLIENT.value)
         own = self.holds_in_force(ids)
         inherited = self.nearest_held_ancestors(ids)
         return [_account(row, own.get(row.id, []), inherited.get(row.id)) for row in rows]
@@ -189,9 +193,28 @@ class AccountRepository:
                 AA.c.account_id == account.parent_id
             )
             self.conn.execute(insert(AA).from_select(["account_id", "ancestor_id", "depth"], ancestors))
+        if account.kind is Kind.CLIENT:
+            self.counted(account, before=None)
+        else:
+            counts.open_counters(self.conn, account.id)
+
+    def counted(self, account: Account, *, before: Stage | None) -> None:
+        """Record a client's stage move (`before` None: a new client) for client_counts."""
+        self.count_changes.move(account.id, before, account.stage)
+        self._stages[account.id] = account.stage
+
+    def stage_as_read(self, account: Account) -> Stage:
+        """The client's stage when it was read at `account.version` (what its save moves it from)."""
+        known = self._stages.get(account.id)
+        if known is not None:
+            return known
+        query = select(A.c.stage).where(A.c.id == account.id, A.c.version == account.version)
+        stage = self.conn.execute(query).scalar()
+        return Stage(stage) if stage is not None else account.stage  # a moved row fails the save anyway
 
     def save(self, account: Account, *, now: datetime) -> None:
         """Write the row if nobody changed it since it was read (optimistic lock on `version`)."""
+        before = self.stage_as_read(account) if account.kind is Kind.CLIENT else None
         query = (
             update(A)
             .where(A.c.id == account.id, A.c.version == account.version)
@@ -204,6 +227,8 @@ class AccountRepository:
         if result.rowcount != 1:
             raise VersionConflict(f"{account.name} was changed by someone else; reload and try again")
         account.version += 1
+        if account.kind is Kind.CLIENT:
+            self.counted(account, before=before)
 
     def add_hold(self, hold: Hold) -> None:
         """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""

@@ -26,7 +26,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, NestedTransaction, event
 
-from tenure.adapters.db.batch_repos import Buffer, BufferedAudit, BufferedOutbox, PreloadedAccounts
+from tenure.adapters.db.batch_repos import BufferedAudit, BufferedOutbox, PreloadedAccounts
+from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.model import Kind
 

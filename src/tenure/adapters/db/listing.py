@@ -28,7 +28,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import counts, sql
 from tenure.adapters.db.number_search import HoldsNumberStarting
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -194,10 +194,29 @@ _CLOSURE = AA.alias("closure")
 def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
     """Counts per derived status for the filter (status filter itself ignored).
 
-    Two set-based queries instead of deriving every row's status: accounts per stage (a plain
-    grouped count), and the suspended ones per stage, found from the holds in force down the
-    closure table, so the cost follows the suspended subtrees, not the whole tree. The
-    difference gives new/scheduled/active; it agrees with `sql.status()` by construction.
+    Clients of a whole subtree (the Clients page without a search) come from the counters
+    (`counts.by_status`): a few dozen rows whatever the number of clients. Anything narrower
+    (a search, a parent, other kinds) is counted from the rows it matches (`_scanned`).
+    """
+    root = _counted_root(conn, caller, flt)
+    if root is not None:
+        return counts.by_status(conn, root)
+    return _scanned(conn, caller, flt)
+
+
+def _counted_root(conn: Connection, caller: Caller, flt: AccountFilter) -> str | None:
+    """The partner whose counters answer the filter, or None when they cannot."""
+    if flt.kind is not Kind.CLIENT or flt.q or flt.parent_id is not None or not caller.sees_subtree:
+        return None
+    root = flt.within or caller.account_id
+    kind = conn.execute(select(A.c.kind).where(A.c.id == root, sql.visible_to(caller))).scalar()
+    return root if kind is not None and kind != Kind.CLIENT.value else None
+
+
+def _scanned(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
+    """Two set-based queries over the matching rows: accounts per stage (a plain grouped count),
+    and the suspended ones per stage, found from the holds in force down the closure table, so
+    the cost follows the suspended subtrees, not the whole tree. It agrees with `sql.status()`.
     """
     where = conditions(caller, AccountFilter(flt.kind, frozenset(), flt.parent_id, flt.within, flt.q, True))
     per_stage = {
@@ -211,13 +230,7 @@ def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dic
         .where(H.c.lifted_at.is_(None), A.c.stage != "decommissioned", *where)
         .group_by(A.c.stage)
     )
-    suspended = {row[0]: int(row[1]) for row in conn.execute(held)}
-    counts = dict.fromkeys(Status, 0)
-    counts[Status.INACTIVE] = per_stage.get("decommissioned", 0)
-    counts[Status.SUSPENDED] = sum(suspended.values())
-    for status in (Status.NEW, Status.SCHEDULED, Status.ACTIVE):
-        counts[status] = per_stage.get(status.value, 0) - suspended.get(status.value, 0)
-    return counts
+    return counts.compose(per_stage, {row[0]: int(row[1]) for row in conn.execute(held)})
 
 
 __all__ = ["AccountFilter", "count_by_status", "decode_cursor", "encode_cursor", "fetch_page", "names_of"]

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from tenure.adapters.db import counts
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
@@ -85,4 +86,7 @@ class UnitOfWork:
         return self._site
 
     def commit(self) -> None:
+        """Apply the clients' stage moves to client_counts last (their row locks are held only
+        for the commit itself), then commit."""
+        counts.apply(self.connection, self.accounts.count_changes.take())
         self._transaction.commit()
