@@ -42,7 +42,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine, func, select, text
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import counts, sql
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import events as E
@@ -56,6 +56,7 @@ from tenure.domain.model import derive_status as derive
 from tenure.domain.notifications import capabilities_changed
 from tenure.domain.policy import PRESETS, Policy
 from tenure.services import accounts as svc
+from tenure.services.counts import check_counts
 from tenure.services.scheduler import apply_due_changes
 from tests.support import Installation, MutableClock
 
@@ -547,6 +548,21 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert account.decommission_on == node.decommission_on, node
             assert account.decommissioned_on == node.decommissioned_on, node
             assert (account.client_type, account.start_date) == (node.client_type, node.start), node
+
+    @invariant()
+    def counters_agree_with_the_model(self) -> None:
+        """The Clients page's counts (client_counts and the holds in force) for every partner."""
+        with self.uow().reading() as uow:
+            for node in self.nodes.values():
+                if node.kind is Kind.CLIENT:
+                    continue
+                expected = Counter(self.status(n) for n in self.below(node) if n.kind is Kind.CLIENT)
+                assert counts.by_status(uow.connection, node.id) == {s: expected[s] for s in Status}, node
+
+    def teardown(self) -> None:
+        """After each random walk, `tenure check counts` finds no drift."""
+        if hasattr(self, "engine"):
+            assert check_counts(self.uow()) == []
 
     @invariant()
     def decommissioned_is_final(self) -> None:
