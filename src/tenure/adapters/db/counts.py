@@ -34,7 +34,9 @@ _UP = AA.alias("up")
 _ABOVE = H.alias("above")
 _ADD = (
     update(C)
-    .where(C.c.ancestor_id == bindparam("b_ancestor"), C.c.stage == bindparam("b_stage"), C.c.slot == bindparam("b_slot"))
+    .where(
+        C.c.ancestor_id == bindparam("b_ancestor"), C.c.stage == bindparam("b_stage"), C.c.slot == bindparam("b_slot")
+    )
     .values(n=C.c.n + bindparam("b_delta"))
 )
 
@@ -88,7 +90,9 @@ def _ancestors(conn: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
 
 def open_counters(conn: Connection, ancestor_id: str) -> None:
     """A new partner (or the operator) gets its zeroed rows, which later changes only add to."""
-    rows = [{"ancestor_id": ancestor_id, "stage": s.value, "slot": slot, "n": 0} for s in Stage for slot in range(SLOTS)]
+    rows = [
+        {"ancestor_id": ancestor_id, "stage": s.value, "slot": slot, "n": 0} for s in Stage for slot in range(SLOTS)
+    ]
     conn.execute(insert(C), rows)
 
 
@@ -129,9 +133,7 @@ def _held_below(conn: Connection, root: str) -> dict[str, int]:
     )
     held = Counter(_sums(conn, C.c.ancestor_id.in_(topmost)))
     clients = (
-        select(A.c.stage, func.count())
-        .where(A.c.id.in_(topmost), A.c.kind == Kind.CLIENT.value)
-        .group_by(A.c.stage)
+        select(A.c.stage, func.count()).where(A.c.id.in_(topmost), A.c.kind == Kind.CLIENT.value).group_by(A.c.stage)
     )
     held.update({row[0]: int(row[1]) for row in conn.execute(clients)})
     held.pop(Stage.DECOMMISSIONED.value, None)

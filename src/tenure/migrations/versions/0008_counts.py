@@ -26,9 +26,7 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(length=16), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
         sa.Column("n", sa.BigInteger(), server_default="0", nullable=False),
-        sa.ForeignKeyConstraint(
-            ["ancestor_id"], ["accounts.id"], name=op.f("fk_client_counts_ancestor_id_accounts")
-        ),
+        sa.ForeignKeyConstraint(["ancestor_id"], ["accounts.id"], name=op.f("fk_client_counts_ancestor_id_accounts")),
         sa.PrimaryKeyConstraint("ancestor_id", "stage", "slot", name=op.f("pk_client_counts")),
     )
     _backfill()
