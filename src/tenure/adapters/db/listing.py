@@ -196,12 +196,12 @@ def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dic
 
     Clients of a whole subtree (the Clients page without a search) come from the counters
     (`counts.by_status`): a few dozen rows whatever the number of clients. Anything narrower
-    (a search, a parent, other kinds) is counted from the rows it matches (`_scanned`).
+    (a search, a parent, other kinds) is counted from the rows it matches (`count_by_scan`).
     """
     root = _counted_root(conn, caller, flt)
     if root is not None:
         return counts.by_status(conn, root)
-    return _scanned(conn, caller, flt)
+    return count_by_scan(conn, caller, flt)
 
 
 def _counted_root(conn: Connection, caller: Caller, flt: AccountFilter) -> str | None:
@@ -213,7 +213,7 @@ def _counted_root(conn: Connection, caller: Caller, flt: AccountFilter) -> str |
     return root if kind is not None and kind != Kind.CLIENT.value else None
 
 
-def _scanned(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
+def count_by_scan(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
     """Two set-based queries over the matching rows: accounts per stage (a plain grouped count),
     and the suspended ones per stage, found from the holds in force down the closure table, so
     the cost follows the suspended subtrees, not the whole tree. It agrees with `sql.status()`.
