@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import counts, sql
@@ -82,22 +82,43 @@ class AccountRepository:
         return found
 
     def nearest_held_ancestors(self, ids: Sequence[str]) -> dict[str, AncestorHold]:
+        """Each account's nearest ancestor with a hold in force (and its oldest hold), in two index-driven reads.
+
+        First the accounts' ancestors (the closure's primary key), then the holds in force on
+        those few ancestors. One join let the planner start from the holds and walk a held
+        channel's 100,000 closure rows looking for the page's 50 accounts (17-30 ms at 1M clients).
+        """
         found: dict[str, AncestorHold] = {}
         if not ids:
             return found
-        query = (
-            select(AA.c.account_id, _ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
-            .join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
-            .join(_ANCESTOR, _ANCESTOR.c.id == AA.c.ancestor_id)
+        lineage = (
+            select(AA.c.account_id, AA.c.ancestor_id)
             .where(AA.c.account_id.in_(ids), AA.c.depth > 0)
-            .order_by(AA.c.account_id, AA.c.depth, H.c.placed_at)
+            .order_by(AA.c.account_id, AA.c.depth)
         )
-        for row in self.conn.execute(query):
-            found.setdefault(
-                row.account_id,
-                AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at),
-            )
+        rows = list(self.conn.execute(lineage))
+        held = self._oldest_holds(sorted({row.ancestor_id for row in rows}))
+        for row in rows:
+            if row.ancestor_id in held and row.account_id not in found:
+                found[row.account_id] = held[row.ancestor_id]
         return found
+
+    def _oldest_holds(self, account_ids: Sequence[str]) -> dict[str, AncestorHold]:
+        """The oldest hold in force on each of `account_ids` that has one, with the account's name."""
+        if not account_ids:
+            return {}
+        query = (
+            select(_ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
+            .join(_ANCESTOR, _ANCESTOR.c.id == H.c.account_id)
+            .where(H.c.account_id.in_(account_ids), H.c.lifted_at.is_(None))
+            .order_by(H.c.placed_at)
+        )
+        oldest: dict[str, AncestorHold] = {}
+        for row in self.conn.execute(query):
+            oldest.setdefault(
+                row.id, AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at)
+            )
+        return oldest
 
     def lineage(self, account_id: str) -> list[str]:
         """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3)."""
