@@ -1,8 +1,10 @@
-"""P3: suspend a channel of N clients; the change's time, and its outbox rows against a bare INSERT … SELECT.
+"""P3: suspend a channel of N clients; the change's time, and its fan-out against a bare INSERT … SELECT.
 
 Ours: `tenure.services.accounts.suspend` on the channel, in this process (the
-API route adds one request's overhead to it), from the call to its commit.
-The outbox statements inside it are timed on the connection (cursor events).
+API route adds one request's overhead to it), from the call to its commit; it
+writes one cascade job. Then the worker's expansion of that job
+(`services.cascades.expand_cascades`, batches of CASCADE_BATCH accounts, one
+transaction each), timed from its start to its last commit, in rows per second.
 Bare: `INSERT INTO bench_bare_outbox … SELECT` of the same rows (one email and,
 where the policy says so, one `entitlements.changed` webhook per client of the
 channel), selected from the same closure table, into a table shaped like
@@ -43,6 +45,7 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller, Role
 from tenure.domain.model import HoldReason, Kind
 from tenure.services import accounts as service
+from tenure.services.cascades import CASCADE_BATCH, expand_cascades
 
 BARE = Table(
     "bench_bare_outbox",
@@ -142,31 +145,19 @@ def run(ds: Dataset, *, channel: int) -> list[Result]:
         before = _outbox_count(engine)
         last_id = _last_outbox_id(engine)
         reset_peak_rss()
+        started = time.perf_counter()
+        _change(engine, caller, channel_id, action)
+        change_seconds = time.perf_counter() - started
+        at_commit = _outbox_count(engine) - before
         with outbox_timer(engine) as spent:
             started = time.perf_counter()
-            if action == "suspend":
-                service.suspend(
-                    UnitOfWork(engine),
-                    caller=caller,
-                    account_id=channel_id,
-                    reason=HoldReason.NON_PAYMENT,
-                    note="bench",
-                    expected_version=None,
-                    now=SystemClock().now(),
-                )
-            else:
-                service.unsuspend(
-                    UnitOfWork(engine),
-                    caller=caller,
-                    account_id=channel_id,
-                    reason=None,
-                    expected_version=None,
-                    now=SystemClock().now(),
-                )
-            change_seconds = time.perf_counter() - started
+            batches, done = expand_cascades(lambda: UnitOfWork(engine), now=SystemClock().now())
+            fan_out_seconds = time.perf_counter() - started
+        assert done
         rss = peak_rss_mb()
-        written = _outbox_count(engine) - before
+        written = _outbox_count(engine) - before - at_commit
         bare_seconds, bare_rows = _bare_insert(engine, channel_id, _cascade_kinds(engine, last_id))
+        suspend = action == "suspend"
         results.append(
             Result(
                 scenario="P3",
@@ -177,29 +168,55 @@ def run(ds: Dataset, *, channel: int) -> list[Result]:
                 bare=None,
                 unit="s",
                 higher_is_better=False,
-                target="≤ 1 s" if action == "suspend" else "(none)",
-                met=change_seconds <= 1.0 if action == "suspend" else None,
+                target="≤ 1 s (ideally ≤ 50 ms)" if suspend else "(none)",
+                met=change_seconds <= 1.0 if suspend else None,
                 peak_rss_mb=rss,
-                notes=f"{written:,} outbox rows written",
+                notes=f"{at_commit} outbox rows at the commit (its event's webhook and the cascade job)",
             )
         )
         results.append(
             Result(
                 scenario="P3",
-                what=f"{action} a channel: its outbox rows vs bare INSERT … SELECT of the same rows (s)",
+                what=f"{action} a channel: worker fan-out of the job vs bare INSERT … SELECT of the same rows (rows/s)",
                 backend=engine.dialect.name,
                 size=f"{written:,} rows",
-                ours=spent["seconds"],
-                bare=bare_seconds,
-                unit="s",
-                higher_is_better=False,
-                target="≤ 2x bare" if action == "suspend" else "(none)",
-                met=spent["seconds"] <= 2 * bare_seconds if action == "suspend" else None,
+                ours=written / fan_out_seconds,
+                bare=bare_rows / bare_seconds,
+                unit="rows/s",
+                higher_is_better=True,
+                target="≥ 50 % of bare" if suspend else "(none)",
+                met=written * bare_seconds >= 0.5 * bare_rows * fan_out_seconds if suspend else None,
                 peak_rss_mb=rss,
-                notes=f"{int(spent['statements'])} outbox statements; bare wrote {bare_rows:,} rows",
+                notes=(
+                    f"fan-out {fan_out_seconds:.3f} s in {batches} batch(es) of {CASCADE_BATCH:,} accounts, "
+                    f"{spent['seconds']:.3f} s in {int(spent['statements'])} INSERT statements; "
+                    f"bare {bare_seconds:.3f} s for {bare_rows:,} rows"
+                ),
             )
         )
     return results
+
+
+def _change(engine: Engine, caller: Caller, channel_id: str, action: str) -> None:
+    if action == "suspend":
+        service.suspend(
+            UnitOfWork(engine),
+            caller=caller,
+            account_id=channel_id,
+            reason=HoldReason.NON_PAYMENT,
+            note="bench",
+            expected_version=None,
+            now=SystemClock().now(),
+        )
+    else:
+        service.unsuspend(
+            UnitOfWork(engine),
+            caller=caller,
+            account_id=channel_id,
+            reason=None,
+            expected_version=None,
+            now=SystemClock().now(),
+        )
 
 
 def _cascade_kinds(engine: Engine, after_id: int) -> list[tuple[str, str]]:

@@ -17,8 +17,19 @@ from tenure.adapters.db.tables import account_ancestors, accounts
 from tenure.domain.ids import new_id
 
 
-def due_clients(engine: Engine, *, parent_id: str, count: int, decommission_on: date, now: datetime) -> list[str]:
-    """`count` active clients under `parent_id` (a direct child of the operator), due to go on `decommission_on`."""
+def due_clients(
+    engine: Engine,
+    *,
+    parent_id: str,
+    count: int,
+    decommission_on: date | None,
+    now: datetime,
+    above: tuple[str, ...] = (),
+) -> list[str]:
+    """`count` active clients under `parent_id`, due to go on `decommission_on` (None: not due).
+
+    `above`: the parent's own ancestors, nearest first (none when the parent is the operator).
+    """
     ids = [new_id() for _ in range(count)]
     rows = [
         {
@@ -35,6 +46,7 @@ def due_clients(engine: Engine, *, parent_id: str, count: int, decommission_on: 
             "is_management": False,
             "client_type": "virtual",
             "start_date": now.date(),
+            "activated_on": now.date(),
             "end_date": now.date().replace(year=now.year + 1),
             "decommission_on": decommission_on,
             "created_at": now,
@@ -46,7 +58,8 @@ def due_clients(engine: Engine, *, parent_id: str, count: int, decommission_on: 
     with engine.begin() as connection:
         connection.execute(insert(accounts), rows)
         closure = [{"account_id": a, "ancestor_id": a, "depth": 0} for a in ids]
-        closure += [{"account_id": a, "ancestor_id": parent_id, "depth": 1} for a in ids]
+        for depth, ancestor in enumerate((parent_id, *above), start=1):
+            closure += [{"account_id": a, "ancestor_id": ancestor, "depth": depth} for a in ids]
         connection.execute(insert(account_ancestors), closure)
         counts.rebuild(connection)  # the clients per partner and stage, as creating them one by one keeps them
     return ids

@@ -11,18 +11,18 @@ from sqlalchemy import select
 from tenure.adapters.db.radius import Accounting
 from tenure.adapters.db.tables import outbox, radius_sessions
 from tenure.adapters.radius.disconnect import DisconnectSender
-from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.catalog import Line, LineKind
 from tenure.domain.radius import AcctStatus, NasSpec
 from tenure.entrypoints.worker import Worker
-from tenure.services import catalog, nas, radius
+from tenure.services import lines, nas, radius
 from tests.support import Installation
 from tests.worker_support import worker_for
 
 NAS_SECRET = "nas-s3cret"
 
 
-def internet(site: Installation, account_id: str, network_id: str, kind: ServiceKind = ServiceKind.INTERNET) -> Service:
-    return catalog.add_service(
+def internet(site: Installation, account_id: str, network_id: str, kind: LineKind = LineKind.INTERNET) -> Line:
+    return lines.add_service(
         site.uow(),
         caller=site.admin,
         account_id=account_id,

@@ -13,6 +13,7 @@ from tenure.domain.access import Caller, Role
 from tenure.domain.model import Account, Contact, HoldReason, Kind
 from tenure.services import accounts as svc
 from tenure.services import auth
+from tenure.services.cascades import expand_cascades
 from tenure.services.setup import initialise
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -101,6 +102,12 @@ class Installation:
         return svc.unsuspend(
             self.uow(), caller=self.admin, account_id=account_id, reason=reason, expected_version=None, now=self.now
         )
+
+    def fan_out(self) -> int:
+        """What the worker does first in a pass: expand pending cascade jobs (a partner's (un)suspension)."""
+        batches, done = expand_cascades(self.uow, now=self.now)
+        assert done
+        return batches
 
     def decommission(self, account_id: str, on: date | None = None) -> Account:
         return svc.decommission(

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(90, ge=1)  # delivered and failed notices older than this are pruned
     # CIDR list of non-public networks that partners' webhooks may still target.
     webhook_allowed_networks: str = ""
+    # Accounts per transaction when the worker expands a partner's cascade (services/cascades.py).
+    cascade_batch: int = Field(default=5000, ge=1)
 
     @field_validator("webhook_allowed_networks")
     @classmethod

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, event, func, select
 
 from tenure.adapters.db.tables import events
 from tenure.domain.access import Caller
-from tenure.domain.catalog import Office, Service, ServiceKind
-from tenure.services import catalog, offices
+from tenure.domain.catalog import Line, LineKind, Office
+from tenure.services import lines, offices
 from tests.support import Installation
 
 
@@ -38,12 +38,12 @@ def add(
     account_id: str,
     label: str = "+44 20 7946 0000",
     *,
-    kind: ServiceKind = ServiceKind.PHONE_NUMBER,
+    kind: LineKind = LineKind.PHONE_NUMBER,
     price: str = "12.00",
     start: date | None = None,
     caller: Caller | None = None,
-) -> Service:
-    return catalog.add_service(
+) -> Line:
+    return lines.add_service(
         site.uow(),
         caller=caller or site.admin,
         account_id=account_id,
@@ -55,8 +55,8 @@ def add(
     )
 
 
-def remove(site: Installation, account_id: str, service_id: str) -> Service:
-    return catalog.remove_service(
+def remove(site: Installation, account_id: str, service_id: str) -> Line:
+    return lines.remove_service(
         site.uow(), caller=site.admin, account_id=account_id, service_id=service_id, now=site.now
     )
 

@@ -419,10 +419,12 @@ CHANGES: dict[str, tuple[Change, str, str, set[tuple[str, str, str]]]] = {
         | {("webhook", "entitlements.changed", "active")},
     ),
     "suspend a channel": (
-        lambda s, t: s.suspend(t["channel"]),
+        # the cascade is one job at the commit, expanded by the worker's next pass (run here)
+        lambda s, t: (s.suspend(t["channel"]), s.fan_out()),
         "channel",
         "suspended",
-        {("webhook", "account.suspended", "channel"), ("email", "suspended", "channel")}
+        {("cascade", "suspended", "channel")}
+        | {("webhook", "account.suspended", "channel"), ("email", "suspended", "channel")}
         | {("email", "suspended", "active"), ("email", "suspended", "new")}
         # connect: a new client's capabilities do not change when suspended through its channel
         | {("webhook", "entitlements.changed", "channel"), ("webhook", "entitlements.changed", "active")},
@@ -509,6 +511,7 @@ def test_every_change_writes_one_event_and_its_outbox_rows(site: Installation, t
 def test_a_cascade_email_goes_to_each_clients_own_contact(site: Installation, tree: dict[str, str]) -> None:
     outbox_since = last_outbox_id(site.engine)
     site.suspend(tree["channel"])
+    site.fan_out()
     emails = {r["account_id"]: r for r in outbox_rows(site.engine, outbox_since) if r["kind"] == "email"}
     assert emails[tree["active"]]["recipient"] == "active@example.com"
     payload = emails[tree["active"]]["payload"]

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tenure.domain.access import Caller, Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.errors import NotFound, ValidationFailed
 from tenure.domain.model import ActivateMode, HoldReason
 from tenure.services import accounts as svc
@@ -38,7 +38,7 @@ def csv_rows(site: Installation, month: str, caller: Caller | None = None) -> li
 def test_an_account_is_charged_per_calendar_month_from_its_start(site: Installation) -> None:
     client = site.client(start_date=date(2026, 10, 17))
     add(site, client.id, price="31.00", start=date(2026, 10, 1))
-    add(site, client.id, "Fibre", kind=ServiceKind.INTERNET, price="30.00", start=date(2026, 11, 16))
+    add(site, client.id, "Fibre", kind=LineKind.INTERNET, price="30.00", start=date(2026, 11, 16))
     assert charges(site, client.id, date(2026, 10, 1), date(2026, 11, 30)) == [
         ("+442079460000", "2026-10", 15, "15.00"),  # from the account's start, 17th, not the service's
         ("+442079460000", "2026-11", 30, "31.00"),
@@ -55,7 +55,7 @@ def test_suspension_does_not_pause_but_removal_and_decommissioning_stop_charges(
     client = site.client(start_date=date(2026, 1, 1))
     add(site, client.id, price="30.00", start=date(2026, 1, 1))
     site.suspend(client.id, HoldReason.NON_PAYMENT)  # the whole month is suspended, and billed
-    removed = add(site, client.id, "Guest", kind=ServiceKind.WIFI, price="30.00", start=date(2026, 11, 1))
+    removed = add(site, client.id, "Guest", kind=LineKind.WIFI, price="30.00", start=date(2026, 11, 1))
     remove(site, client.id, removed.id)  # the removal day, the 10th, is billed
     site.decommission(client.id)  # ... and so is the decommissioning day
     assert charges(site, client.id, *NOV) == [
@@ -68,7 +68,7 @@ def test_new_and_scheduled_accounts_are_not_billed_and_a_never_activated_one_nev
     new = site.client(name="New", activate=ActivateMode.MANUAL, start_date=date(2026, 11, 1))
     scheduled = site.client(name="Scheduled", start_date=date(2026, 12, 1))
     for account in (new, scheduled):
-        add(site, account.id, f"Line for {account.name}", kind=ServiceKind.OTHER, start=date(2026, 11, 1))
+        add(site, account.id, f"Line for {account.name}", kind=LineKind.OTHER, start=date(2026, 11, 1))
     assert charges(site, new.id, *NOV) == []
     assert charges(site, scheduled.id, date(2026, 11, 1), date(2026, 12, 31)) == []
     site.decommission(new.id)  # decommissioned without ever being active: still never billed
@@ -77,7 +77,7 @@ def test_new_and_scheduled_accounts_are_not_billed_and_a_never_activated_one_nev
 
 def test_an_activated_account_is_billed_from_its_start_date(site: Installation) -> None:
     client = site.client(activate=ActivateMode.MANUAL, start_date=date(2026, 11, 11))
-    add(site, client.id, "Line", kind=ServiceKind.OTHER, price="30.00", start=date(2026, 11, 1))
+    add(site, client.id, "Line", kind=LineKind.OTHER, price="30.00", start=date(2026, 11, 1))
     svc.activate(site.uow(), caller=site.admin, account_id=client.id, on=None, expected_version=None, now=site.now)
     assert charges(site, client.id, *NOV) == [("Line", "2026-11", 20, "20.00")]
 
@@ -88,7 +88,7 @@ def test_the_month_csv_has_the_header_and_only_the_callers_clients(site: Install
     foreign = site.client(name="=Foreign", billing_ref="FOR-1", start_date=date(2026, 1, 1))
     add(site, own.id, "+44 20 7946 0001", price="12.00", start=date(2026, 1, 1))
     add(site, foreign.id, "+44 20 7946 0002", price="12.00", start=date(2026, 1, 1))
-    add(site, foreign.id, "-rm", kind=ServiceKind.OTHER, price="0.99", start=date(2026, 11, 16))
+    add(site, foreign.id, "-rm", kind=LineKind.OTHER, price="0.99", start=date(2026, 11, 16))
     assert csv_rows(site, "2026-11") == [
         ["billing_ref", "client", "service", "label", "month", "days", "amount"],
         ["FOR-1", "'=Foreign", "phone_number", "+442079460002", "2026-11", "30", "12.00"],
@@ -126,6 +126,6 @@ def test_the_month_csv_is_set_based_not_a_query_per_client(site: Installation) -
     for i in range(15):
         client = site.client(name=f"Client {i}", start_date=date(2026, 1, 1))
         add(site, client.id, f"+44 20 7946 01{i:02d}", start=date(2026, 1, 1))
-        add(site, client.id, "Fibre", kind=ServiceKind.INTERNET, start=date(2026, 1, 1))
+        add(site, client.id, "Fibre", kind=LineKind.INTERNET, start=date(2026, 1, 1))
     assert csv_statements() == few
     assert len(csv_rows(site, "2026-11")) == 1 + 30

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import KEEP, OfficeChanges, ServiceKind
+from tenure.domain.catalog import KEEP, LineKind, OfficeChanges
 from tenure.domain.errors import Forbidden, InvalidTransition, NotFound, OfficeTaken, ValidationFailed, VersionConflict
 from tenure.domain.model import ClientType
 from tenure.services import billing, offices, queries
@@ -195,7 +195,7 @@ def test_changing_to_a_room_it_already_holds_only_releases_the_old_one(site: Ins
 def test_recent_charges_are_this_month_then_last_month_from_the_billing_calculation(site: Installation) -> None:
     client = site.client(start_date=date(2026, 10, 17))  # the clock is 23 Nov 2026
     add(site, client.id, price="31.00", start=date(2026, 10, 1))
-    add(site, client.id, "Fibre", kind=ServiceKind.INTERNET, price="30.00", start=date(2026, 11, 16))
+    add(site, client.id, "Fibre", kind=LineKind.INTERNET, price="30.00", start=date(2026, 11, 16))
     months = billing.recent_charges(
         site.uow(), caller=site.admin, account_id=client.id, today=date(2026, 11, 23), now=site.now
     )

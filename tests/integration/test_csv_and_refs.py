@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.errors import BillingRefTaken
 from tenure.services import billing, clients_csv
 from tests.integration.catalog_kit import add
@@ -37,7 +37,7 @@ def test_the_clients_export_escapes_every_text_cell_and_imports_back_unchanged(s
 
 def test_the_charges_csv_escapes_names_labels_and_billing_refs(site: Installation) -> None:
     client = site.client(name="=cmd|' /C calc'!A0", billing_ref="-REF", start_date=date(2026, 11, 1))
-    add(site, client.id, "+SUM(1)", kind=ServiceKind.INTERNET, price="30.00", start=date(2026, 11, 1))
+    add(site, client.id, "+SUM(1)", kind=LineKind.INTERNET, price="30.00", start=date(2026, 11, 1))
     add(site, client.id, price="12.00", start=date(2026, 11, 1))  # a phone number: +44..., a plain number
     text = "".join(billing.month_csv(site.uow(), caller=site.admin, month="2026-11"))
     rows = list(csv.reader(io.StringIO(text)))[1:]

@@ -238,6 +238,7 @@ def _bulk_clients(site: Installation, parent_id: str, count: int) -> None:
                     "sort_key": f"1bulk {n}",
                     "billing_ref": f"BULK-{n}",
                     "stage": "active",
+                    "activated_on": today,
                     "client_type": "residential",
                     "start_date": today,
                     "created_at": now,

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from tenure.adapters.db.tables import accounts
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import ClientType, Kind, Stage
 from tenure.domain.policy import Capability
 from tenure.entrypoints.cli import app
-from tenure.services import catalog, clients_csv, entitlements
+from tenure.services import clients_csv, entitlements, lines
 from tests.support import Installation
 
 HEADER = "name,billing_ref,type,start,end,contact,parent_billing_ref\n"
@@ -143,8 +143,8 @@ def _kinds(site: Installation) -> dict[str, int]:
 def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> None:
     """Issue 12 §1: each `kind:network_id` line becomes a service of that kind holding the id."""
     acme = site.client(name="Acme Ltd", billing_ref="ACME-1")
-    for kind, network_id in ((ServiceKind.INTERNET, "acme-ppp1"), (ServiceKind.WIFI, "acme wifi; 2")):
-        catalog.add_service(
+    for kind, network_id in ((LineKind.INTERNET, "acme-ppp1"), (LineKind.WIFI, "acme wifi; 2")):
+        lines.add_service(
             site.uow(),
             caller=site.admin,
             account_id=acme.id,
@@ -166,7 +166,7 @@ def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> Non
     found = entitlements.service_entitlement(
         site.uow(),
         caller=site.admin,
-        kind=ServiceKind.INTERNET,
+        kind=LineKind.INTERNET,
         network_id="acme-ppp2",
         capability=Capability.INTERNET,
         now=site.now,

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, text
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import LineRepository
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.catalog import Line, LineKind
 from tenure.domain.errors import DomainError, NumberTaken, OfficeTaken
 from tenure.domain.ids import new_id
 from tests.integration.catalog_kit import add, assign, office
@@ -69,15 +69,15 @@ def test_the_unique_index_refuses_the_second_holder_of_a_room(pg_site: Installat
 def test_the_unique_index_refuses_the_second_holder_of_a_number(pg_site: Installation) -> None:
     first, second = pg_site.client(name="First"), pg_site.client(name="Second")
     number = "+442079460000"
-    held = Service(new_id(), first.id, ServiceKind.PHONE_NUMBER, number, 1200, pg_site.now.date())
+    held = Line(new_id(), first.id, LineKind.PHONE_NUMBER, number, 1200, pg_site.now.date())
     error = _race_behind_open_insert(
         pg_site.engine,
-        lambda uow: ServiceRepository(uow.connection).add(held, now=pg_site.now),
+        lambda uow: LineRepository(uow.connection).add(held, now=pg_site.now),
         lambda: add(pg_site, second.id, "+44 20 7946 0000"),
     )
     assert isinstance(error, NumberTaken)
     with pg_site.uow().reading() as uow:
-        assert ServiceRepository(uow.connection).number_holder(number) == first.id
+        assert LineRepository(uow.connection).number_holder(number) == first.id
 
 
 @pytest.mark.parametrize("thing", ["room", "number"])

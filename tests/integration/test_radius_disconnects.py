@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.config import Settings
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import HoldReason
 from tenure.domain.radius import AcctStatus
 from tenure.entrypoints.app import create_app
-from tenure.services import auth, catalog
+from tenure.services import auth, lines
+from tenure.services.bulk import BulkAction, BulkRequest, run_bulk
 from tenure.services.policy import set_policy
 from tests.e2e.api.conftest import TestClient
 from tests.nas_double import NasDouble
@@ -47,7 +49,7 @@ def test_a_suspended_channel_cuts_every_open_session_below_it_once(site: Install
     elsewhere = site.client(name="Outside Ltd")
     for client, user in ((acme, "acme-ppp1"), (zenith, "zenith-ppp1"), (elsewhere, "outside-ppp1")):
         internet(site, client.id, user)
-    internet(site, acme.id, "acme-wifi", ServiceKind.WIFI)
+    internet(site, acme.id, "acme-wifi", LineKind.WIFI)
     start(site, "A-1", "acme-ppp1")
     start(site, "A-2", "acme-wifi")
     start(site, "Z-1", "zenith-ppp1")
@@ -56,6 +58,7 @@ def test_a_suspended_channel_cuts_every_open_session_below_it_once(site: Install
     start(site, "O-1", "outside-ppp1")
     site.suspend(zenith.id, HoldReason.NON_PAYMENT)  # Z-1 is cut by this first hold …
     site.suspend(channel.id, HoldReason.NON_PAYMENT)  # … and not queued a second time by the channel's
+    site.fan_out()  # the channel's cascade is expanded by the worker after the commit
     assert sorted(n.acct_session_id for n in notices(site)) == ["A-1", "A-2", "Z-1"]
     with NasDouble(secret=NAS_SECRET) as nas:
         register_nas(site, nas.port)
@@ -69,6 +72,48 @@ def test_a_suspended_channel_cuts_every_open_session_below_it_once(site: Install
         "Z-0": "stopped",
         "O-1": "open",
     }
+
+
+def test_a_channel_suspension_commits_no_disconnect_and_the_next_worker_pass_cuts_the_sessions(
+    site: Installation,
+) -> None:
+    """The deferred fan-out: the commit writes one job; the worker expands it and sends in one pass."""
+    channel = site.channel()
+    client = site.client(channel.id, "Acme Ltd")
+    internet(site, client.id, "acme-ppp1")
+    start(site, "A-1", "acme-ppp1")
+    site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    assert notices(site) == [] and sessions(site)["A-1"].state == "open"  # nothing written at the commit
+    with NasDouble(secret=NAS_SECRET) as nas:
+        register_nas(site, nas.port)
+        radius_worker(site).one_pass()
+        assert [r.acct_session_id for r in nas.received()] == ["A-1"]
+    assert sessions(site)["A-1"].state == "disconnected"
+
+
+def test_a_channel_lifted_before_its_cascade_is_expanded_cuts_nobody(site: Installation) -> None:
+    """Status is derived: once the hold is lifted the client is served again, so the old job cuts nothing."""
+    channel = site.channel()
+    client = site.client(channel.id, "Acme Ltd")
+    internet(site, client.id, "acme-ppp1")
+    start(site, "A-1", "acme-ppp1")
+    site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    site.unsuspend(channel.id)
+    site.fan_out()
+    assert notices(site) == [] and sessions(site)["A-1"].state == "open"
+
+
+def test_a_channel_suspended_in_a_bulk_batch_cuts_the_sessions_below_it(site: Installation) -> None:
+    channel = site.channel()
+    client = site.client(channel.id, "Acme Ltd")
+    internet(site, client.id, "acme-ppp1")
+    start(site, "A-1", "acme-ppp1")
+    request = BulkRequest(BulkAction.SUSPEND, HoldReason.NON_PAYMENT)
+    results = run_bulk(BatchUnitOfWork(site.engine), caller=site.admin, request=request, ids=[channel.id], now=site.now)
+    assert [r.ok for r in results] == [True]
+    site.fan_out()
+    assert [n.acct_session_id for n in notices(site)] == ["A-1"]
+    assert sessions(site)["A-1"].state == "disconnecting"
 
 
 def test_metis_keeps_internet_so_a_suspension_cuts_nothing_and_lifting_a_hold_reconnects_nobody(
@@ -93,7 +138,7 @@ def test_decommissioning_removing_the_service_and_a_policy_change_each_cut_sessi
     site.suspend(suspended.id)  # metis: internet goes on
     for session, user in (("A-1", "acme-ppp1"), ("Z-1", "zenith-ppp1"), ("H-1", "held-ppp1")):
         start(site, session, user)
-    catalog.remove_service(site.uow(), caller=site.admin, account_id=acme.id, service_id=acme_service.id, now=site.now)
+    lines.remove_service(site.uow(), caller=site.admin, account_id=acme.id, service_id=acme_service.id, now=site.now)
     assert [n.acct_session_id for n in notices(site)] == ["A-1"]
     set_policy(site.uow(), caller=site.admin, preset="connect", matrix=None, now=site.now)  # suspended lose it
     assert [n.acct_session_id for n in notices(site)] == ["A-1", "H-1"]

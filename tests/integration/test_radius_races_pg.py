@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tenure.adapters.db.lines import LineRepository
 from tenure.adapters.db.radius import Accounting
-from tenure.adapters.db.services import ServiceRepository
 from tenure.adapters.db.tables import radius_sessions
-from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.catalog import Line, LineKind
 from tenure.domain.errors import NetworkIdTaken
 from tenure.domain.ids import new_id
 from tenure.domain.radius import AcctStatus
@@ -25,15 +25,15 @@ pytestmark = pytest.mark.postgres_only
 
 def test_the_unique_index_refuses_the_second_holder_of_a_network_id(pg_site: Installation) -> None:
     first, second = pg_site.client(name="First"), pg_site.client(name="Second")
-    held = Service(new_id(), first.id, ServiceKind.INTERNET, "PPPoE", 3000, pg_site.now.date(), None, "acme-ppp1")
+    held = Line(new_id(), first.id, LineKind.INTERNET, "PPPoE", 3000, pg_site.now.date(), None, "acme-ppp1")
     error = _race_behind_open_insert(
         pg_site.engine,
-        lambda uow: ServiceRepository(uow.connection).add(held, now=pg_site.now),
+        lambda uow: LineRepository(uow.connection).add(held, now=pg_site.now),
         lambda: internet(pg_site, second.id, "acme-ppp1"),
     )
     assert isinstance(error, NetworkIdTaken)
     with pg_site.uow().reading() as uow:
-        assert ServiceRepository(uow.connection).network_id_holder(ServiceKind.INTERNET, "acme-ppp1") == held.id
+        assert LineRepository(uow.connection).network_id_holder(LineKind.INTERNET, "acme-ppp1") == held.id
 
 
 def test_a_start_retransmitted_while_the_first_is_uncommitted_is_one_session(pg_site: Installation) -> None:

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from tenure.adapters.db.retention import Finished
@@ -77,6 +77,7 @@ def test_prune_deletes_finished_notices_past_retention_and_keeps_the_rest(site: 
         Finished.WEBHOOK_EVENTS: dispatched - 1,  # Kept Ltd's suspension still has its pending delivery
         Finished.EMAILS: before["outbox", "email", "logged"],
         Finished.RADIUS_DISCONNECTS: 0,
+        Finished.CASCADES: 0,
     }
     after = _rows(site)
     assert after["delivery", "", "pending"] == 1 and after["delivery", "", "delivered"] == 0
@@ -145,3 +146,29 @@ def test_finished_radius_disconnects_are_pruned_and_pending_ones_kept(site: Inst
     assert pruned[Finished.RADIUS_DISCONNECTS] == 3
     left = _rows(site)
     assert left["outbox", "radius", "pending"] == 1 and left["outbox", "radius", "sent"] == 1
+
+
+def test_an_expanded_cascade_job_goes_only_once_no_notice_points_to_it(site: Installation) -> None:
+    """Expanded notices read their shared context from their job, so the job outlives every one of them."""
+    site.clock.set(OLD)
+    channel = site.channel(name="Old Sales")
+    for name in ("Ann Ltd", "Bob Ltd"):
+        site.client(channel.id, name)
+    site.suspend(channel.id)
+    worker_for(site).one_pass()  # the job expanded, its emails logged
+    unexpanded = site.channel(name="Still Waiting")
+    site.suspend(unexpanded.id)  # an old job nobody expanded yet: never pruned
+    site.clock.set(START)
+    with site.engine.begin() as connection:
+        job = connection.execute(select(outbox.c.id).where(outbox.c.status == "expanded")).scalar_one()
+        held_back = connection.execute(select(func.min(outbox.c.id)).where(outbox.c.cascade_id == job)).scalar_one()
+        connection.execute(update(outbox).where(outbox.c.id == held_back).values(status="pending"))
+    first = retention.prune(site.uow, older_than=timedelta(days=90), now=site.now, batch=1)
+    assert first[Finished.CASCADES] == 0  # one of its notices is still pending
+    assert _rows(site)["outbox", "cascade", "expanded"] == 1
+    with site.engine.begin() as connection:
+        connection.execute(update(outbox).where(outbox.c.id == held_back).values(status="logged"))
+    second = retention.prune(site.uow, older_than=timedelta(days=90), now=site.now, batch=1)
+    assert second[Finished.CASCADES] == 1  # its last notice went in this same prune, just before it
+    left = _rows(site)
+    assert left["outbox", "cascade", "expanded"] == 0 and left["outbox", "cascade", "pending"] == 1

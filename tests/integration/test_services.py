@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import Engine
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.errors import AccountDecommissioned, InvalidTransition, NotFound, NumberTaken, ValidationFailed
-from tenure.services import catalog
+from tenure.services import lines
 from tests.integration.catalog_kit import actions, add, event_count, remove
 from tests.support import Installation, MutableClock
 
 
 def _listed(site: Installation, account_id: str, include_ended: bool = False) -> list[tuple[str, date | None]]:
-    items, _ = catalog.list_services(
+    items, _ = lines.list_services(
         site.uow(), caller=site.admin, account_id=account_id, include_ended=include_ended, limit=100, cursor=None
     )
     return [(s.label, s.end_date) for s in items]
@@ -85,15 +85,15 @@ def test_removal_ends_today_frees_the_number_the_same_day_and_is_harmless_twice(
 
 def test_services_of_other_kinds_keep_their_label(site: Installation) -> None:
     client = site.client()
-    add(site, client.id, "Fibre 1 Gb/s", kind=ServiceKind.INTERNET, price="45")
-    add(site, client.id, "Fibre 1 Gb/s", kind=ServiceKind.INTERNET, price="45")  # labels repeat freely
+    add(site, client.id, "Fibre 1 Gb/s", kind=LineKind.INTERNET, price="45")
+    add(site, client.id, "Fibre 1 Gb/s", kind=LineKind.INTERNET, price="45")  # labels repeat freely
     assert [label for label, _ in _listed(site, client.id)] == ["Fibre 1 Gb/s", "Fibre 1 Gb/s"]
 
 
 def test_decommissioning_ends_every_service_that_day(site: Installation) -> None:
     client = site.client()
     add(site, client.id)
-    add(site, client.id, "Guest", kind=ServiceKind.WIFI)
+    add(site, client.id, "Guest", kind=LineKind.WIFI)
     site.decommission(client.id)
     assert _listed(site, client.id) == []
     assert {end for _, end in _listed(site, client.id, include_ended=True)} == {date(2026, 11, 23)}
@@ -116,11 +116,11 @@ def test_services_belong_to_clients_the_caller_may_change(site: Installation) ->
 
 def test_services_list_pages_in_the_order_they_were_added(site: Installation) -> None:
     client = site.client()
-    labels = [add(site, client.id, f"Line {i}", kind=ServiceKind.OTHER).label for i in range(5)]
-    page, cursor = catalog.list_services(
+    labels = [add(site, client.id, f"Line {i}", kind=LineKind.OTHER).label for i in range(5)]
+    page, cursor = lines.list_services(
         site.uow(), caller=site.admin, account_id=client.id, include_ended=False, limit=3, cursor=None
     )
-    rest, end = catalog.list_services(
+    rest, end = lines.list_services(
         site.uow(), caller=site.admin, account_id=client.id, include_ended=False, limit=3, cursor=cursor
     )
     assert [s.label for s in page + rest] == labels

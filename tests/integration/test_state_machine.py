@@ -9,6 +9,7 @@ after every step the database must agree with it:
 
 - decommissioned is final: every later change is refused with `account-decommissioned`;
 - status is derived as inactive > suspended (own or inherited) > stage, in Python and in SQL;
+- a scheduled change is due in SQL (the worker's claim) exactly when it is in Python (its re-check);
 - unsuspending a partner restores each account below to exactly its own state, and a cascade
   rewrites no descendant row;
 - the management client is never suspended nor decommissioned;
@@ -42,7 +43,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine, func, select, text
 
-from tenure.adapters.db import counts, sql
+from tenure.adapters.db import counts, status_sql
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import events as E
@@ -55,6 +56,7 @@ from tenure.domain.model import ALLOWED_PARENTS, ActivateMode, ClientType, Conta
 from tenure.domain.model import derive_status as derive
 from tenure.domain.notifications import capabilities_changed
 from tenure.domain.policy import PRESETS, Policy
+from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 from tenure.services import accounts as svc
 from tenure.services.counts import check_counts
 from tenure.services.scheduler import apply_due_changes
@@ -224,8 +226,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             return int(uow.connection.execute(select(func.coalesce(func.max(O.c.id), 0))).scalar_one())
 
     def outbox_since(self, last: int) -> Counter[OutboxRow]:
+        """The notices a change left: a partner's cascade job is expanded first, as the worker's pass would."""
+        self.site.fan_out()
         with self.uow().reading() as uow:
-            rows = uow.connection.execute(select(O.c.kind, O.c.topic, O.c.account_id).where(O.c.id > last))
+            rows = uow.connection.execute(
+                select(O.c.kind, O.c.topic, O.c.account_id).where(O.c.id > last, O.c.kind != "cascade")
+            )
             return Counter((r.kind, r.topic, r.account_id) for r in rows)
 
     def changed(self, node: Node) -> None:
@@ -530,7 +536,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         with self.uow().reading() as uow:
             rows = uow.connection.execute(select(A)).all()
             stored = {a.id: a for a in uow.accounts.hydrate(rows)}
-            in_sql = {r[0]: r[1] for r in uow.connection.execute(select(A.c.id, sql.status()))}
+            in_sql = {r[0]: r[1] for r in uow.connection.execute(select(A.c.id, status_sql.status()))}
             per_account = select(E.c.account_id, func.count()).group_by(E.c.account_id)
             events = {r[0]: r[1] for r in uow.connection.execute(per_account)}
         assert set(stored) == set(self.nodes)
@@ -548,6 +554,18 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert account.decommission_on == node.decommission_on, node
             assert account.decommissioned_on == node.decommissioned_on, node
             assert (account.client_type, account.start_date) == (node.client_type, node.start), node
+
+    @invariant()
+    def due_ness_agrees_in_sql_and_python(self) -> None:
+        """The worker's claim (SQL) and its re-check (Python) come from one `domain.schedule` rule."""
+        if not self.nodes:
+            return
+        with self.uow().reading() as uow:
+            stored = uow.accounts.hydrate(uow.connection.execute(select(A)).all())
+            for rule in (ACTIVATION_DUE, DECOMMISSION_DUE):
+                for day in (self.today - timedelta(days=1), self.today, self.today + timedelta(days=2)):
+                    in_sql = set(uow.connection.scalars(select(A.c.id).where(status_sql.due(rule, day))))
+                    assert in_sql == {a.id for a in stored if rule.holds(a, day)}, (rule, day)
 
     @invariant()
     def counters_agree_with_the_model(self) -> None:

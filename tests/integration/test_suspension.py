@@ -69,6 +69,7 @@ def test_cascade_queues_one_email_per_client_whose_status_flipped(site: Installa
     already = site.client(channel.id, "Already suspended")
     site.suspend(already.id, HoldReason.FRAUD)
     site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    site.fan_out()  # the cascade's notices are written by the worker after the commit
     emails = _outbox(site, "email", "suspended")
     # the earlier own suspension sent one email; the cascade one to each flipped client and the channel
     assert emails.count(already.id) == 1

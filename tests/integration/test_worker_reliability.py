@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tenure.adapters.db.tables import events, outbox, webhook_deliveries
+from tenure.adapters.db.tables import accounts, events, outbox, webhook_deliveries
+from tenure.domain.ids import cascade_message_id
+from tenure.services import scheduler
 from tenure.services import webhooks as webhook_service
 from tests.bulk import due_clients
 from tests.receivers import MailSink, Receiver, http_receiver, smtp_server
@@ -53,8 +55,9 @@ def _prepare(site: Installation, count: int, hook_url: str) -> tuple[list[str], 
     return ids, as_of
 
 
-def _worker(engine: Engine, smtp_url: str, as_of: str, log: Path) -> subprocess.Popen[bytes]:
+def _worker(engine: Engine, smtp_url: str, as_of: str, log: Path, **extra: str) -> subprocess.Popen[bytes]:
     env = {
+        **extra,
         **os.environ,
         "TENURE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "TENURE_SMTP_URL": smtp_url,
@@ -116,6 +119,7 @@ def test_a_worker_killed_mid_way_loses_nothing_and_applies_nothing_twice(site: I
         _until(lambda: len(_decommissioned_events(site.engine)) >= 400, first)  # killed while applying changes
         _kill(first)
         applied_before_crash = len(_decommissioned_events(site.engine))
+        _assert_whole_batches(site.engine, ids)
         second = _worker(site.engine, smtp_url, as_of, log)
         _until(lambda: sink.count >= 300, second)  # killed while delivering
         _kill(second)
@@ -129,6 +133,75 @@ def test_a_worker_killed_mid_way_loses_nothing_and_applies_nothing_twice(site: I
     assert all(len(message_ids) == 1 for message_ids in hooks.values())  # ... each under one webhook-id
     notices, deliveries = _statuses(site.engine)
     assert set(notices) <= {"sent", "dispatched"} and set(deliveries) == {"delivered"}  # nothing stuck
+
+
+def _assert_whole_batches(engine: Engine, ids: list[str]) -> None:
+    """Killed mid-batch: every batch committed is whole (account, event, notices) and the next is absent.
+
+    Batches walk the due ids in order, so what is applied is a prefix of them,
+    a multiple of the batch size long, and each applied account has its row,
+    its one event and its email and webhook, while the others have none.
+    """
+    with engine.connect() as connection:
+        gone = set(connection.execute(select(accounts.c.id).where(accounts.c.stage == "decommissioned")).scalars())
+        notices = Counter(
+            (r.account_id, r.kind)
+            for r in connection.execute(
+                select(outbox.c.account_id, outbox.c.kind).where(outbox.c.topic.in_(DECOMMISSION_TOPICS))
+            )
+        )
+    applied = _decommissioned_events(engine)
+    assert set(applied) == gone and set(applied.values()) == {1}
+    assert len(gone) % scheduler.BATCH == 0 and gone == set(sorted(ids)[: len(gone)])
+    assert notices == Counter({(a, kind): 1 for a in gone for kind in ("email", "webhook")})
+
+
+DECOMMISSION_TOPICS = ("decommissioned", "account.decommissioned")
+
+
+def _cascade_state(engine: Engine) -> tuple[Counter[str], str]:
+    """Per account, how many "suspended" emails are queued; and the cascade job's status."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(outbox.c.account_id).where(outbox.c.kind == "email", outbox.c.topic == "suspended")
+        )
+        emails = Counter(r.account_id for r in rows)
+        job = connection.execute(select(outbox.c.status).where(outbox.c.kind == "cascade")).scalar_one()
+    return emails, str(job)
+
+
+def test_a_cascade_survives_kill_9_mid_expansion_each_notice_once(site: Installation, tmp_path: Path) -> None:
+    """The suspension commits only its job; a worker killed mid-expansion loses nothing and repeats nothing."""
+    log = tmp_path / "worker.log"
+    with receivers() as (sink, smtp_url, receiver):
+        webhook_service.create_webhook(
+            site.uow(),
+            caller=site.admin,
+            request=webhook_service.CreateWebhook(url=receiver.url + "/hooks", events=["entitlements.changed"]),
+            now=site.now,
+        )
+        channel = site.channel()
+        ids = due_clients(
+            site.engine, parent_id=channel.id, count=2000, decommission_on=None, now=site.now, above=(site.operator_id,)
+        )
+        site.suspend(channel.id)  # commits the hold, the event and one job: nothing per client yet
+        assert _cascade_state(site.engine) == (Counter(), "pending")
+        as_of = site.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        first = _worker(site.engine, smtp_url, as_of, log, TENURE_CASCADE_BATCH="50")
+        _until(lambda: sum(_cascade_state(site.engine)[0].values()) >= 50, first)  # killed while expanding
+        _kill(first)
+        queued_before_crash, status_at_crash = _cascade_state(site.engine)
+        _finish(_worker(site.engine, smtp_url, as_of, log, TENURE_CASCADE_BATCH="50"), log)
+        hooks = _hooks_by_account(receiver)
+        mailed = {r.recipients[0] for r in sink.received if r.subject.endswith(": services suspended")}
+    assert status_at_crash == "pending" and 50 <= sum(queued_before_crash.values()) < 2001
+    emails, status = _cascade_state(site.engine)
+    assert status == "expanded" and emails == Counter([*ids, channel.id])  # every notice queued exactly once
+    assert {f"client{i:05d}@bulk.example" for i in range(2000)} <= mailed  # every email sent at least once
+    assert set(ids) <= set(hooks)  # every webhook at least once, each under one derived webhook-id
+    with site.engine.connect() as connection:
+        job_id = connection.execute(select(outbox.c.id).where(outbox.c.kind == "cascade")).scalar_one()
+    assert all(hooks[a] == {cascade_message_id(job_id, a)} for a in ids)
 
 
 @pytest.mark.postgres_only

@@ -62,6 +62,7 @@ def test_metrics_show_the_backlog_and_what_the_worker_did(engine: Engine, clock:
     for i in range(3):
         site.client(channel.id, f"Client {i}")
     site.suspend(channel.id)
+    site.fan_out()  # the worker's first step: the channel's cascade job becomes its notices
     with TestClient(create_app(Settings(database_url=str(engine.url)), engine=engine, clock=clock)) as http:
         before = http.get("/metrics").text
         assert 'tenure_outbox_depth{queue="email"} 4.0' in before  # three clients and the channel

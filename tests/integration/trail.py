@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, insert, select
 
+from tenure.adapters.db.cascades import shared_payload
 from tenure.adapters.db.tables import events, metadata, office_assignments, offices, outbox, services
 from tenure.domain.ids import new_id
 
@@ -64,9 +65,15 @@ def new_outbox(engine: Engine, since: int = 0) -> list[Row]:
 
 
 def outbox_rows(engine: Engine, since: int = 0) -> list[dict[str, object]]:
+    """New outbox rows; a cascade's notice shows the payload it is sent with (its job's shared context)."""
     with engine.connect() as connection:
         query = select(outbox).where(outbox.c.id > since).order_by(outbox.c.id)
-        return [dict(r._mapping) for r in connection.execute(query)]
+        rows = [dict(r._mapping) for r in connection.execute(query)]
+        jobs = {int(r.id): r.payload for r in connection.execute(select(outbox).where(outbox.c.kind == "cascade"))}
+    for row in rows:
+        if row["cascade_id"] is not None and row["kind"] != "cascade":
+            row["payload"] = shared_payload(str(row["kind"]), {}, jobs[int(str(row["cascade_id"]))])
+    return rows
 
 
 def give_office(engine: Engine, account_id: str, name: str) -> str:

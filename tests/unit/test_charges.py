@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tenure.domain.charges import (
     BillingAccount,
-    ServiceTerm,
+    LineTerm,
     billable_on,
     charge_lines,
     days_of,
@@ -23,11 +23,11 @@ from tenure.domain.charges import (
 ACTIVE = BillingAccount(start_date=date(2026, 1, 1), activated=True)
 
 
-def service(start: date, end: date | None = None, cents: int = 3000) -> ServiceTerm:
-    return ServiceTerm("svc", "internet", "Fibre 1G", cents, start, end)
+def service(start: date, end: date | None = None, cents: int = 3000) -> LineTerm:
+    return LineTerm("svc", "internet", "Fibre 1G", cents, start, end)
 
 
-def lines_of(term: ServiceTerm, account: BillingAccount, first: date, last: date) -> list[tuple[str, int, str]]:
+def lines_of(term: LineTerm, account: BillingAccount, first: date, last: date) -> list[tuple[str, int, str]]:
     return [(line.month, line.days, str(line.amount)) for line in charge_lines(term, account, first=first, last=last)]
 
 
@@ -114,7 +114,7 @@ def test_half_a_cent_rounds_up_per_line_and_the_total_adds_rounded_lines() -> No
     assert prorate(1, 15, 30) == Decimal("0.01")  # 0.005 -> 0.01
     assert prorate(1, 14, 30) == Decimal("0.00")  # 0.00466.. -> 0.00
     term_a = service(date(2026, 11, 16), cents=1)
-    term_b = ServiceTerm("b", "wifi", "Guest", 1, date(2026, 11, 16))
+    term_b = LineTerm("b", "wifi", "Guest", 1, date(2026, 11, 16))
     lines = charge_lines(term_a, ACTIVE, first=date(2026, 11, 1), last=date(2026, 11, 30))
     lines += charge_lines(term_b, ACTIVE, first=date(2026, 11, 1), last=date(2026, 11, 30))
     assert total(lines) == Decimal("0.02")
@@ -140,14 +140,14 @@ def test_property_a_month_never_charges_more_than_its_price_and_a_full_month_exa
     account_start = first + timedelta(days=data.draw(st.integers(-40, span)))
     decommissioned = data.draw(st.none() | st.integers(0, span + 40).map(lambda d: first + timedelta(days=d)))
     account = BillingAccount(account_start, True, decommissioned)
-    term = ServiceTerm("s", "other", "x", cents, start, end)
+    term = LineTerm("s", "other", "x", cents, start, end)
     lines = charge_lines(term, account, first=first, last=last)
     price = Decimal(cents) / 100
     billable_days = sum(billable_on(day, term, account) for day in days_of(first, last))
     assert len(lines) <= 1
     assert sum(line.days for line in lines) == billable_days  # the line counts exactly the billable days
     assert total(lines) <= price
-    whole = ServiceTerm("s", "other", "x", cents, first - timedelta(days=1))
+    whole = LineTerm("s", "other", "x", cents, first - timedelta(days=1))
     full = charge_lines(whole, BillingAccount(first - timedelta(days=400), True), first=first, last=last)
     assert [line.amount for line in full] == [price.quantize(Decimal("0.01"))]
     assert full[0].days == last.day

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenure.domain import lifecycle
+from tenure.domain import checks, lifecycle
 from tenure.domain.access import Authority
 from tenure.domain.errors import DomainError
 from tenure.domain.model import Account, ClientType, Hold, HoldReason
@@ -27,7 +27,7 @@ def _outcome(change: Callable[[Account], object], account: Account) -> tuple[str
     return None
 
 
-def _said(refusal: lifecycle.Refusal | None) -> tuple[str, str] | None:
+def _said(refusal: checks.Refusal | None) -> tuple[str, str] | None:
     return None if refusal is None else (refusal.code, refusal.detail)
 
 
@@ -49,19 +49,19 @@ def test_every_move_raises_what_its_check_returns(
 ) -> None:
     rights = Authority(callers_account, LINEAGE)
     hold = Hold("new", "a", reason, "", NOW, "x")
-    pairs: list[tuple[lifecycle.Refusal | None, Callable[[Account], object]]] = [
-        (lifecycle.check_activate(account), lambda a: lifecycle.activate(a, on=None, today=TODAY)),
-        (lifecycle.check_suspend(account, reason), lambda a: lifecycle.suspend(a, hold=hold)),
+    pairs: list[tuple[checks.Refusal | None, Callable[[Account], object]]] = [
+        (checks.check_activate(account), lambda a: lifecycle.activate(a, on=None, today=TODAY)),
+        (checks.check_suspend(account, reason), lambda a: lifecycle.suspend(a, hold=hold)),
         (
-            lifecycle.check_unsuspend(account, lifting, rights),
+            checks.check_unsuspend(account, lifting, rights),
             lambda a: lifecycle.unsuspend(a, reason=lifting, by="x", now=NOW, authority=rights),
         ),
         (
-            lifecycle.check_decommission(account, blocking_children=blocking),
+            checks.check_decommission(account, blocking_children=blocking),
             lambda a: lifecycle.decommission(a, on=None, today=TODAY, blocking_children=blocking),
         ),
-        (lifecycle.check_cancel_decommission(account), lifecycle.cancel_decommission),
-        (lifecycle.check_convert(account, to=to), lambda a: lifecycle.convert(a, to=to)),
+        (checks.check_cancel_decommission(account), lifecycle.cancel_decommission),
+        (checks.check_convert(account, to=to), lambda a: lifecycle.convert(a, to=to)),
     ]
     for check, move in pairs:
         assert _said(check) == _outcome(move, account)
@@ -70,11 +70,11 @@ def test_every_move_raises_what_its_check_returns(
 @given(accounts())
 def test_checks_change_nothing(account: Account) -> None:
     before = copy.deepcopy(account)
-    lifecycle.check_activate(account)
+    checks.check_activate(account)
     for reason in HoldReason:
-        lifecycle.check_suspend(account, reason)
-    lifecycle.check_unsuspend(account, None, Authority("root", LINEAGE))
-    lifecycle.check_decommission(account, blocking_children=0)
-    lifecycle.check_cancel_decommission(account)
-    lifecycle.check_move_start_date(account)
+        checks.check_suspend(account, reason)
+    checks.check_unsuspend(account, None, Authority("root", LINEAGE))
+    checks.check_decommission(account, blocking_children=0)
+    checks.check_cancel_decommission(account)
+    checks.check_move_start_date(account)
     assert account == before

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tenure.domain import billing_refs, lifecycle
+from tenure.domain import billing_refs, checks, lifecycle
 from tenure.domain.errors import AccountDecommissioned, DomainError, InvalidTransition, ValidationFailed
 from tenure.domain.events import Action
 from tenure.domain.model import (
@@ -134,13 +134,13 @@ def test_a_child_of_a_suspended_parent_is_born_suspended_through_it() -> None:
 
 @pytest.mark.parametrize("name", ["A", "x" * 200, "  Acme Ltd  ", "Ünïcode Café"])
 def test_names_of_1_to_200_characters_are_accepted_and_trimmed(name: str) -> None:
-    assert lifecycle.clean_name(name) == name.strip()
+    assert checks.clean_name(name) == name.strip()
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201])
 def test_empty_or_overlong_names_are_refused(name: str) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        lifecycle.clean_name(name)
+        checks.clean_name(name)
     assert raised.value.code == "validation-error"
     with pytest.raises(ValidationFailed):
         _create(_request(name=name), account(Kind.OPERATOR))

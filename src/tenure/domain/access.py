@@ -40,6 +40,18 @@ class Scope(enum.StrEnum):
     RADIUS = "radius"
     READ = "read"
 
+    @property
+    def label(self) -> str:
+        """What the console's key form says a scope is for."""
+        return _SCOPE_LABELS[self]
+
+
+_SCOPE_LABELS: dict[Scope, str] = {
+    Scope.ENTITLEMENTS_READ: "Entitlement lookups (softswitches)",
+    Scope.RADIUS: "RADIUS (the RADIUS server)",
+    Scope.READ: "Read everything this account's viewers may read",
+}
+
 
 SATISFIED_BY: dict[Scope, frozenset[Scope]] = {
     # The entitlement endpoints are GETs a viewer may make, so `read` reaches them too.

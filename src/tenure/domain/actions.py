@@ -3,7 +3,7 @@
 The console shows only the actions listed here; each one still goes through
 the service layer, which checks the same rules again (lifecycle.md §2-3). No
 lifecycle rule is restated here: an action is offered exactly when its
-`lifecycle.check_*` finds nothing to refuse, the same check its lifecycle
+`checks.check_*` finds nothing to refuse, the same check its lifecycle
 function raises on (tests/unit/test_console_actions.py checks both). What is
 decided here is only who asks: an admin, not on their own account, and, for
 holds, with the authority of `domain.access`.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from tenure.domain import lifecycle
+from tenure.domain import checks
 from tenure.domain.access import Authority, Role
 from tenure.domain.model import Account, ClientType, Hold, HoldReason, Kind, Status
 from tenure.domain.policy import Policy, suspension_summary
@@ -68,31 +68,31 @@ def allowed_actions(
     if role is not Role.ADMIN or authority.is_own_account:
         return []
     refusals = {
-        StatusAction.ACTIVATE: lifecycle.check_activate(account),
+        StatusAction.ACTIVATE: checks.check_activate(account),
         StatusAction.SUSPEND: _check_any_suspend(account),
-        StatusAction.UNSUSPEND: lifecycle.check_unsuspend(account, None, authority),
-        StatusAction.DECOMMISSION: lifecycle.check_decommission(account, blocking_children=blocking_children),
-        StatusAction.CANCEL_DECOMMISSION: lifecycle.check_cancel_decommission(account),
-        StatusAction.CONVERT_TO_VIRTUAL: lifecycle.check_convert(account, to=ClientType.VIRTUAL),
-        StatusAction.CONVERT_TO_RESIDENTIAL: lifecycle.check_convert(account, to=ClientType.RESIDENTIAL),
+        StatusAction.UNSUSPEND: checks.check_unsuspend(account, None, authority),
+        StatusAction.DECOMMISSION: checks.check_decommission(account, blocking_children=blocking_children),
+        StatusAction.CANCEL_DECOMMISSION: checks.check_cancel_decommission(account),
+        StatusAction.CONVERT_TO_VIRTUAL: checks.check_convert(account, to=ClientType.VIRTUAL),
+        StatusAction.CONVERT_TO_RESIDENTIAL: checks.check_convert(account, to=ClientType.RESIDENTIAL),
     }
     return [action for action in StatusAction if refusals[action] is None]
 
 
-def _check_any_suspend(account: Account) -> lifecycle.Refusal | None:
+def _check_any_suspend(account: Account) -> checks.Refusal | None:
     """Suspend is offered when some reason would be accepted: the first refusal otherwise."""
-    refusals = [lifecycle.check_suspend(account, reason) for reason in HoldReason]
+    refusals = [checks.check_suspend(account, reason) for reason in HoldReason]
     return None if None in refusals else refusals[0]
 
 
 def can_edit(account: Account, *, role: Role) -> bool:
     """Descriptive fields change for admins until the account is decommissioned."""
-    return role is Role.ADMIN and lifecycle.check_changeable(account) is None
+    return role is Role.ADMIN and checks.check_changeable(account) is None
 
 
 def start_date_editable(account: Account) -> bool:
     """The start date only moves while the client is not yet active."""
-    return lifecycle.check_move_start_date(account) is None
+    return checks.check_move_start_date(account) is None
 
 
 def can_view_as_client(account: Account, *, role: Role, caller_kind: Kind) -> bool:

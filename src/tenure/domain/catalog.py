@@ -1,4 +1,7 @@
-"""Offices and services (lifecycle.md §5): who may hold them, and what each change records.
+"""Offices and lines (lifecycle.md §5): who may hold them, and what each change records.
+
+A line is what the API and the console call a client's "service": a number,
+internet, Wi-Fi, a local network or anything else billed monthly.
 
 Pure rules. Phone numbers arrive here already normalised to E.164 by an
 adapter (the `phonenumbers` library is not a domain dependency); uniqueness of
@@ -13,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from tenure.domain.checks import ensure_changeable
 from tenure.domain.errors import InvalidTransition, ValidationFailed
 from tenure.domain.events import Action, Event, JSONObject
-from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account, ClientType, Kind
 from tenure.domain.policy import CALL_CAPABILITIES, Capability, Decision, Policy, Subject, decide
 from tenure.domain.text import check_line
@@ -29,7 +32,7 @@ _PRICE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class ServiceKind(enum.StrEnum):
+class LineKind(enum.StrEnum):
     PHONE_NUMBER = "phone_number"
     INTERNET = "internet"
     WIFI = "wifi"
@@ -38,7 +41,7 @@ class ServiceKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {ServiceKind.WIFI: "Wi-Fi"}.get(self, self.value.replace("_", " ").capitalize())
+        return {LineKind.WIFI: "Wi-Fi"}.get(self, self.value.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,10 @@ class Office:
 
 
 @dataclass
-class Service:
+class Line:
     id: str
     account_id: str
-    kind: ServiceKind
+    kind: LineKind
     label: str
     monthly_price_cents: int
     start_date: date
@@ -159,7 +162,7 @@ def office_released(account: Account, office: Office) -> Event:
 
 
 # -- services --------------------------------------------------------------
-def check_can_take_service(account: Account) -> None:
+def check_can_take_line(account: Account) -> None:
     """Services belong to clients that are not decommissioned (any other stage may prepare them)."""
     ensure_changeable(account)
     if account.kind is not Kind.CLIENT:
@@ -173,11 +176,11 @@ def clean_label(label: str) -> str:
     return cleaned
 
 
-def service_added(service: Service) -> Event:
+def line_added(service: Line) -> Event:
     return Event(service.account_id, Action.SERVICE_ADDED, {}, _snapshot(service), reason=service.id)
 
 
-def end_service(service: Service, *, today: date) -> Event | None:
+def end_line(service: Line, *, today: date) -> Event | None:
     """Removal takes effect at once and today is still billed; removing twice changes nothing."""
     if service.end_date is not None:
         return None
@@ -186,7 +189,7 @@ def end_service(service: Service, *, today: date) -> Event | None:
     return Event(service.account_id, Action.SERVICE_REMOVED, before, _snapshot(service), reason=service.id)
 
 
-def set_network_id(service: Service, network_id: str | None) -> Event | None:
+def set_network_id(service: Line, network_id: str | None) -> Event | None:
     """Setting or changing a service's network id is an `updated` event on its client; the same id is no change."""
     if service.end_date is not None:
         raise InvalidTransition(
@@ -200,7 +203,7 @@ def set_network_id(service: Service, network_id: str | None) -> Event | None:
     return Event(service.account_id, Action.UPDATED, dict(before), dict(after), reason=service.id)
 
 
-def _snapshot(service: Service) -> JSONObject:
+def _snapshot(service: Line) -> JSONObject:
     snapshot: JSONObject = {
         "service_id": service.id,
         "kind": service.kind.value,

@@ -33,7 +33,7 @@ class BillingAccount:
 
 
 @dataclass(frozen=True)
-class ServiceTerm:
+class LineTerm:
     """A service as billing sees it: its price and the days it was on the account."""
 
     service_id: str
@@ -54,7 +54,7 @@ class ChargeLine:
     amount: Decimal
 
 
-def billable_on(day: date, service: ServiceTerm, account: BillingAccount) -> bool:
+def billable_on(day: date, service: LineTerm, account: BillingAccount) -> bool:
     """The rule of §5 for one day; `charge_lines` must agree with it day by day."""
     if not account.activated or account.start_date is None:
         return False
@@ -65,7 +65,7 @@ def billable_on(day: date, service: ServiceTerm, account: BillingAccount) -> boo
     return account.decommissioned_on is None or day <= account.decommissioned_on
 
 
-def billable_span(service: ServiceTerm, account: BillingAccount) -> tuple[date, date | None] | None:
+def billable_span(service: LineTerm, account: BillingAccount) -> tuple[date, date | None] | None:
     """First and last billable day (None: open-ended), or None when no day is billable."""
     if not account.activated or account.start_date is None:
         return None
@@ -97,7 +97,7 @@ def prorate(monthly_price_cents: int, days: int, days_in_month: int) -> Decimal:
     return (Decimal(cents) * CENT).quantize(CENT)
 
 
-def charge_lines(service: ServiceTerm, account: BillingAccount, *, first: date, last: date) -> list[ChargeLine]:
+def charge_lines(service: LineTerm, account: BillingAccount, *, first: date, last: date) -> list[ChargeLine]:
     """One line per calendar month of [first, last] in which the service has billable days."""
     span = billable_span(service, account)
     if span is None:

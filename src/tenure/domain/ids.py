@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 import time
@@ -35,3 +36,9 @@ def _encode(value: int) -> str:
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(chars))
+
+
+def cascade_message_id(job_id: int, account_id: str) -> str:
+    """The `webhook-id` of a cascade job's notice for one account: the same whenever it is derived."""
+    digest = hashlib.sha256(f"tenure-cascade:{job_id}:{account_id}".encode()).hexdigest()
+    return f"msg_c{digest[:32]}"

@@ -4,10 +4,9 @@ Each function checks the rules in the order the spec gives (decommissioned
 first), changes the in-memory account, and returns the audit event. Nothing
 here knows about storage; the service layer loads, calls, and saves.
 
-The checks are also functions of their own, `check_<move>(account, ...) ->
-Refusal | None`, which say why a move would be refused without making it. The
-moves raise what their check returns, and the console's offered actions
-(`domain.actions`) ask the same checks, so the two cannot drift apart.
+Why a move would be refused is asked first of its check in `domain.checks`
+(`check_<move>`), which the console's offered actions ask too; a move raises
+what its check returns.
 """
 
 from __future__ import annotations
@@ -16,15 +15,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from tenure.domain.access import Authority
+from tenure.domain.checks import (
+    check_activate,
+    check_cancel_decommission,
+    check_contact,
+    check_convert,
+    check_dates,
+    check_decommission,
+    check_move_start_date,
+    check_suspend,
+    check_unsuspend,
+    clean_name,
+    ensure_changeable,
+    refuse,
+    wanted_holds,
+)
 from tenure.domain.errors import (
-    AccountDecommissioned,
-    AlreadySuspended,
-    DomainError,
-    Forbidden,
-    HasActiveChildren,
-    InheritedSuspension,
     InvalidTransition,
-    NotSuspended,
     ValidationFailed,
 )
 from tenure.domain.events import Action, Event, JSONObject, as_json, diff
@@ -40,17 +47,8 @@ from tenure.domain.model import (
     Kind,
     Stage,
 )
-from tenure.domain.text import check_line, check_note
-
-NAME_MAX = 200
-
-Refusal = DomainError
-"""Why a move is refused: the error its lifecycle function raises, returned by a check instead."""
-
-
-def _refuse(refusal: Refusal | None) -> None:
-    if refusal is not None:
-        raise refusal
+from tenure.domain.schedule import ACTIVATION_DUE
+from tenure.domain.text import check_note
 
 
 def one_year_after(start: date) -> date:
@@ -64,43 +62,6 @@ def one_year_after(start: date) -> date:
         return start.replace(year=start.year + 1)
     except ValueError:
         return start.replace(year=start.year + 1, day=28)
-
-
-def check_contact(contact: Contact) -> Contact:
-    check_line(contact.name, "main_contact.name")
-    check_line(contact.email, "main_contact.email")
-    return contact
-
-
-def clean_name(name: str) -> str:
-    cleaned = check_line(name, "name").strip()
-    if not 1 <= len(cleaned) <= NAME_MAX:
-        raise ValidationFailed(f"name must be 1-{NAME_MAX} characters", field="name")
-    return cleaned
-
-
-def check_dates(start: date | None, end: date | None) -> None:
-    if start is not None and end is not None and end < start:
-        raise ValidationFailed("end_date must not be before start_date", field="end_date")
-
-
-def check_changeable(account: Account) -> Refusal | None:
-    """A decommissioned account refuses every change; this check comes first."""
-    if account.stage is Stage.DECOMMISSIONED:
-        return AccountDecommissioned(f"{account.name} is decommissioned and can no longer change")
-    return None
-
-
-def ensure_changeable(account: Account) -> None:
-    _refuse(check_changeable(account))
-
-
-def _check_not_protected(account: Account, action: str) -> Refusal | None:
-    if account.kind is Kind.OPERATOR:
-        return InvalidTransition(f"the operator can never be {action}")
-    if account.is_management:
-        return InvalidTransition(f"the management client can never be {action}")
-    return None
 
 
 @dataclass(frozen=True)
@@ -153,6 +114,7 @@ def create(request: NewAccount, *, parent: Account | None, today: date, now: dat
         client_type=client_type,
         start_date=start,
         end_date=end,
+        activated_on=today if stage is Stage.ACTIVE else None,
         inherited=inherited_from(parent),
     )
     return account, Event(account.id, Action.CREATED, after=as_json_dict(snapshot(account)))
@@ -191,24 +153,14 @@ def _initial_client_stage(mode: ActivateMode, start: date, today: date) -> Stage
     return Stage.ACTIVE if start <= today else Stage.SCHEDULED
 
 
-def check_activate(account: Account) -> Refusal | None:
-    if refusal := check_changeable(account):
-        return refusal
-    if account.stage not in (Stage.NEW, Stage.SCHEDULED):
-        return InvalidTransition(
-            f"{account.name} is {account.stage.value}; only new or scheduled accounts can be activated"
-        )
-    return None
-
-
 def activate(account: Account, *, on: date | None, today: date) -> Event:
     """Activate now (early activation moves the start date to today) or on a date."""
-    _refuse(check_activate(account))
+    refuse(check_activate(account))
     before = snapshot(account)
     if on is None or on <= today:
         if account.start_date is None or account.start_date > today:
             account.start_date = today
-        account.stage = Stage.ACTIVE
+        _become_active(account, today)
         action = Action.ACTIVATED
     else:
         check_dates(on, account.end_date)
@@ -221,28 +173,23 @@ def activate(account: Account, *, on: date | None, today: date) -> Event:
 def start_date_reached(account: Account, *, today: date) -> Event:
     """The worker's move: a scheduled account whose start date has come becomes active."""
     ensure_changeable(account)
-    if account.stage is not Stage.SCHEDULED or account.start_date is None or account.start_date > today:
+    if not ACTIVATION_DUE.holds(account, today):
         raise InvalidTransition(f"{account.name} is not due for activation")
     before = snapshot(account)
-    account.stage = Stage.ACTIVE
+    _become_active(account, today)
     return _event(account, Action.ACTIVATED, before)
 
 
-def check_suspend(account: Account, reason: HoldReason) -> Refusal | None:
-    """Only an active account takes a hold, never the operator or the management client; each reason once."""
-    if refusal := check_changeable(account) or _check_not_protected(account, "suspended"):
-        return refusal
-    if account.stage is not Stage.ACTIVE:
-        return InvalidTransition(f"{account.name} is {account.stage.value}; only an active account can be suspended")
-    if reason in account.held_reasons():
-        return AlreadySuspended(f"{account.name} already has a {reason.label} hold")
-    return None
+def _become_active(account: Account, today: date) -> None:
+    """Every way into `active` goes through here, so `activated_on` is always set (billing reads it)."""
+    account.stage = Stage.ACTIVE
+    account.activated_on = today
 
 
 def suspend(account: Account, *, hold: Hold) -> Event:
     """Add a hold. Only an active account takes one; each reason at most once."""
     check_note(hold.note, "note")
-    _refuse(check_suspend(account, hold.reason))
+    refuse(check_suspend(account, hold.reason))
     before = _hold_snapshot(account)
     account.holds.append(hold)
     return Event(account.id, Action.SUSPENDED, before, _hold_snapshot(account), reason=hold.reason.value)
@@ -256,8 +203,8 @@ def unsuspend(
     A hold placed from above the caller's account is 403 when named by its
     reason; without a reason it is left in force, and 403 only when none is left to lift.
     """
-    _refuse(check_unsuspend(account, reason, authority))
-    lifted = authority.liftable(_wanted(account, reason))
+    refuse(check_unsuspend(account, reason, authority))
+    lifted = authority.liftable(wanted_holds(account, reason))
     before = _hold_snapshot(account)
     for hold in lifted:
         hold.lifted_at = now
@@ -273,52 +220,13 @@ def unsuspend(
     return lifted, event
 
 
-def _wanted(account: Account, reason: HoldReason | None) -> list[Hold]:
-    return [h for h in account.holds if reason is None or h.reason is reason]
-
-
-def check_unsuspend(account: Account, reason: HoldReason | None, authority: Authority) -> Refusal | None:
-    """Refused without an own hold (with `reason`), or when `authority` may lift none of them (hold authority)."""
-    if refusal := check_changeable(account):
-        return refusal
-    if not account.holds:
-        if account.inherited is not None:
-            ancestor = account.inherited
-            return InheritedSuspension(
-                f"{account.name} is suspended only because {ancestor.account_kind.value} "
-                f"{ancestor.account_name} is suspended",
-                suspended_by={"id": ancestor.account_id, "name": ancestor.account_name},
-            )
-        return NotSuspended(f"{account.name} is not suspended")
-    wanted = _wanted(account, reason)
-    if not wanted:
-        return NotSuspended(f"{account.name} has no {reason.label if reason else ''} hold")
-    try:
-        authority.liftable(wanted)
-    except Forbidden as refusal:
-        return refusal
-    return None
-
-
-def check_decommission(account: Account, *, blocking_children: int) -> Refusal | None:
-    """Never the operator or the management client; a partner waits for its `blocking_children`."""
-    if refusal := check_changeable(account) or _check_not_protected(account, "decommissioned"):
-        return refusal
-    if blocking_children:
-        return HasActiveChildren(
-            f"{account.name} still has {blocking_children} undecommissioned "
-            f"child account{'s' if blocking_children != 1 else ''}"
-        )
-    return None
-
-
 def decommission(account: Account, *, on: date | None, today: date, blocking_children: int) -> Event:
     """Decommission now (final) or record the date the worker will apply it.
 
     `blocking_children` counts the children still undecommissioned on that day
     (those not themselves scheduled to go by then): a partner waits for them.
     """
-    _refuse(check_decommission(account, blocking_children=blocking_children))
+    refuse(check_decommission(account, blocking_children=blocking_children))
     before = snapshot(account)
     if on is None or on <= today:
         account.stage = Stage.DECOMMISSIONED
@@ -329,34 +237,16 @@ def decommission(account: Account, *, on: date | None, today: date, blocking_chi
     return _event(account, Action.DECOMMISSION_SCHEDULED, before)
 
 
-def check_cancel_decommission(account: Account) -> Refusal | None:
-    if refusal := check_changeable(account):
-        return refusal
-    if account.decommission_on is None:
-        return InvalidTransition(f"{account.name} has no scheduled decommission")
-    return None
-
-
 def cancel_decommission(account: Account) -> Event:
-    _refuse(check_cancel_decommission(account))
+    refuse(check_cancel_decommission(account))
     before = snapshot(account)
     account.decommission_on = None
     return _event(account, Action.DECOMMISSION_CANCELLED, before)
 
 
-def check_convert(account: Account, *, to: ClientType) -> Refusal | None:
-    if refusal := check_changeable(account):
-        return refusal
-    if account.kind is not Kind.CLIENT:
-        return InvalidTransition("only clients can be converted")
-    if account.client_type is to:
-        return InvalidTransition(f"{account.name} is already a {to.value} client")
-    return None
-
-
 def convert(account: Account, *, to: ClientType) -> Event:
     """Flip a client between residential and virtual; the caller releases offices."""
-    _refuse(check_convert(account, to=to))
+    refuse(check_convert(account, to=to))
     before = snapshot(account)
     account.client_type = to
     return _event(account, Action.CONVERTED, before)
@@ -393,22 +283,11 @@ def update(account: Account, changes: AccountChanges) -> Event | None:
     return _event(account, Action.UPDATED, before)
 
 
-def check_move_start_date(account: Account) -> Refusal | None:
-    """The start date only moves on a client that is not yet active."""
-    if refusal := check_changeable(account):
-        return refusal
-    if account.kind is not Kind.CLIENT:
-        return ValidationFailed("only clients have start and end dates")
-    if account.stage not in (Stage.NEW, Stage.SCHEDULED):
-        return InvalidTransition("the start date can only change while the client is not yet active")
-    return None
-
-
 def _update_dates(account: Account, changes: AccountChanges) -> None:
     if account.kind is not Kind.CLIENT:
         raise ValidationFailed("only clients have start and end dates")
     if changes.start_date is not None and changes.start_date != account.start_date:
-        _refuse(check_move_start_date(account))
+        refuse(check_move_start_date(account))
         account.start_date = changes.start_date
     if changes.end_date is not None:
         account.end_date = changes.end_date

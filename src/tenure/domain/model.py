@@ -170,6 +170,7 @@ class Account:
     end_date: date | None = None
     decommission_on: date | None = None
     decommissioned_on: date | None = None
+    activated_on: date | None = None  # the day it became active; billing's "has it been activated"
     holds: list[Hold] = field(default_factory=list)
     inherited: AncestorHold | None = None
 

@@ -74,7 +74,8 @@ ERROR_CAUSES = {
 
 
 def printable_ascii(value: str) -> bool:
-    return all(" " <= c <= "~" for c in value)
+    """Every character in " " to "~" (ASCII without controls); two C loops, as every Access-Request asks it."""
+    return value.isascii() and value.isprintable()
 
 
 def clean_network_id(value: str, *, field: str = "network_id") -> str:

@@ -22,11 +22,11 @@ from tenure.entrypoints.api.routes import (
     bulk,
     entitlements,
     health,
+    lines,
     nas,
     offices,
     policy,
     radius,
-    services,
 )
 from tenure.entrypoints.api.routes import (
     api_keys as api_key_routes,
@@ -75,7 +75,7 @@ def create_app(
     api.include_router(accounts.router)
     api.include_router(webhook_routes.router)
     api.include_router(api_key_routes.router)
-    for catalog_router in (offices.router, services.router, entitlements.router, billing.router, policy.router):
+    for catalog_router in (offices.router, lines.router, entitlements.router, billing.router, policy.router):
         api.include_router(catalog_router)
     api.include_router(radius.router)
     api.include_router(nas.router)

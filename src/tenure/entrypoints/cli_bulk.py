@@ -28,13 +28,6 @@ from tenure.entrypoints.cli_data import As, _caller, _fail, _progress
 from tenure.services.bulk import MAX_ITEMS, BulkAction, BulkRequest, resolve, run_bulk
 
 _TOKEN = re.compile(r"^[^\x00-\x1f\x7f\s]{1,64}$")
-_DONE = {
-    BulkAction.SUSPEND: "suspended",
-    BulkAction.UNSUSPEND: "unsuspended",
-    BulkAction.DECOMMISSION: "decommissioned (or scheduled)",
-    BulkAction.CANCEL_DECOMMISSION: "cancelled the scheduled decommission of",
-    BulkAction.ACTIVATE: "activated (or scheduled)",
-}
 
 
 @dataclass(frozen=True)
@@ -95,9 +88,8 @@ def bulk(
                     failures.append(f"line {line.number}: {line.token}: {result.error.code}: {result.error.detail}")
             bar.advance(task, len(chunk))
     done = len(lines) - len(failures)
-    typer.echo(
-        f"{_DONE[action]} {done:,} of {len(lines):,} account{'s' if len(lines) != 1 else ''}; {len(failures):,} failed"
-    )
+    accounts = f"{len(lines):,} account{'s' if len(lines) != 1 else ''}"
+    typer.echo(f"{action.done_label} {done:,} of {accounts}; {len(failures):,} failed")
     for failure in failures:
         typer.echo(failure, err=True)
     if failures:

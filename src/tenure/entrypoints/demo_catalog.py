@@ -14,17 +14,17 @@ from sqlalchemy import Engine
 
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import Account, ClientType
-from tenure.services import catalog, offices
+from tenure.services import lines, offices
 
 ROOMS = [(f"{floor}.{room:02d}", str(floor), 2 + (room % 4) * 2) for floor in (1, 2, 3) for room in range(1, 13)]
 NUMBER_BLOCK = "+44 20 7946 0{:03d}"  # Ofcom's drama range: real-looking London numbers that ring nowhere
 RESIDENTIAL_EXTRAS = [
-    (ServiceKind.INTERNET, "Fibre 500 Mb/s", "45.00"),
-    (ServiceKind.WIFI, "Guest Wi-Fi", "5.00"),
-    (ServiceKind.LOCAL_NETWORK, "Private VLAN", "10.00"),
-    (ServiceKind.OTHER, "Meeting room, 10 hours", "20.00"),
+    (LineKind.INTERNET, "Fibre 500 Mb/s", "45.00"),
+    (LineKind.WIFI, "Guest Wi-Fi", "5.00"),
+    (LineKind.LOCAL_NETWORK, "Private VLAN", "10.00"),
+    (LineKind.OTHER, "Meeting room, 10 hours", "20.00"),
 ]
 
 
@@ -40,11 +40,11 @@ def populate_catalog(engine: Engine, caller: Caller, clients: list[Account], *, 
     ]
     free_rooms = iter(rooms)
     for index, client in enumerate(clients):
-        _service(engine, caller, client, ServiceKind.PHONE_NUMBER, number_of(index), "12.00", now)
+        _service(engine, caller, client, LineKind.PHONE_NUMBER, number_of(index), "12.00", now)
         if index % 3 == 0:
-            _service(engine, caller, client, ServiceKind.PHONE_NUMBER, number_of(100 + index), "12.00", now)
+            _service(engine, caller, client, LineKind.PHONE_NUMBER, number_of(100 + index), "12.00", now)
         if client.client_type is ClientType.VIRTUAL:
-            _service(engine, caller, client, ServiceKind.OTHER, "Mail handling", "15.00", now)
+            _service(engine, caller, client, LineKind.OTHER, "Mail handling", "15.00", now)
             continue
         room = next(free_rooms)
         offices.assign_office(
@@ -55,9 +55,9 @@ def populate_catalog(engine: Engine, caller: Caller, clients: list[Account], *, 
 
 
 def _service(
-    engine: Engine, caller: Caller, client: Account, kind: ServiceKind, label: str, price: str, now: datetime
+    engine: Engine, caller: Caller, client: Account, kind: LineKind, label: str, price: str, now: datetime
 ) -> None:
-    catalog.add_service(
+    lines.add_service(
         UnitOfWork(engine),
         caller=caller,
         account_id=client.id,

@@ -19,6 +19,8 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenure.entrypoints.asgi import HttpMiddleware
+
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _FORM = b"application/x-www-form-urlencoded"
 
@@ -35,15 +37,12 @@ class NulInForm(HTTPException):
         super().__init__(422, "a form field contains a NUL character")
 
 
-class RequestGuard:
+class RequestGuard(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if "\x00" in scope["path"] or _query_has_nul(scope.get("query_string", b"")):
             await _refuse(scope, send, 422, "validation-error", "the address contains a NUL character")
             return

@@ -1,6 +1,6 @@
 """Prometheus metrics shared by the API, the console and the worker.
 
-The request metrics are a plain ASGI middleware, not Starlette's
+The request metrics are a plain ASGI middleware (`asgi.HttpMiddleware`), not Starlette's
 `BaseHTTPMiddleware`, which costs a task and a stream per request: the number
 lookup is asked on every call setup and should pay for nothing it does not need.
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from tenure.entrypoints.asgi import HttpMiddleware
 
 REQUESTS = Counter("tenure_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -21,16 +23,10 @@ LATENCY = Histogram(
 )
 
 
-class MeasureRequests:
+class MeasureRequests(HttpMiddleware):
     """Counts every HTTP request by route template and status, and times it."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

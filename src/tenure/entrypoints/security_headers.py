@@ -9,7 +9,9 @@ built from a CDN with an inline script; it is the one answer without the CSP
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from tenure.entrypoints.asgi import HttpMiddleware
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -23,14 +25,8 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
 WITHOUT_CSP = ("/api/v1/docs",)
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeaders(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = list(HEADERS)
         if not str(scope["path"]).startswith(WITHOUT_CSP):
             extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))

@@ -44,7 +44,13 @@ def retention_of(settings: Settings) -> timedelta:
 
 def channels_for(settings: Settings) -> Channels:
     sender = WebhookSender(destinations=DestinationGuard(settings.allowed_networks))
-    return Channels(mailer_for(settings.smtp_url), sender, settings.mail_from, secret_key=settings.secret_key)
+    return Channels(
+        mailer_for(settings.smtp_url),
+        sender,
+        settings.mail_from,
+        secret_key=settings.secret_key,
+        cascade_batch=settings.cascade_batch,
+    )
 
 
 @dataclass

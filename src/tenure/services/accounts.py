@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from tenure.adapters.db.cascades import Cascade
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain import billing_refs, lifecycle
+from tenure.domain import billing_refs, checks, lifecycle
 from tenure.domain.access import Caller
 from tenure.domain.errors import BillingRefTaken
 from tenure.domain.events import Action, Event
 from tenure.domain.ids import new_id
-from tenure.domain.model import Account, ActivateMode, ClientType, Contact, Hold, HoldReason, Kind
+from tenure.domain.model import Account, ActivateMode, ClientType, Contact, Hold, HoldReason, Kind, Stage
 from tenure.domain.notifications import (
     SUSPENDED_EMAIL,
     UNSUSPENDED_EMAIL,
@@ -112,7 +114,7 @@ def update_in(
     uow: UnitOfWork, account: Account, changes: lifecycle.AccountChanges, *, actor: str, now: datetime
 ) -> bool:
     """`update_account` inside an open unit of work, on the locked account; False when nothing changed."""
-    lifecycle.ensure_changeable(account)
+    checks.ensure_changeable(account)
     if changes.billing_ref is not None and changes.billing_ref != account.billing_ref:
         changes = replace(changes, billing_ref=_billing_ref(uow, changes.billing_ref, account.id))
     event = lifecycle.update(account, changes)
@@ -154,13 +156,6 @@ def suspend(
         uow.accounts.add_hold(hold)
         record(uow, account, event, actor=caller.email, now=now, data=_held_by(account))
         _queue_status_flips(uow, account, event, SUSPENDED_EMAIL, reason, ignore_hold=hold.id, now=now)
-        uow.radius.disconnect_flipped(
-            root=account.id,
-            new_hold=hold.id,
-            stages=stages_losing_internet_on_suspension(uow.site.policy),
-            reason=f"suspended: {reason.label} hold on {account.kind.value} {account.name}",
-            now=now,
-        )
         uow.commit()
     return account
 
@@ -199,7 +194,12 @@ def _queue_status_flips(
     ignore_hold: str | None,
     now: datetime,
 ) -> None:
-    """Emails and entitlement webhooks for every account whose status flipped, the acted one included."""
+    """Emails, entitlement webhooks and RADIUS disconnects for every account whose status flipped.
+
+    A client's few notices are written now; a partner's change writes one
+    cascade job that the worker expands after the commit (adapters/db/cascades.py),
+    so the change commits in milliseconds whatever the size of the subtree.
+    """
     policy = uow.site.policy
     stops, goes_on = suspension_summary(policy)
     context = {
@@ -210,14 +210,26 @@ def _queue_status_flips(
         "goes_on": [c.value for c in goes_on],
         "action": event.action.value,
     }
-    uow.outbox.suspension_changed(
+    suspending = ignore_hold is not None
+    cascade = Cascade(
         root=account.id,
         template=template,
-        context=context,
-        capability_stages=stages_whose_capabilities_follow_suspension(policy),
+        email=context,
+        webhook={"reason": reason.value, "via": context["held_account"]},
+        webhook_stages=_values(stages_whose_capabilities_follow_suspension(policy)),
+        radius_reason=f"suspended: {reason.label} hold on {account.kind.value} {account.name}",
+        radius_stages=_values(stages_losing_internet_on_suspension(policy)) if suspending else (),
         ignore_hold=ignore_hold,
-        now=now,
+        as_of=now,
     )
+    if account.kind.is_partner:
+        uow.cascades.enqueue(cascade)
+    else:
+        uow.cascades.write_now(cascade)
+
+
+def _values(stages: Collection[Stage]) -> tuple[str, ...]:
+    return tuple(sorted(s.value for s in stages))
 
 
 def decommission(
@@ -238,7 +250,7 @@ def decommission_in(uow: UnitOfWork, account: Account, *, on: date | None, actor
     was = (account.stage, account.status)
     event = lifecycle.decommission(account, on=on, today=day, blocking_children=blocking)
     if event.action is Action.DECOMMISSIONED:
-        uow.service_ending.end_all(account.id, on=day)
+        uow.line_ending.end_all(account.id, on=day)
         uow.radius.disconnect_account(account.id, "decommissioned", now=now)
         _release_offices(uow, account, actor=actor, now=now)
     record(uow, account, event, actor=actor, now=now, was=was)

@@ -28,12 +28,12 @@ from tenure.adapters.db.listing import (
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Authority, Caller, authority_over
-from tenure.domain.catalog import Service
+from tenure.domain.catalog import Line
 from tenure.domain.charges import ChargeLine, charge_lines
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Kind, Stage, Status
 from tenure.domain.policy import Capability, Decision, Policy, decide_all
-from tenure.services import billing, catalog
+from tenure.services import billing, lines
 from tenure.services.entitlements import subject_of
 from tenure.services.queries import AccountView, views
 
@@ -100,7 +100,7 @@ class ClientDetail:
     more_events: str | None
     blocking_children: int
     policy: Policy
-    services: list[Service]
+    services: list[Line]
     authority: Authority  # what the user may do to this account's lifecycle and holds
     stuck_children: int = 0  # children that block its scheduled decommission (the worker refuses it)
 
@@ -125,7 +125,7 @@ def detail_in(uow: UnitOfWork, *, caller: Caller, account: Account, now: datetim
     blocking = uow.accounts.children_blocking_decommission(account.id, view.today) if account.kind.is_partner else 0
     policy = uow.site.policy
     decisions = decide_all(policy, subject_of(account, uow.site.timezone))
-    services, _ = catalog.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
+    services, _ = lines.repository(uow).page(account.id, include_ended=False, limit=200, cursor=None)
     authority = authority_over(caller, uow.accounts.lineage(account.id))
     stuck = _stuck_children(uow, account)
     return ClientDetail(view, parent, decisions, entries, more, blocking, policy, services, authority, stuck)

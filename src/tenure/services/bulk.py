@@ -37,6 +37,20 @@ class BulkAction(enum.StrEnum):
     CANCEL_DECOMMISSION = "cancel_decommission"
     ACTIVATE = "activate"
 
+    @property
+    def done_label(self) -> str:
+        """What a finished batch did, as the CLI's summary says it ("suspended 3 of 4 accounts")."""
+        return _DONE_LABELS[self]
+
+
+_DONE_LABELS = {
+    BulkAction.SUSPEND: "suspended",
+    BulkAction.UNSUSPEND: "unsuspended",
+    BulkAction.DECOMMISSION: "decommissioned (or scheduled)",
+    BulkAction.CANCEL_DECOMMISSION: "cancelled the scheduled decommission of",
+    BulkAction.ACTIVATE: "activated (or scheduled)",
+}
+
 
 @dataclass(frozen=True)
 class BulkRequest:

@@ -21,9 +21,9 @@ from tenure.adapters.db import clients_csv as db
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import billing_refs
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
+from tenure.domain.checks import check_contact, check_dates, clean_name
 from tenure.domain.errors import DomainError
-from tenure.domain.lifecycle import check_contact, check_dates, clean_name
 from tenure.domain.model import Account, ClientType, Contact, Kind, Stage
 from tenure.domain.text import from_spreadsheet, spreadsheet_safe
 from tenure.services import network_ids_csv
@@ -47,7 +47,7 @@ class ClientRow:
     end: date | None
     contact: Contact
     parent_ref: str | None
-    network_ids: tuple[tuple[ServiceKind, str], ...] = ()
+    network_ids: tuple[tuple[LineKind, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def read_rows(lines: Iterable[str]) -> Parsed:
     rows: list[ClientRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    held: dict[tuple[ServiceKind, str], int] = {}
+    held: dict[tuple[LineKind, str], int] = {}
     for record in reader:
         line = reader.line_num
         try:
@@ -186,7 +186,7 @@ def import_clients(
 
 
 def _against_database(
-    row: ClientRow, parents: dict[str, Account], taken: set[str], held: set[tuple[ServiceKind, str]]
+    row: ClientRow, parents: dict[str, Account], taken: set[str], held: set[tuple[LineKind, str]]
 ) -> Iterator[RowError]:
     if row.billing_ref and row.billing_ref in taken:
         yield RowError(row.line, f"billing_ref {row.billing_ref} is already in use")

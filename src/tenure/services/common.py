@@ -7,9 +7,9 @@ from typing import Any
 
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR, Authority, Caller, Role, authority_over, ensure_not_own_account
+from tenure.domain.checks import ensure_changeable
 from tenure.domain.errors import VersionConflict
 from tenure.domain.events import Event
-from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account, Kind, Stage, Status
 from tenure.domain.notifications import (
     EMAIL_TEMPLATES,

@@ -1,5 +1,7 @@
 """Delivering the outbox: emails and webhooks leave only from here, after their change committed.
 
+A pass first expands pending cascade jobs (services/cascades.py) into their notices.
+
 At least once, never lost: a notice is marked done only after the SMTP
 server or the endpoint accepted it, in the same transaction that claimed it
 (PostgreSQL) or right after (SQLite, one worker at a time). A worker that dies
@@ -19,6 +21,7 @@ from datetime import datetime
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.smtp import Mailer
 from tenure.adapters.webhooks import WebhookSender
+from tenure.services.cascades import CASCADE_BATCH, expand_cascades
 from tenure.services.disconnect_delivery import send_due_disconnects
 from tenure.services.email_delivery import send_due_emails
 from tenure.services.outbox_batches import DeliveryReport, NewUow, late
@@ -34,6 +37,7 @@ class Channels:
     mail_from: str
     radius: DisconnectSender = field(default_factory=DisconnectSender)
     secret_key: str | None = None  # TENURE_SECRET_KEY, to open NAS secrets (else the one in the database)
+    cascade_batch: int = CASCADE_BATCH  # TENURE_CASCADE_BATCH: accounts per cascade expansion transaction
 
 
 async def deliver_due(
@@ -46,6 +50,10 @@ async def deliver_due(
 ) -> DeliveryReport:
     """Send every notice due at `now`, each at most once in this pass; stop at the monotonic `deadline`."""
     report = DeliveryReport()
+    # Cascades first: their notices then leave in this same pass.
+    report.cascade_batches, cascades_done = expand_cascades(
+        new_uow, now=now, deadline=deadline, batch=channels.cascade_batch
+    )
     with new_uow().reading() as uow:
         zone = uow.site.timezone
     emails_done = await send_due_emails(
@@ -60,5 +68,5 @@ async def deliver_due(
     disconnects_done = send_due_disconnects(
         new_uow, channels.radius, report, secret_key=channels.secret_key, now=now, deadline=deadline, jitter=jitter
     )
-    report.finished = emails_done and webhooks_done and disconnects_done and not late(deadline)
+    report.finished = cascades_done and emails_done and webhooks_done and disconnects_done and not late(deadline)
     return report

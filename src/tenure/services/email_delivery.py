@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from tenure.adapters.db.cascades import shared_payload
 from tenure.adapters.db.deliveries import Change, DeliveryQueue
 from tenure.adapters.emails import Recipient, as_message, render
 from tenure.adapters.smtp import Mailer, Outcome, SendResult
@@ -62,7 +63,8 @@ def _prepare(row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
     """The message for one row, or its failure: a notice that can never be built fails alone."""
     try:
         recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
-        rendered = render(row.topic, recipient, dict(row.payload), queued_on=row.created_at.astimezone(zone).date())
+        payload = shared_payload("email", row.payload, row.shared)
+        rendered = render(row.topic, recipient, payload, queued_on=row.created_at.astimezone(zone).date())
         domain = sender.rpartition("@")[2] or "localhost"
         message_id = f"<tenure.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
         return as_message(rendered, sender=sender, message_id=message_id)

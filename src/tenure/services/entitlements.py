@@ -15,11 +15,11 @@ from tenure.adapters.db import entitlements as lookups
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.phone import to_e164
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind, decide_for_number, decide_for_service
+from tenure.domain.catalog import LineKind, decide_for_number, decide_for_service
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Status
 from tenure.domain.policy import Capability, Decision, Subject, decide_all, is_billed
-from tenure.domain.radius import NETWORK_KINDS, clean_network_id
+from tenure.domain.radius import clean_network_id
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def number_answer(found: lookups.Lookup, e164: str, capability: Capability, now:
 
 @dataclass(frozen=True)
 class ServiceDecision:
-    kind: ServiceKind
+    kind: LineKind
     network_id: str
     service_id: str
     account_id: str
@@ -117,7 +117,7 @@ class ServiceDecision:
 
 
 def service_entitlement(
-    uow: UnitOfWork, *, caller: Caller, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
+    uow: UnitOfWork, *, caller: Caller, kind: LineKind, network_id: str, capability: Capability, now: datetime
 ) -> ServiceDecision:
     """May the holder of the `kind` service with this network id use `capability` now? 404 as for numbers."""
     network_id = clean_network_id(network_id)
@@ -129,20 +129,17 @@ def service_entitlement(
     return decision
 
 
-def radius_user(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
-    """`internet` for a RADIUS User-Name: its internet service, else its Wi-Fi service; None when neither."""
-    with uow.reading():
-        for value in NETWORK_KINDS:
-            kind = ServiceKind(value)
-            found = lookups.run_network(uow.connection, caller, _settings.current, kind, user_name)
-            decision = _service_decision(_settings.remember(found), kind, user_name, Capability.INTERNET, now)
-            if decision is not None:
-                return decision
-    return None
+def service_answer(
+    found: lookups.Lookup, network_id: str, capability: Capability, now: datetime
+) -> ServiceDecision | None:
+    """`internet` (or another capability) for the service a RADIUS User-Name lookup found, of
+    whichever kind it is (internet, else Wi-Fi: `lookups.radius_service`); None when none."""
+    kind = found.holder.service_kind if found.holder is not None else None
+    return _service_decision(found, LineKind(kind), network_id, capability, now) if kind else None
 
 
 def _service_decision(
-    found: lookups.Lookup, kind: ServiceKind, network_id: str, capability: Capability, now: datetime
+    found: lookups.Lookup, kind: LineKind, network_id: str, capability: Capability, now: datetime
 ) -> ServiceDecision | None:
     holder = found.holder
     if holder is None or holder.service_start is None or holder.service_id is None:

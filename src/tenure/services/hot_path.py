@@ -28,7 +28,14 @@ from tenure.adapters.phone import to_e164
 from tenure.domain.access import Scope
 from tenure.domain.policy import Capability
 from tenure.services import api_keys, credentials
-from tenure.services.entitlements import AccountEntitlements, NumberDecision, account_answer, number_answer
+from tenure.services.entitlements import (
+    AccountEntitlements,
+    NumberDecision,
+    ServiceDecision,
+    account_answer,
+    number_answer,
+    service_answer,
+)
 
 CANONICAL = re.compile(r"\+[1-9][0-9]{1,14}")
 """E.164 as stored: `+`, a country code and at most 15 digits in all."""
@@ -65,11 +72,26 @@ class HotPath:
         found = await self._lookup(credential, self.clock.now(), "account", account_id=account_id)
         return account_answer(found, account_id)
 
-    async def _lookup(self, credential: str | None, now: datetime, by: lookups.By, **key: str) -> lookups.Lookup:
+    async def radius_user(self, credential: str | None, user_name: Callable[[], str]) -> ServiceDecision | None:
+        """`internet` for a RADIUS User-Name (its internet service, else its Wi-Fi service); None when neither.
+
+        `user_name` reads it from the request only once the credential and its `radius` scope
+        are known good, so a request both unauthenticated and malformed is refused as the
+        former (401/403 before 400), as FastAPI's dependencies order them.
+        """
+        now = self.clock.now()
+        (await self._credential(credential, now)).caller.require_scope(Scope.RADIUS)
+        name = user_name()
+        found = await self._lookup(credential, now, "radius", Scope.RADIUS, network_id=name)
+        return service_answer(found, name, Capability.INTERNET, now)
+
+    async def _lookup(
+        self, credential: str | None, now: datetime, by: lookups.By, scope: Scope = Scope.ENTITLEMENTS_READ, **key: str
+    ) -> lookups.Lookup:
         """The statement's answer for a credential still good as of that statement."""
         for attempt in range(ATTEMPTS):
             entry = await self._credential(credential, now)
-            entry.caller.require_scope(Scope.ENTITLEMENTS_READ)
+            entry.caller.require_scope(scope)
             statement = lookups.holder_query(entry.caller, by)
             found = lookups.read(
                 await self.runner.rows(statement, lookups.parameters(self.settings, **key)), self.settings

@@ -10,42 +10,42 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import LineRepository
 from tenure.adapters.db.uow import UnitOfWork
-from tenure.domain.catalog import LABEL_MAX, Service, ServiceKind, service_added
+from tenure.domain.catalog import LABEL_MAX, Line, LineKind, line_added
 from tenure.domain.ids import new_id
 from tenure.domain.model import Account
 from tenure.domain.radius import clean_network_id
 from tenure.services.common import today
 
 # A phone number's label is the number itself: numbers are not created from a network-id line.
-_KINDS = {k.value for k in ServiceKind} - {ServiceKind.PHONE_NUMBER.value}
+_KINDS = {k.value for k in LineKind} - {LineKind.PHONE_NUMBER.value}
 
 
-def parse(text: str) -> tuple[tuple[ServiceKind, str], ...]:
+def parse(text: str) -> tuple[tuple[LineKind, str], ...]:
     """`internet:acme-ppp1` lines (a quoted cell may hold several); the kind is any service kind."""
-    found: list[tuple[ServiceKind, str]] = []
+    found: list[tuple[LineKind, str]] = []
     for entry in (line.strip() for line in text.splitlines()):
         if not entry:
             continue
         kind, _, network_id = entry.partition(":")
         if kind not in _KINDS or not network_id:
             raise ValueError(f"network_ids lines are kind:network_id (internet:acme-ppp1), not {entry!r}")
-        found.append((ServiceKind(kind), clean_network_id(network_id)))
+        found.append((LineKind(kind), clean_network_id(network_id)))
     return tuple(found)
 
 
 def add_services(
-    uow: UnitOfWork, client: Account, network_ids: Iterable[tuple[ServiceKind, str]], *, actor: str, now: datetime
+    uow: UnitOfWork, client: Account, network_ids: Iterable[tuple[LineKind, str]], *, actor: str, now: datetime
 ) -> None:
     """One service per imported network id, from the client's start, at 0.00 until someone prices it."""
-    services = ServiceRepository(uow.connection)
+    services = LineRepository(uow.connection)
     for kind, network_id in network_ids:
         start = client.start_date or today(uow, now)
         label = f"{kind.label} {network_id}"[:LABEL_MAX]
-        service = Service(new_id(), client.id, kind, label, 0, start, None, network_id)
+        service = Line(new_id(), client.id, kind, label, 0, start, None, network_id)
         services.add(service, now=now)
-        uow.audit.append(service_added(service), actor=actor, at=now)
+        uow.audit.append(line_added(service), actor=actor, at=now)
 
 
 def cell(pairs: Iterable[tuple[str, str]]) -> str:

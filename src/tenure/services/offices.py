@@ -14,9 +14,9 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain import catalog
 from tenure.domain.access import Caller, Role
 from tenure.domain.catalog import Office, OfficeChanges
+from tenure.domain.checks import ensure_changeable
 from tenure.domain.errors import Forbidden, NotFound, OfficeTaken, ValidationFailed
 from tenure.domain.ids import new_id
-from tenure.domain.lifecycle import ensure_changeable
 from tenure.domain.model import Account
 from tenure.services.common import load_for_change, record
 

@@ -33,6 +33,7 @@ class DeliveryReport:
     webhooks: Counter[str] = field(default_factory=Counter)
     disconnects: Counter[str] = field(default_factory=Counter)  # RADIUS Disconnect-Requests, by outcome
     dispatched: int = 0
+    cascade_batches: int = 0  # cascade expansion transactions written
     finished: bool = True  # False when the pass stopped early (out of time, SMTP unreachable)
 
 

@@ -1,4 +1,6 @@
-"""RADIUS for FreeRADIUS's rlm_rest: authorize a User-Name, keep sessions from accounting, list them.
+"""RADIUS for FreeRADIUS's rlm_rest: keep sessions from accounting, list them.
+
+Authorize is a lookup, answered on the hot path (`services.hot_path.HotPath.radius_user`).
 
 Tenure decides only `internet`; FreeRADIUS checks passwords. Accounting never
 fails for a User-Name Tenure does not know: the session is kept without a
@@ -19,9 +21,8 @@ from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.radius import SessionState
-from tenure.services.entitlements import ServiceDecision, radius_user
 
-__all__ = ["Accounting", "SessionView", "authorize", "list_sessions", "record_accounting"]
+__all__ = ["Accounting", "SessionView", "list_sessions", "record_accounting"]
 STATES = tuple(s.value for s in SessionState)
 
 
@@ -39,11 +40,6 @@ class SessionView:
     last_update_at: datetime
     stopped_at: datetime | None
     disconnect_error: str | None
-
-
-def authorize(uow: UnitOfWork, *, caller: Caller, user_name: str, now: datetime) -> ServiceDecision | None:
-    """`internet` for the service whose network id is `user_name`; None when no active service visible holds it."""
-    return radius_user(uow, caller=caller, user_name=user_name, now=now)
 
 
 def record_accounting(uow: UnitOfWork, *, caller: Caller, request: Accounting, now: datetime) -> None:

@@ -1,9 +1,11 @@
 """Retention (operations.md): finished notices are deleted once older than the retention period.
 
 `tenure prune --older-than 90d` and the worker's daily task both come here.
-Deliveries go first, then the webhook events they came from, then emails;
-pending notices and the audit trail are never touched. Each batch is its own
-short transaction, so the API and the worker never wait long behind a prune.
+Deliveries go first, then the webhook events they came from, then emails and
+RADIUS disconnects, and last the expanded cascade jobs no notice points to any
+more (a notice's shared context lives in its job); pending notices and the
+audit trail are never touched. Each batch is its own short transaction, so
+the API and the worker never wait long behind a prune.
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """Scheduled changes are data; this pass applies the due ones through the same use cases.
 
-Each change runs in its own transaction on a locked, re-read row, so running
-the pass twice, or two workers at once, applies every change exactly once.
-Workers claim due rows one at a time with `FOR UPDATE SKIP LOCKED` (on
-PostgreSQL; SQLite runs one worker at a time), walking the due set in id
-order, so several workers split the work instead of queueing on the same row.
+Workers claim due rows BATCH at a time with `FOR UPDATE SKIP LOCKED LIMIT
+BATCH` (on PostgreSQL; SQLite runs one worker at a time), walking the due set
+in id order, so several workers split the work instead of queueing on the same
+rows. A batch is one transaction (adapters/db/batch.py): its accounts are
+loaded in a few queries, each change runs through its use case on the locked
+row (the pure lifecycle rule decides), and the writes of the whole batch go out
+set-based at the end, before one commit. So running the pass twice, two
+workers at once, or a worker killed mid-batch, apply every change exactly
+once, and a refusal undoes only its own change.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from typing import Any
 import structlog
 from sqlalchemy import Select, bindparam, select
 
+from tenure.adapters.db import status_sql
+from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import SYSTEM_ACTOR
 from tenure.domain.errors import DomainError
-from tenure.domain.model import Kind, Stage
+from tenure.domain.model import Kind
+from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 from tenure.services.accounts import activate_due, decommission_in
 from tenure.services.common import today
 
 log = structlog.get_logger()
+BATCH = 200  # due changes claimed, applied and committed together
 
 
 @dataclass
@@ -54,13 +62,11 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
 
 
 def _due_activations(day: date) -> Select[Any]:
-    return select(A.c.id).where(A.c.stage == Stage.SCHEDULED.value, A.c.start_date <= day)
+    return select(A.c.id).where(status_sql.due(ACTIVATION_DUE, day))
 
 
 def _due_decommissions(day: date, kind: Kind) -> Select[Any]:
-    return select(A.c.id).where(
-        A.c.decommission_on <= day, A.c.stage != Stage.DECOMMISSIONED.value, A.c.kind == kind.value
-    )
+    return select(A.c.id).where(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value)
 
 
 def _drain(
@@ -70,33 +76,53 @@ def _drain(
     applied: list[str],
     change: Callable[[UnitOfWork, str], bool],
 ) -> None:
-    """Claim the next due row after the last one seen, apply it, commit; until none is left.
+    """Claim up to BATCH due rows after the last one seen, apply each, write and commit once; until none is left.
 
-    A row another worker holds is skipped (it is being applied there); one the
-    rules refuse stays due and is tried again on the next pass.
+    Rows another worker holds are skipped (SKIP LOCKED: they are being applied
+    there). The batch's accounts and rooms are read in a few queries; each
+    change runs through its use case as an item of a `BatchUnitOfWork`, whose
+    writes (accounts, events, outbox rows, service endings, room releases,
+    session cuts) are gathered and written set-based at the end. One the rules
+    refuse is undone alone, recorded, and stays due for the next pass. A worker
+    killed mid-batch commits none of it, and the next pass applies the whole
+    batch (each change re-checks its row under the lock).
     """
-    query = due.where(A.c.id > bindparam("after")).order_by(A.c.id).limit(1)
-    if new_uow().engine.dialect.name == "postgresql":
+    engine = new_uow().engine
+    query = due.where(A.c.id > bindparam("after")).order_by(A.c.id).limit(BATCH)
+    if engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     after = ""
     while True:
-        try:
-            with new_uow() as uow:
-                account_id = uow.connection.execute(query, {"after": after}).scalar()
-                if account_id is None:
-                    return
-                after = account_id
-                if change(uow, account_id):
-                    uow.commit()
-                    applied.append(account_id)
-        except DomainError as error:
-            result.refused[after] = error.detail
-            log.warning("scheduled change refused", account_id=after, code=error.code, detail=error.detail)
+        with BatchUnitOfWork(engine) as batch:
+            claimed = list(batch.connection.execute(query, {"after": after}).scalars())
+            if not claimed:
+                return
+            after = claimed[-1]
+            batch.accounts.preload(claimed, None)
+            batch.offices.preload_held(claimed)
+            done = [account_id for account_id in claimed if _apply(batch, account_id, change, result)]
+            batch.commit()
+        applied.extend(done)
+
+
+def _apply(
+    batch: BatchUnitOfWork, account_id: str, change: Callable[[UnitOfWork, str], bool], result: PassResult
+) -> bool:
+    """One change as an item of the batch: True when applied, False when not due any more or refused."""
+    try:
+        with batch.item() as uow:
+            applied = change(uow, account_id)
+            uow.commit()
+            return applied
+    except DomainError as error:
+        result.refused[account_id] = error.detail
+        log.warning("scheduled change refused", account_id=account_id, code=error.code, detail=error.detail)
+        return False
 
 
 def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:
     account = uow.accounts.get(account_id, lock=True)
-    if account.stage is not Stage.SCHEDULED or account.start_date is None or account.start_date > today(uow, now):
+    if not ACTIVATION_DUE.holds(account, today(uow, now)):
         return False  # someone else got there first
     activate_due(uow, account=account, actor=SYSTEM_ACTOR, now=now)
     return True
@@ -104,7 +130,7 @@ def _activate(uow: UnitOfWork, account_id: str, now: datetime) -> bool:
 
 def _decommission(uow: UnitOfWork, account_id: str, day: date, now: datetime) -> bool:
     account = uow.accounts.get(account_id, lock=True)
-    if account.stage is Stage.DECOMMISSIONED or account.decommission_on is None or account.decommission_on > day:
+    if not DECOMMISSION_DUE.holds(account, day):
         return False
     decommission_in(uow, account, on=None, actor=SYSTEM_ACTOR, now=now)
     return True

@@ -20,10 +20,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.db.users import User
 from tenure.adapters.passwords import hash_password, verify_password
-from tenure.domain.access import Caller, Role, check_password, check_role_for_account
+from tenure.domain.access import Caller, Role, check_password
 from tenure.domain.errors import RateLimited, ValidationFailed
-from tenure.domain.ids import new_id
-from tenure.services.auth import THROTTLE_LIMIT, THROTTLE_WINDOW
+from tenure.services.auth import THROTTLE_LIMIT, THROTTLE_WINDOW, create_user
 
 PASSWORD_LINK_TTL = timedelta(hours=48)
 _LINK_SALT = "tenure.set-password"
@@ -48,19 +47,8 @@ def add_user(
     now: datetime,
 ) -> AddedUser:
     """A user of an account the caller administers: with an initial password, or a set-password link."""
-    if password is not None:
-        check_password(password)
-    password_hash = hash_password(password if password is not None else secrets.token_urlsafe(32))
-    with uow:
-        account = uow.accounts.get(account_id, caller=caller)
-        caller.require_admin()
-        check_role_for_account(role, account.kind)
-        user_id = new_id()
-        uow.users.add(
-            user_id=user_id, email=email, password_hash=password_hash, account_id=account.id, role=role, now=now
-        )
-        user = uow.users.get(user_id)
-        uow.commit()
+    first = password if password is not None else secrets.token_urlsafe(32)  # a link's user cannot sign in first
+    user = create_user(uow, caller=caller, email=email, password=first, account_id=account_id, role=role, now=now)
     link = None if password is not None else _sign(user, secret_key, now)
     return AddedUser(user, link)
 

@@ -17,10 +17,11 @@ from typing import Any
 
 import structlog
 
+from tenure.adapters.db.cascades import shared_payload
 from tenure.adapters.db.deliveries import Change, DeliveryQueue
 from tenure.adapters.webhooks import PostResult, WebhookMessage, WebhookSender
 from tenure.domain.destinations import redact
-from tenure.domain.ids import new_id
+from tenure.domain.ids import cascade_message_id, new_id
 from tenure.domain.retries import WEBHOOK_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
 
@@ -45,7 +46,7 @@ def _fan_out(queue: DeliveryQueue, events: Sequence[Any], now: datetime) -> None
         subscriptions.setdefault(subscription.account_id, []).append(subscription)
     deliveries = []
     for event in events:
-        message_id = f"msg_{new_id()}"  # one per event: the same on every attempt and every endpoint
+        message_id = _message_id(event)  # one per event: the same on every attempt and every endpoint
         for subscription in subscriptions.get(event.account_id, []):
             if event.topic in subscription.events and subscription.created_at <= event.created_at:
                 deliveries.append(
@@ -61,6 +62,16 @@ def _fan_out(queue: DeliveryQueue, events: Sequence[Any], now: datetime) -> None
                 )
     queue.add_deliveries(deliveries)
     queue.mark_dispatched([e.id for e in events], now)
+
+
+def _message_id(event: Any) -> str:
+    """A new id per event; for a cascade's notice, derived from the job and the account.
+
+    So an expansion repeated after a crash (which writes the rows again) gives the same `webhook-id`.
+    """
+    if event.cascade_id is not None:
+        return cascade_message_id(int(event.cascade_id), event.account_id)
+    return f"msg_{new_id()}"
 
 
 def webhook_body(topic: str, account_id: str, payload: dict[str, Any], occurred_at: datetime) -> str:
@@ -107,7 +118,8 @@ async def _post(sender: WebhookSender, rows: Sequence[Any], failing: set[str]) -
 def _message(row: Any) -> WebhookMessage | PostResult:
     """The signed-to-be message for one row, or why it cannot be built (that delivery alone fails)."""
     try:
-        body = webhook_body(row.topic, row.account_id, dict(row.payload), row.occurred_at)
+        payload = shared_payload("webhook", row.payload, row.shared)
+        body = webhook_body(row.topic, row.account_id, payload, row.occurred_at)
         return WebhookMessage(row.url, row.secret, row.message_id, body, public_only=bool(row.public_only))
     except Exception as error:  # one bad row must never stop the queue
         return PostResult(False, f"cannot build the webhook: {type(error).__name__}: {error}")

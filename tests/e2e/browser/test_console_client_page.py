@@ -19,9 +19,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import ClientType
-from tenure.services import accounts, auth, catalog, offices
+from tenure.services import accounts, auth, lines, offices
 from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server, wait_until
 from tests.e2e.browser.test_console import create, open_client, server_today
 
@@ -51,8 +51,8 @@ def room(server: Server, name: str, capacity: int = 4) -> str:
     return office.id
 
 
-def service(server: Server, account_id: str, kind: ServiceKind, label: str, price: str, start: date) -> None:
-    catalog.add_service(
+def service(server: Server, account_id: str, kind: LineKind, label: str, price: str, start: date) -> None:
+    lines.add_service(
         server.uow(),
         caller=server.admin,
         account_id=account_id,
@@ -214,7 +214,7 @@ def test_services_are_added_with_errors_beside_the_field_and_removed_with_a_conf
     page: Page, server: Server
 ) -> None:
     other = create(server, "Vesper Calls")
-    service(server, other.id, ServiceKind.PHONE_NUMBER, "+44 20 7946 0101", "10.00", server_today(server))
+    service(server, other.id, LineKind.PHONE_NUMBER, "+44 20 7946 0101", "10.00", server_today(server))
     rook = create(server, "Rook Telecom")
     day = server_today(server)
     sign_in(page, server)
@@ -297,10 +297,10 @@ def test_charges_for_this_month_and_last_month_with_the_clients_csv(page: Page, 
     days_last = (this_first - last_first).days
     days_this = ((this_first + timedelta(days=32)).replace(day=1) - this_first).days
     sable = create(server, "Sable Partners", start_date=last_first - timedelta(days=10))
-    service(server, sable.id, ServiceKind.PHONE_NUMBER, "+44 20 7946 0201", "30.00", last_first)
-    service(server, sable.id, ServiceKind.INTERNET, "Fibre 1 Gbit/s", "45.00", this_first)
+    service(server, sable.id, LineKind.PHONE_NUMBER, "+44 20 7946 0201", "30.00", last_first)
+    service(server, sable.id, LineKind.INTERNET, "Fibre 1 Gbit/s", "45.00", this_first)
     other = create(server, "Teal Other", start_date=last_first)
-    service(server, other.id, ServiceKind.OTHER, "Locker", "9.00", last_first)
+    service(server, other.id, LineKind.OTHER, "Locker", "9.00", last_first)
 
     sign_in(page, server)
     open_client(page, server, sable)
@@ -350,7 +350,7 @@ def test_a_viewer_reads_offices_services_and_charges_but_changes_nothing(page: P
         expected_version=None,
         now=server.now,
     )
-    service(server, wren.id, ServiceKind.LOCAL_NETWORK, "VLAN 12", "3.00", server_today(server))
+    service(server, wren.id, LineKind.LOCAL_NETWORK, "VLAN 12", "3.00", server_today(server))
     sign_in(page, server, VIEWER)
     open_client(page, server, wren)
     expect(page.locator("#held-offices")).to_contain_text("6.01")

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import ActivateMode, Kind
-from tenure.services import auth, catalog, offices
+from tenure.services import auth, lines, offices
 from tests.e2e.browser.conftest import PASSWORD, Server, sign_in, start_server, wait_until
 from tests.e2e.browser.test_console import choose_status_action, create, open_client, server_today
 
@@ -156,11 +156,11 @@ def test_focus_returns_to_the_opener_after_keep_as_it_is_and_after_an_action(pag
 
 def test_small_things(page: Page, server: Server) -> None:
     romeo = create(server, "Romeo Radio")
-    catalog.add_service(
+    lines.add_service(
         server.uow(),
         caller=server.admin,
         account_id=romeo.id,
-        kind=ServiceKind.WIFI,
+        kind=LineKind.WIFI,
         label="Guest",
         monthly_price="5.00",
         start_date=None,

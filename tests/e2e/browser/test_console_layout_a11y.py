@@ -17,9 +17,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import Account, ActivateMode, ClientType, HoldReason, Kind
-from tenure.services import accounts, catalog, offices, wizard
+from tenure.services import accounts, lines, offices, wizard
 from tests.e2e.browser.conftest import SCREENSHOTS, Server, sign_in, start_server
 from tests.e2e.browser.test_console import choose_status_action, create, open_client, server_today
 
@@ -110,8 +110,8 @@ def data(server: Server) -> Data:
     )
     uow, admin, now = server.uow(), server.admin, server.now
     offices.assign_office(uow, caller=admin, account_id=client.id, office_id=room.id, expected_version=None, now=now)
-    for kind, label in [(ServiceKind.PHONE_NUMBER, "+44 20 7946 0123"), (ServiceKind.INTERNET, "Fibre 1 Gbit/s")]:
-        catalog.add_service(
+    for kind, label in [(LineKind.PHONE_NUMBER, "+44 20 7946 0123"), (LineKind.INTERNET, "Fibre 1 Gbit/s")]:
+        lines.add_service(
             server.uow(),
             caller=server.admin,
             account_id=client.id,
@@ -120,7 +120,7 @@ def data(server: Server) -> Data:
             monthly_price="45.00",
             start_date=day - timedelta(days=40),
             now=server.now,
-            network_id=LONG_NETWORK_ID if kind is ServiceKind.INTERNET else None,
+            network_id=LONG_NETWORK_ID if kind is LineKind.INTERNET else None,
         )
     suspended = create(server, "Harbour Freight", start_date=day - timedelta(days=90))
     accounts.suspend(

@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 
 from tenure.domain import lifecycle
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import Account, Contact, HoldReason, Kind
-from tenure.services import accounts, auth, catalog
+from tenure.services import accounts, auth, lines
 from tests.e2e.browser.conftest import PASSWORD, SCREENSHOTS, Server, sign_in, start_server
 from tests.e2e.browser.test_console import create
 
@@ -75,11 +75,11 @@ def _contact_change(account: Account, email: str) -> lifecycle.AccountChanges:
 
 
 def add_number(server: Server, client: Account, number: str) -> None:
-    catalog.add_service(
+    lines.add_service(
         server.uow(),
         caller=server.admin,
         account_id=client.id,
-        kind=ServiceKind.PHONE_NUMBER,
+        kind=LineKind.PHONE_NUMBER,
         label=number,
         monthly_price="5.00",
         start_date=None,

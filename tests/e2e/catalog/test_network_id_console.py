@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenure.adapters.db.services import ServiceRepository
+from tenure.adapters.db.lines import LineRepository
 from tests.e2e.api.conftest import TestClient, app_for
 from tests.radius_kit import internet
 from tests.support import ADMIN_EMAIL, PASSWORD, Installation
@@ -35,4 +35,4 @@ def test_the_client_page_shows_and_sets_network_ids(site: Installation) -> None:
         cleared = http.post(form, data={"network_id": " ", "csrf_token": _csrf(page)})
         assert cleared.status_code == 303
     with site.uow().reading() as uow:
-        assert ServiceRepository(uow.connection).get(service.id, account_id=acme.id).network_id is None
+        assert LineRepository(uow.connection).get(service.id, account_id=acme.id).network_id is None

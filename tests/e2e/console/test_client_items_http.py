@@ -18,7 +18,7 @@ import pytest
 
 from tenure.domain.access import Role
 from tenure.domain.model import Account
-from tenure.services import catalog
+from tenure.services import lines
 from tests.e2e.api.conftest import app_for
 from tests.integration.catalog_kit import add, assign, office
 from tests.support import ADMIN_EMAIL, PASSWORD, Installation
@@ -53,7 +53,7 @@ def _csrf(html: str) -> str:
 
 
 def _services(site: Installation, account: Account) -> list[str]:
-    items, _ = catalog.list_services(
+    items, _ = lines.list_services(
         site.uow(), caller=site.admin, account_id=account.id, include_ended=False, limit=50, cursor=None
     )
     return [item.label for item in items]

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from tenure.domain.access import Role
-from tenure.domain.catalog import ServiceKind
-from tenure.services import api_keys, auth, catalog
+from tenure.domain.catalog import LineKind
+from tenure.services import api_keys, auth, lines
 from tests.support import Installation
 
 pytestmark = pytest.mark.postgres_only
@@ -99,11 +99,11 @@ def _world(site: Installation) -> tuple[str, str, str, str]:
     site.clock.set(datetime.now(UTC))  # the servers run on the system clock: tokens must be live by it
     reseller = site.reseller()
     client = site.client(site.channel(reseller.id).id)
-    catalog.add_service(
+    lines.add_service(
         site.uow(),
         caller=site.admin,
         account_id=client.id,
-        kind=ServiceKind.PHONE_NUMBER,
+        kind=LineKind.PHONE_NUMBER,
         label=NUMBER,
         monthly_price="12.00",
         start_date=None,

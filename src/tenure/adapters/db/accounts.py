@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tenure.adapters.db import counts, sql
+from tenure.adapters.db import counts, sql, status_sql
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -28,6 +28,7 @@ from tenure.domain.model import (
     Stage,
     Status,
 )
+from tenure.domain.schedule import DECOMMISSION_DUE
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
@@ -176,17 +177,18 @@ class AccountRepository:
         )
         query = select(func.count()).where(
             A.c.kind.in_([Kind.RESELLER.value, Kind.CHANNEL.value]),
-            A.c.decommission_on <= today,
-            A.c.stage != Stage.DECOMMISSIONED.value,
+            status_sql.due(DECOMMISSION_DUE, today),
             blocking,
         )
         return int(self.conn.execute(query).scalar_one())
 
     def count_in_states(self, states: Collection[tuple[Stage, Status]]) -> int:
-        """How many accounts are in any of `states`: the ones a policy change would notify (`sql.in_states`)."""
+        """How many accounts are in any of `states`: the ones a policy change would notify (`status_sql.in_states`)."""
         if not states:
             return 0
-        return int(self.conn.execute(select(func.count()).select_from(A).where(sql.in_states(states))).scalar_one())
+        return int(
+            self.conn.execute(select(func.count()).select_from(A).where(status_sql.in_states(states))).scalar_one()
+        )
 
     def billing_ref_in_use(self, ref: str, *, other_than: str | None = None) -> bool:
         """In any letter case (the unique index on lower(billing_ref) answers it, and guards races)."""
@@ -292,6 +294,7 @@ def _columns(account: Account) -> dict[str, object]:
         "end_date": account.end_date,
         "decommission_on": account.decommission_on,
         "decommissioned_on": account.decommissioned_on,
+        "activated_on": account.activated_on,
     }
 
 
@@ -313,6 +316,7 @@ def _account(row: Row[Any], holds: list[Hold], inherited: AncestorHold | None) -
         end_date=row.end_date,
         decommission_on=row.decommission_on,
         decommissioned_on=row.decommissioned_on,
+        activated_on=row.activated_on,
         holds=holds,
         inherited=inherited,
     )

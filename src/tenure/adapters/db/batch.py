@@ -11,9 +11,14 @@ batch pays for I/O once where it can (adapters/db/batch_repos.py):
   a few queries up front, and `accounts.get` answers from them;
 - audit events and single outbox rows, which nothing reads back inside a
   change, are written at the end with one `executemany` per table;
+- a partner's cascade job is one gathered outbox row (the worker expands it
+  after the commit, adapters/db/cascades.py);
 - when no account is in the batch twice and none is below another, no item
-  can change what another reads: holds, account rows and cascades are then
-  gathered too and written the same way, holds first;
+  can change what another reads: holds and account rows are then gathered too
+  and written the same way, holds first, then each client's notices, which
+  are decided from the holds in force; so are a decommission's service
+  endings, room releases (rooms read for the batch by `offices.preload_held`)
+  and session cuts;
 - a SAVEPOINT is opened only when an item writes to the database directly, so
   an item refused by the rules, or one whose writes are all gathered, costs
   no statement of its own.
@@ -26,7 +31,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, NestedTransaction, event
 
-from tenure.adapters.db.batch_repos import BufferedAudit, BufferedOutbox, PreloadedAccounts
+from tenure.adapters.db.batch_repos import (
+    BufferedAudit,
+    BufferedCascades,
+    BufferedLineEnding,
+    BufferedOffices,
+    BufferedOutbox,
+    BufferedRadius,
+    PreloadedAccounts,
+)
 from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.model import Kind
@@ -38,6 +51,10 @@ class BatchUnitOfWork(UnitOfWork):
     accounts: PreloadedAccounts
     audit: BufferedAudit
     outbox: BufferedOutbox
+    cascades: BufferedCascades
+    offices: BufferedOffices
+    line_ending: BufferedLineEnding
+    radius: BufferedRadius
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, write=True)
@@ -48,7 +65,11 @@ class BatchUnitOfWork(UnitOfWork):
         super().__enter__()
         self.accounts = PreloadedAccounts(self.connection)
         self.audit = BufferedAudit(self.connection)
-        self.outbox = BufferedOutbox(self.connection, self.accounts)
+        self.outbox = BufferedOutbox(self.connection)
+        self.cascades = BufferedCascades(self.connection, self.accounts, self.outbox)
+        self.offices = BufferedOffices(self.connection, self.accounts)
+        self.line_ending = BufferedLineEnding(self.connection, self.accounts)
+        self.radius = BufferedRadius(self.connection, self.accounts)
         event.listen(self.connection, "before_execute", self._before_execute)
         return self
 
@@ -60,7 +81,8 @@ class BatchUnitOfWork(UnitOfWork):
 
     @property
     def buffers(self) -> list[Buffer]:
-        return [*self.accounts.buffers, self.audit.buffer, self.outbox.buffer, self.outbox.pending]
+        gathered = [self.outbox.buffer, self.cascades.gathered, self.offices.buffer, self.line_ending.buffer]
+        return [*self.accounts.buffers, self.audit.buffer, *gathered, self.radius.buffer]
 
     def item(self) -> ItemUnitOfWork:
         """A unit of work for one item, to hand to an ordinary use case."""
@@ -76,8 +98,12 @@ class BatchUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self.current = None
         self.accounts.flush()
+        self.cascades.flush()
         self.outbox.flush()
         self.audit.flush()
+        self.line_ending.flush()
+        self.offices.flush()
+        self.radius.flush()
         super().commit()
 
 

@@ -8,7 +8,7 @@ with one `executemany` per statement, in the order the items made them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, insert, or_, select, update
@@ -18,7 +18,11 @@ from tenure.adapters.db import sql
 from tenure.adapters.db.accounts import AccountRepository, _columns, hold_row
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.buffer import Buffer
-from tenure.adapters.db.outbox import Cascade, OutboxRepository
+from tenure.adapters.db.cascades import Cascade, Cascades
+from tenure.adapters.db.lines import END_ALL, LineEnding
+from tenure.adapters.db.offices import RELEASE_ALL, OfficeRepository
+from tenure.adapters.db.outbox import OutboxRepository
+from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import events as E
@@ -45,6 +49,7 @@ class PreloadedAccounts(AccountRepository):
     def __init__(self, connection: Connection) -> None:
         super().__init__(connection)
         self._caller: Caller | None = None
+        self._preloaded = False
         self._loaded: dict[str, Account] = {}
         self._unseen: set[str] = set()
         self.touched: list[Account] = []
@@ -55,13 +60,19 @@ class PreloadedAccounts(AccountRepository):
     def buffers(self) -> list[Buffer]:
         return [self.holds_added, self.holds_lifted, self.saved, self.count_changes]
 
-    def preload(self, ids: Sequence[str], caller: Caller) -> None:
-        """Load (and lock, in id order) every visible account among `ids`; the rest are not found."""
+    def preload(self, ids: Sequence[str], caller: Caller | None) -> None:
+        """Load (and lock, in id order) every visible account among `ids`; the rest are not found.
+
+        `caller` None: the worker's own changes, which see every account.
+        """
         wanted = sorted(set(ids))
         rows = []
         for chunk in _chunks(wanted):
-            query = select(A).where(A.c.id.in_(chunk), sql.visible_to(caller)).order_by(A.c.id)
+            query = select(A).where(A.c.id.in_(chunk)).order_by(A.c.id)
+            if caller is not None:
+                query = query.where(sql.visible_to(caller))
             rows += list(self.conn.execute(query.with_for_update() if self._for_update else query))
+        self._preloaded = True
         self._caller = caller
         self._loaded = {account.id: account for account in self.hydrate(rows)}
         self._unseen = set(wanted) - set(self._loaded)
@@ -77,7 +88,7 @@ class PreloadedAccounts(AccountRepository):
         return False
 
     def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
-        if caller is not None and caller == self._caller:
+        if self._preloaded and caller == self._caller:
             if account_id in self._unseen:
                 raise NotFound(f"account {account_id} not found")
             account = self._loaded.get(account_id)
@@ -181,13 +192,11 @@ class BufferedAudit(AuditRepository):
 
 
 class BufferedOutbox(OutboxRepository):
-    """Single outbox rows gathered always; cascades gathered when the batch is independent."""
+    """Single outbox rows (a partner's cascade job among them), gathered always."""
 
-    def __init__(self, connection: Connection, accounts: PreloadedAccounts) -> None:
+    def __init__(self, connection: Connection) -> None:
         super().__init__(connection)
-        self.accounts = accounts
         self.buffer = Buffer()
-        self.pending = Buffer()
 
     def _add(
         self, kind: str, topic: str, account_id: str, recipient: str | None, payload: dict[str, Any], now: datetime
@@ -195,15 +204,108 @@ class BufferedOutbox(OutboxRepository):
         row = {"kind": kind, "topic": topic, "account_id": account_id, "recipient": recipient, "payload": payload}
         self.buffer.rows.append({**row, "created_at": now, "next_attempt_at": now})
 
-    def cascades(self, cascades: Sequence[Cascade]) -> None:
-        if self.accounts.independent:
-            self.pending.rows += cascades
-        else:
-            super().cascades(cascades)
-
     def flush(self) -> None:
-        """Cascades first (they read the holds just written), then the single rows."""
-        if pending := self.pending.take():
-            super().cascades(pending)
         if rows := self.buffer.take():
             self.conn.execute(insert(O), rows)
+
+
+class BufferedCascades(Cascades):
+    """A partner's job is one gathered outbox row; a client's notices wait for the holds when independent.
+
+    A client's notices are decided in SQL from the holds in force, so while the
+    batch gathers holds (independent) they are written after the holds, at flush.
+    """
+
+    def __init__(self, connection: Connection, accounts: PreloadedAccounts, outbox: BufferedOutbox) -> None:
+        super().__init__(connection)
+        self.accounts = accounts
+        self.outbox = outbox
+        self.gathered = Buffer()
+
+    def enqueue(self, cascade: Cascade) -> None:
+        self.outbox.buffer.rows.append(self.job_row(cascade))
+
+    def write_now(self, cascade: Cascade) -> None:
+        if self.accounts.independent:
+            self.gathered.rows.append(cascade)
+        else:
+            super().write_now(cascade)
+
+    def flush(self) -> None:
+        """After the holds are written: each gathered client's notices, as `write_now` writes them."""
+        for cascade in self.gathered.take():
+            super().write_now(cascade)
+
+
+class BufferedLineEnding(LineEnding):
+    """Decommissions' service endings, gathered when independent: one `executemany` at the end."""
+
+    def __init__(self, connection: Connection, accounts: PreloadedAccounts) -> None:
+        super().__init__(connection)
+        self.accounts = accounts
+        self.buffer = Buffer()
+
+    def end_all(self, account_id: str, *, on: date) -> None:
+        if not self.accounts.independent:
+            return super().end_all(account_id, on=on)
+        self.buffer.rows.append({"b_account": account_id, "b_on": on})
+        return None
+
+    def flush(self) -> None:
+        if rows := self.buffer.take():
+            self.conn.execute(END_ALL, rows)
+
+
+class BufferedOffices(OfficeRepository):
+    """Rooms released by decommissions: who holds what read for the whole batch, releases gathered.
+
+    Only for accounts whose rooms `preload_held` read (the worker's batches);
+    anything else goes to the database as usual.
+    """
+
+    def __init__(self, connection: Connection, accounts: PreloadedAccounts) -> None:
+        super().__init__(connection)
+        self.accounts = accounts
+        self.buffer = Buffer()
+        self._held: dict[str, list[tuple[str, str]]] | None = None
+
+    def preload_held(self, account_ids: Sequence[str]) -> None:
+        held: dict[str, list[tuple[str, str]]] = {}
+        for chunk in _chunks(sorted(set(account_ids))):
+            held |= self.held_by(chunk)
+        self._held = {account_id: held.get(account_id, []) for account_id in account_ids}
+
+    def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]:
+        if self._held is None or account_id not in self._held or not self.accounts.independent:
+            return super().release_all(account_id, now=now)
+        held = self._held.pop(account_id)  # released: a second release in this batch reads again
+        if held:
+            self.buffer.rows.append({"b_account": account_id, "b_at": now})
+        return held
+
+    def flush(self) -> None:
+        if rows := self.buffer.take():
+            self.conn.execute(RELEASE_ALL, rows)
+
+
+class BufferedRadius(RadiusSessions):
+    """An account's sessions cut (a decommission), gathered when independent: one statement per reason."""
+
+    def __init__(self, connection: Connection, accounts: PreloadedAccounts) -> None:
+        super().__init__(connection)
+        self.accounts = accounts
+        self.buffer = Buffer()
+
+    def disconnect_account(self, account_id: str, reason: str, *, now: datetime) -> None:
+        if not self.accounts.independent:
+            return super().disconnect_account(account_id, reason, now=now)
+        self.buffer.rows.append((account_id, reason, now))
+        return None
+
+    def flush(self) -> None:
+        groups: dict[tuple[str, datetime], list[str]] = {}
+        for account_id, reason, now in self.buffer.take():
+            groups.setdefault((reason, now), []).append(account_id)
+        for (reason, now), ids in groups.items():
+            for chunk in _chunks(ids):
+                self.disconnect_accounts(A.c.id.in_(chunk), reason, now=now)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, false, func, select
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import services as S
@@ -64,7 +64,7 @@ def network_ids_of(conn: Connection, account_ids: Sequence[str]) -> dict[str, li
 def _clients(caller: Caller, include_inactive: bool) -> list[Any]:
     where = [A.c.kind == "client", A.c.is_management == false(), sql.visible_to(caller)]
     if not include_inactive:
-        where.append(A.c.stage != "decommissioned")
+        where.append(status_sql.not_inactive())
     return where
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, literal, select, update
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import status_sql
 from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -108,9 +108,11 @@ def by_status(conn: Connection, root: str) -> dict[Status, int]:
     `root`, never the number of clients.
     """
     per_stage = _sums(conn, C.c.ancestor_id == root)
-    if conn.execute(select(sql.suspended(literal(root)))).scalar():
-        return compose(per_stage, {s: n for s, n in per_stage.items() if s != Stage.DECOMMISSIONED.value})
-    return compose(per_stage, _held_below(conn, root))
+    if conn.execute(select(status_sql.suspended(literal(root)))).scalar():
+        return status_sql.counts_by_status(
+            per_stage, {s: n for s, n in per_stage.items() if s != Stage.DECOMMISSIONED.value}
+        )
+    return status_sql.counts_by_status(per_stage, _held_below(conn, root))
 
 
 def _sums(conn: Connection, which: ColumnElement[bool]) -> dict[str, int]:
@@ -138,17 +140,6 @@ def _held_below(conn: Connection, root: str) -> dict[str, int]:
     held.update({row[0]: int(row[1]) for row in conn.execute(clients)})
     held.pop(Stage.DECOMMISSIONED.value, None)
     return dict(held)
-
-
-def compose(per_stage: dict[str, int], suspended: dict[str, int]) -> dict[Status, int]:
-    """Counts per derived status from clients per stage and the suspended ones per stage
-    (lifecycle.md §2: decommissioned wins, then suspension, then the stage)."""
-    counts = dict.fromkeys(Status, 0)
-    counts[Status.INACTIVE] = per_stage.get(Stage.DECOMMISSIONED.value, 0)
-    counts[Status.SUSPENDED] = sum(suspended.values())
-    for status in (Status.NEW, Status.SCHEDULED, Status.ACTIVE):
-        counts[status] = per_stage.get(status.value, 0) - suspended.get(status.value, 0)
-    return counts
 
 
 # -- checking ----------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from tenure.adapters.db.tables import outbox as O
 from tenure.adapters.db.tables import webhook_deliveries as D
 from tenure.adapters.db.tables import webhooks as W
 
+JOB = O.alias("job")  # a notice's cascade job, whose payload holds the context the notice shares
+
 
 @dataclass(frozen=True)
 class Change:
@@ -80,8 +82,10 @@ class DeliveryQueue:
                 A.c.kind,
                 A.c.billing_ref,
                 A.c.contact_name,
+                JOB.c.payload.label("shared"),
             )
             .join(A, A.c.id == O.c.account_id)
+            .outerjoin(JOB, JOB.c.id == O.c.cascade_id)
             .where(O.c.status == "pending", O.c.kind == "email", O.c.next_attempt_at <= now)
             .order_by(O.c.next_attempt_at, O.c.id)
             .limit(limit)
@@ -98,7 +102,7 @@ class DeliveryQueue:
     # -- webhooks: one delivery per subscribed endpoint --------------------
     def due_webhook_events(self, now: datetime, limit: int) -> list[Any]:
         query = (
-            select(O.c.id, O.c.topic, O.c.account_id, O.c.created_at)
+            select(O.c.id, O.c.topic, O.c.account_id, O.c.created_at, O.c.cascade_id)
             .where(O.c.status == "pending", O.c.kind == "webhook", O.c.next_attempt_at <= now)
             .order_by(O.c.next_attempt_at, O.c.id)
             .limit(limit)
@@ -139,9 +143,11 @@ class DeliveryQueue:
                 O.c.account_id,
                 O.c.payload,
                 O.c.created_at.label("occurred_at"),
+                JOB.c.payload.label("shared"),
             )
             .join(W, W.c.id == D.c.webhook_id)
             .join(O, O.c.id == D.c.outbox_id)
+            .outerjoin(JOB, JOB.c.id == O.c.cascade_id)
             .where(D.c.status == "pending", D.c.next_attempt_at <= now)
             .order_by(D.c.next_attempt_at, D.c.id)
             .limit(limit)
@@ -190,6 +196,7 @@ class DeliveryQueue:
             "webhook_event": (O, O.c.kind == "webhook"),
             "webhook_delivery": (D, None),
             "radius_disconnect": (O, O.c.kind == "radius"),
+            "cascade": (O, O.c.kind == "cascade"),  # partners' cascades not yet expanded
         }
         found: dict[str, tuple[int, datetime | None]] = {}
         for name, (table, where) in queues.items():

@@ -41,7 +41,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
     literal,
     literal_column,
     null,
@@ -49,19 +48,20 @@ from sqlalchemy import (
     select,
 )
 
-from tenure.adapters.db import sql
-from tenure.adapters.db.services import number_held
+from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db.lines import number_held
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import services as S
 from tenure.adapters.db.tables import site
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.model import AncestorHold, Hold, HoldReason, Kind, Stage, Status, derive_status
 from tenure.domain.policy import PRESETS, Policy, Subject, from_matrix
+from tenure.domain.radius import NETWORK_KINDS
 
-By = Literal["number", "account", "network"]
+By = Literal["number", "account", "network", "radius"]
 NO_SETTINGS = ("", 0)
 """The settings key sent when the process has none parsed yet: no site matches it."""
 
@@ -74,6 +74,7 @@ class Holder:
     service_start: date | None  # the number's service start; None when asked by account
     subject: Subject
     service_id: str | None = None  # the service found by number or network id
+    service_kind: str | None = None  # its kind (a RADIUS User-Name may be an internet or a Wi-Fi service)
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,10 @@ class Lookup:
 
 
 @lru_cache(maxsize=4096)
-def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = None) -> Select[Any]:
+def holder_query(caller: Caller, by: By = "number", kind: LineKind | None = None) -> Select[Any]:
     """The statement for one caller, with `number` (or `account_id`, or `network_id` of a service of
-    `kind`) and `settings_key` as parameters.
+    `kind`, or for `radius` the `network_id` of an internet service, else a Wi-Fi one) and
+    `settings_key` as parameters.
 
     Built once per caller and reused: constructing it costs several times what running it does.
     Rows: one for the account itself, plus one per hold in force on it or an ancestor
@@ -108,9 +110,8 @@ def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = N
     """
     holder = A.alias("holder")
     service_id: Any = S.c.id
-    if by in ("number", "network"):
-        found = number_held(bindparam("number", type_=String)) if by == "number" else _network_held(kind)
-        held = and_(*found, sql.visible_to(caller, S.c.account_id))
+    if by in ("number", "network", "radius"):
+        held = and_(*_service_held(caller, by, kind))
         joined = site.outerjoin(S, held).outerjoin(A, A.c.id == S.c.account_id)
         service_start: Any = S.c.start_date
     else:
@@ -133,6 +134,7 @@ def holder_query(caller: Caller, by: By = "number", kind: ServiceKind | None = N
             *_caller_standing(caller),
             service_start.label("service_start"),
             service_id.label("service_id"),
+            (S.c.kind if by != "account" else null()).label("service_kind"),
             A.c.id.label("account_id"),
             A.c.name,
             A.c.kind,
@@ -170,15 +172,45 @@ def _caller_standing(caller: Caller) -> tuple[Any, Any]:
     """
     own, path, held = A.alias("caller_account"), AA.alias("caller_path"), H.alias("caller_hold")
     stage = select(own.c.stage).where(own.c.id == literal(caller.account_id)).scalar_subquery()
-    suspended = exists().where(
-        path.c.account_id == literal(caller.account_id),
-        held.c.account_id == path.c.ancestor_id,
-        held.c.lifted_at.is_(None),
-    )
+    suspended = status_sql.holds_in_force(literal(caller.account_id), closure=path, holds=held)
     return stage.label("caller_stage"), suspended.label("caller_held")
 
 
-def _network_held(kind: ServiceKind | None) -> list[Any]:
+def _service_held(caller: Caller, by: By, kind: LineKind | None) -> list[Any]:
+    """The join condition of the one service a lookup is about, visible to the caller."""
+    if by == "number":
+        return [*number_held(bindparam("number", type_=String)), sql.visible_to(caller, S.c.account_id)]
+    if by == "network":
+        return [*_network_held(kind), sql.visible_to(caller, S.c.account_id)]
+    return [S.c.id == radius_service(caller)]
+
+
+def radius_service(caller: Caller) -> Any:
+    """The id of the service a RADIUS User-Name (parameter `network_id`) names: its internet
+    service, else its Wi-Fi service, among those the caller sees (authorize and accounting alike).
+
+    One scalar subquery on the partial unique index `(network_id, kind)`: at most two rows,
+    internet first, so the one statement answers what two lookups in turn used to.
+    """
+    found = S.alias("radius_service")
+    kinds: list[Any] = [literal_column(f"'{value}'") for value in NETWORK_KINDS]  # enum values, never user text
+    first = case((found.c.kind == kinds[0], literal_column("0")), else_=literal_column("1"))
+    return (
+        select(found.c.id)
+        .where(
+            found.c.network_id == bindparam("network_id", type_=String),
+            found.c.kind.in_(kinds),
+            found.c.network_id.is_not(None),
+            found.c.end_date.is_(None),
+            sql.visible_to(caller, found.c.account_id),
+        )
+        .order_by(first)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _network_held(kind: LineKind | None) -> list[Any]:
     """A service of `kind` not ended, by its network id (the parameter `network_id`).
 
     The kind is a literal, so PostgreSQL sees the query imply the partial unique index's predicate.
@@ -192,7 +224,7 @@ def _network_held(kind: ServiceKind | None) -> list[Any]:
     ]
 
 
-def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: ServiceKind, network_id: str) -> Lookup:
+def run_network(conn: Connection, caller: Caller, known: Settings | None, kind: LineKind, network_id: str) -> Lookup:
     """The statement for a service of `kind` found by its network id (RADIUS User-Name)."""
     rows = list(conn.execute(holder_query(caller, "network", kind), parameters(known, network_id=network_id)))
     return read(rows, known)
@@ -260,7 +292,7 @@ def _holder(rows: Sequence[Any], zone: ZoneInfo) -> Holder:
         decommissioned_on=first.decommissioned_on,
         zone=zone,
     )
-    return Holder(first.account_id, first.service_start, subject, first.service_id)
+    return Holder(first.account_id, first.service_start, subject, first.service_id, first.service_kind)
 
 
 def _hold(row: Any) -> Hold:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Row,
     Select,
     String,
-    and_,
     func,
     literal,
     literal_column,
@@ -28,7 +27,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from tenure.adapters.db import counts, sql
+from tenure.adapters.db import counts, sql, status_sql
 from tenure.adapters.db.number_search import HoldsNumberStarting
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -65,14 +64,6 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
     return values
 
 
-def _status_condition(status: Status) -> ColumnElement[bool]:
-    if status is Status.INACTIVE:
-        return A.c.stage == "decommissioned"
-    if status is Status.SUSPENDED:
-        return and_(A.c.stage != "decommissioned", sql.suspended())
-    return and_(A.c.stage == status.value, ~sql.suspended())
-
-
 def _check_text(value: str | None, name: str, what: str) -> None:
     """A control character (NUL above all) or a lone surrogate in a filter is bad input, refused
     before any SQL: the search terms go into the statement's text, which neither database takes."""
@@ -98,9 +89,9 @@ def conditions(caller: Caller, flt: AccountFilter) -> list[ColumnElement[bool]]:
     if flt.q:
         where.append(_search(flt.q))
     if flt.statuses:
-        where.append(or_(*(_status_condition(s) for s in sorted(flt.statuses))))
+        where.append(or_(*(status_sql.has_status(s) for s in sorted(flt.statuses))))
     if not flt.include_inactive and Status.INACTIVE not in flt.statuses:
-        where.append(A.c.stage != "decommissioned")
+        where.append(status_sql.not_inactive())
     return where
 
 
@@ -216,7 +207,8 @@ def _counted_root(conn: Connection, caller: Caller, flt: AccountFilter) -> str |
 def count_by_scan(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
     """Two set-based queries over the matching rows: accounts per stage (a plain grouped count),
     and the suspended ones per stage, found from the holds in force down the closure table, so
-    the cost follows the suspended subtrees, not the whole tree. It agrees with `sql.status()`.
+    the cost follows the suspended subtrees, not the whole tree. Both go through
+    `status_sql.counts_by_status`, the same `derive_status` as one account.
     """
     where = conditions(caller, AccountFilter(flt.kind, frozenset(), flt.parent_id, flt.within, flt.q, True))
     per_stage = {
@@ -227,10 +219,11 @@ def count_by_scan(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[
         .select_from(H)
         .join(_CLOSURE, _CLOSURE.c.ancestor_id == H.c.account_id)
         .join(A, A.c.id == _CLOSURE.c.account_id)
-        .where(H.c.lifted_at.is_(None), A.c.stage != "decommissioned", *where)
+        .where(H.c.lifted_at.is_(None), status_sql.not_inactive(), *where)
         .group_by(A.c.stage)
     )
-    return counts.compose(per_stage, {row[0]: int(row[1]) for row in conn.execute(held)})
+    suspended = {row[0]: int(row[1]) for row in conn.execute(held)}
+    return status_sql.counts_by_status(per_stage, suspended)
 
 
 __all__ = ["AccountFilter", "count_by_status", "decode_cursor", "encode_cursor", "fetch_page", "names_of"]

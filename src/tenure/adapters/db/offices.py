@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, insert, literal, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -21,7 +21,6 @@ from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import office_assignments as OA
 from tenure.adapters.db.tables import offices as OF
-from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.catalog import Office
 from tenure.domain.errors import NotFound, OfficeTaken, ValidationFailed
@@ -134,22 +133,12 @@ class OfficeRepository:
 
     def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]:
         held = self.held_by([account_id]).get(account_id, [])
-        self.conn.execute(
-            update(OA).where(OA.c.account_id == account_id, OA.c.released_at.is_(None)).values(released_at=now)
-        )
+        self.conn.execute(RELEASE_ALL, {"b_account": account_id, "b_at": now})
         return held
 
 
-class ServiceEnding:
-    """Ends every service of an account on a day (decommissioning)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.conn = connection
-
-    def end_all(self, account_id: str, *, on: date) -> int:
-        """End every open service on `on`; one not yet started ends on its start day, never before it."""
-        ends = case((S.c.start_date > on, S.c.start_date), else_=literal(on, S.c.end_date.type))
-        result = self.conn.execute(
-            update(S).where(S.c.account_id == account_id, S.c.end_date.is_(None)).values(end_date=ends)
-        )
-        return int(result.rowcount)
+RELEASE_ALL = (
+    update(OA)
+    .where(OA.c.account_id == bindparam("b_account"), OA.c.released_at.is_(None))
+    .values(released_at=bindparam("b_at"))
+)

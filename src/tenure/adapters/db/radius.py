@@ -26,7 +26,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     type_coerce,
     update,
@@ -34,9 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import JSON
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db.entitlements import radius_service
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
-from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import outbox as O
 from tenure.adapters.db.tables import radius_sessions as RS
@@ -44,7 +43,7 @@ from tenure.adapters.db.tables import services as S
 from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Stage, Status
-from tenure.domain.radius import DISCONNECT_NOTICE, NETWORK_KINDS, AcctStatus, SessionState
+from tenure.domain.radius import DISCONNECT_NOTICE, AcctStatus, SessionState
 
 _NOTICE_COLUMNS = [
     "kind",
@@ -55,6 +54,7 @@ _NOTICE_COLUMNS = [
     "created_at",
     "next_attempt_at",
     "radius_session_id",
+    "cascade_id",
 ]
 _OPEN = SessionState.OPEN.value
 
@@ -131,24 +131,19 @@ class RadiusSessions:
             self.conn.execute(update(RS).where(RS.c.id == row.id).values(**values))
 
     # -- cutting sessions -----------------------------------------------------
-    def disconnect_accounts(self, accounts_where: ColumnElement[bool], reason: str, *, now: datetime) -> None:
-        """Queue a disconnect for every open session of the accounts matching `accounts_where` (over `accounts`)."""
-        self._disconnect(RS.c.account_id.in_(select(A.c.id).where(accounts_where)), reason, now)
-
-    def disconnect_flipped(
-        self, *, root: str, new_hold: str, stages: Collection[Stage], reason: str, now: datetime
+    def disconnect_accounts(
+        self, accounts_where: ColumnElement[bool], reason: str, *, now: datetime, cascade_id: int | None = None
     ) -> None:
-        """A new hold on `root`: cut the sessions of every account below it whose status it flipped, in `stages`."""
-        if stages:
-            flipped = OutboxRepository.flipped(root, new_hold)
-            self.disconnect_accounts(and_(flipped, A.c.stage.in_([s.value for s in stages])), reason, now=now)
+        """Queue a disconnect for every open session of the accounts matching `accounts_where` (over `accounts`).
+
+        `cascade_id`: the notices belong to that cascade job, which holds their reason once.
+        """
+        self._disconnect(RS.c.account_id.in_(select(A.c.id).where(accounts_where)), reason, now, cascade_id)
 
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
         if states:
-            status = sql.status()
-            pairs = [and_(A.c.stage == stage.value, status == state.value) for stage, state in states]
-            self.disconnect_accounts(or_(*pairs), reason, now=now)
+            self.disconnect_accounts(status_sql.in_states(states), reason, now=now)
 
     def disconnect_account(self, account_id: str, reason: str, *, now: datetime) -> None:
         self._disconnect(RS.c.account_id == account_id, reason, now)
@@ -156,17 +151,19 @@ class RadiusSessions:
     def disconnect_service(self, service_id: str, reason: str, *, now: datetime) -> None:
         self._disconnect(RS.c.service_id == service_id, reason, now)
 
-    def _disconnect(self, where: ColumnElement[bool], reason: str, now: datetime) -> None:
+    def _disconnect(
+        self, where: ColumnElement[bool], reason: str, now: datetime, cascade_id: int | None = None
+    ) -> None:
         chosen = and_(RS.c.state == _OPEN, RS.c.account_id.is_not(None), where)
         if not self.conn.execute(select(exists().where(chosen))).scalar():
             return  # the usual case: nobody is online; a read, so a bulk item needs no savepoint for it
         mark = update(RS).where(chosen).values(state=SessionState.DISCONNECTING.value)
         if self.conn.dialect.name == "postgresql":
             marked = mark.returning(RS.c.id, RS.c.account_id).cte("marked")
-            rows = select(*_notice(marked.c.account_id, marked.c.id, reason, now))
+            rows = select(*_notice(marked.c.account_id, marked.c.id, reason, now, cascade_id))
             self.conn.execute(insert(O).from_select(_NOTICE_COLUMNS, rows))
             return
-        rows = select(*_notice(RS.c.account_id, RS.c.id, reason, now)).where(chosen)
+        rows = select(*_notice(RS.c.account_id, RS.c.id, reason, now, cascade_id)).where(chosen)
         self.conn.execute(insert(O).from_select(_NOTICE_COLUMNS, rows))
         self.conn.execute(mark)
 
@@ -192,30 +189,23 @@ class RadiusSessions:
         return {state: int(count) for state, count in self.conn.execute(query)}
 
 
-def _notice(account_id: Any, session_id: Any, reason: str, now: datetime) -> list[Any]:
+def _notice(account_id: Any, session_id: Any, reason: str, now: datetime, cascade_id: int | None) -> list[Any]:
     """The columns of one `radius.disconnect` outbox row, in `_NOTICE_COLUMNS` order."""
     return [
         literal("radius"),
         literal(DISCONNECT_NOTICE),
         account_id,
         literal(None, O.c.recipient.type),
-        type_coerce(literal({"reason": reason}, JSON), JSON),
+        type_coerce(literal({"reason": reason} if cascade_id is None else {}, JSON), JSON),
         literal(now, O.c.created_at.type),
         literal(now, O.c.next_attempt_at.type),
         session_id,
+        literal(cascade_id, O.c.cascade_id.type),
     ]
 
 
 def network_holder(conn: Connection, caller: Caller, user_name: str) -> tuple[str, str] | None:
     """The (service, account) whose internet or Wi-Fi service holds `user_name`, if the caller sees it."""
-    for kind in NETWORK_KINDS:
-        query = select(S.c.id, S.c.account_id).where(
-            S.c.network_id == user_name,
-            S.c.kind == kind,
-            S.c.end_date.is_(None),
-            sql.visible_to(caller, S.c.account_id),
-        )
-        found = conn.execute(query).first()
-        if found is not None:
-            return found.id, found.account_id
-    return None
+    query = select(S.c.id, S.c.account_id).where(S.c.id == radius_service(caller))
+    found = conn.execute(query, {"network_id": user_name}).first()
+    return (found.id, found.account_id) if found is not None else None

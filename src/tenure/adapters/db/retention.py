@@ -2,7 +2,8 @@
 
 Only rows that are done are touched (emails sent, logged or failed; RADIUS disconnects sent, failed or skipped; webhook
 deliveries delivered or failed; webhook events dispatched with no delivery
-left), so the worker, which claims only pending rows, never waits on them.
+left; cascade jobs expanded with no notice left that points to them, since a
+notice reads its shared context from its job), so the worker, which claims only pending rows, never waits on them.
 A batch walks the primary key on from where the last one stopped, so a long
 prune never scans the table again from the start. The audit trail (`events`)
 is not here: it is never pruned.
@@ -27,6 +28,7 @@ class Finished(enum.StrEnum):
     WEBHOOK_EVENTS = "webhook_events"
     EMAILS = "emails"
     RADIUS_DISCONNECTS = "radius_disconnects"
+    CASCADES = "cascades"  # last: a job goes once the notices it holds the context of have gone
 
 
 def _table_and_filter(what: Finished, before: datetime) -> tuple[Any, tuple[Any, ...]]:
@@ -35,6 +37,10 @@ def _table_and_filter(what: Finished, before: datetime) -> tuple[Any, tuple[Any,
     if what is Finished.WEBHOOK_EVENTS:
         undelivered = exists().where(D.c.outbox_id == O.c.id)
         return O, (O.c.kind == "webhook", O.c.status == "dispatched", O.c.created_at < before, ~undelivered)
+    if what is Finished.CASCADES:
+        notice = O.alias("notice")
+        referenced = exists().where(notice.c.cascade_id == O.c.id)
+        return O, (O.c.kind == "cascade", O.c.status == "expanded", O.c.created_at < before, ~referenced)
     if what is Finished.RADIUS_DISCONNECTS:
         return O, (O.c.kind == "radius", O.c.status.in_(("sent", "failed", "skipped")), O.c.created_at < before)
     return O, (O.c.kind == "email", O.c.status.in_(("sent", "logged", "failed")), O.c.created_at < before)

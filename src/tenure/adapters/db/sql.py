@@ -1,44 +1,16 @@
-"""SQL expressions for the derived parts of an account: suspended, status, visible.
+"""SQL expressions for who sees what: the one visibility rule and `within` a subtree.
 
-These are the one place the closure table is read for status, so a list, a
-count and a single load all derive status the same way.
+Status, suspension and due-ness in SQL live in `status_sql.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from sqlalchemy import ColumnElement, and_, case, exists, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
-from tenure.adapters.db.tables import holds as H
 from tenure.domain.access import Caller
-from tenure.domain.model import Kind, Stage, Status
-
-
-def suspended(account_id: ColumnElement[str] = A.c.id) -> ColumnElement[bool]:
-    """A hold in force on the account or any ancestor: at most four index probes."""
-    return exists().where(
-        AA.c.account_id == account_id,
-        H.c.account_id == AA.c.ancestor_id,
-        H.c.lifted_at.is_(None),
-    )
-
-
-def status() -> ColumnElement[str]:
-    """lifecycle.md §2 in SQL; must agree with `domain.model.derive_status`."""
-    return case(
-        (A.c.stage == "decommissioned", literal("inactive")),
-        (suspended(), literal("suspended")),
-        else_=A.c.stage,
-    )
-
-
-def in_states(states: Collection[tuple[Stage, Status]]) -> ColumnElement[bool]:
-    """Accounts whose (stage, derived status) is one of `states`: what a policy change reaches."""
-    derived = status()
-    return or_(false(), *(and_(A.c.stage == stage.value, derived == state.value) for stage, state in states))
+from tenure.domain.model import Kind
 
 
 def within(ancestor_id: str, account_id: ColumnElement[str] = A.c.id) -> ColumnElement[bool]:

@@ -121,6 +121,7 @@ accounts = Table(
     Column("end_date", Date, nullable=True),
     Column("decommission_on", Date, nullable=True),
     Column("decommissioned_on", Date, nullable=True),
+    Column("activated_on", Date, nullable=True),  # the day it became active (billing, lifecycle.md §5)
     Column("wizard_step", String(32), nullable=True),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
@@ -219,7 +220,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", BIGID, primary_key=True, autoincrement=True),
-    Column("kind", String(16), nullable=False),  # "email" or "webhook"
+    Column("kind", String(16), nullable=False),  # "email", "webhook", "radius" or "cascade"
     Column("topic", String(64), nullable=False),  # the event type or email template
     Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
     Column("recipient", String(320), nullable=True),
@@ -232,6 +233,9 @@ outbox = Table(
     Column("sent_at", TS, nullable=True),
     # kind "radius": the session a `radius.disconnect` notice cuts (radius_sessions.id)
     Column("radius_session_id", BIGID, nullable=True),
+    # a notice expanded from a cascade job (kind "cascade", adapters/db/cascades.py): its shared
+    # context (email context, webhook data) is the job's payload, stored once; its own payload is {}
+    Column("cascade_id", BIGID, nullable=True),
     # the worker's queues: due emails and due webhook events, each in order
     Index("ix_outbox_due", "kind", "next_attempt_at", "id", **_partial("status = 'pending'")),  # type: ignore[arg-type]
 )

@@ -14,8 +14,10 @@ from tenure.adapters.db import counts
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
+from tenure.adapters.db.cascades import Cascades
 from tenure.adapters.db.idempotency import IdempotencyRepository
-from tenure.adapters.db.offices import OfficeRepository, ServiceEnding
+from tenure.adapters.db.lines import LineEnding
+from tenure.adapters.db.offices import OfficeRepository
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.site import Site, SiteRepository
@@ -33,12 +35,13 @@ class UnitOfWork:
     accounts: AccountRepository
     audit: AuditRepository
     outbox: OutboxRepository
+    cascades: Cascades
     users: UserRepository
     api_keys: ApiKeyRepository
     site_settings: SiteRepository
     idempotency: IdempotencyRepository
     offices: OfficeRepository
-    service_ending: ServiceEnding
+    line_ending: LineEnding
     radius: RadiusSessions
 
     def __init__(self, engine: Engine, *, write: bool = True) -> None:
@@ -55,12 +58,13 @@ class UnitOfWork:
         self.accounts = AccountRepository(connection)
         self.audit = AuditRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.cascades = Cascades(connection)
         self.users = UserRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.offices = OfficeRepository(connection)
-        self.service_ending = ServiceEnding(connection)
+        self.line_ending = LineEnding(connection)
         self.radius = RadiusSessions(connection)
         return self
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tenure.adapters.db import sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.api_keys import bump_credentials_version
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import api_tokens as T
@@ -158,7 +158,7 @@ class UserRepository:
                 T.c.expires_at,
                 A.c.name.label("account_name"),
                 A.c.stage.label("account_stage"),
-                sql.status().label("account_status"),
+                status_sql.status().label("account_status"),
             )
             .join(T, T.c.user_id == U.c.id)
             .where(T.c.token_hash == token_hash, T.c.revoked_at.is_(None), T.c.expires_at > now)

@@ -1,12 +1,19 @@
-"""The two entitlement lookups answered before FastAPI's routing: the lean ASGI path.
+"""The lookups network equipment makes, answered before FastAPI's routing: the lean ASGI path.
 
-A softswitch asks on every call setup. FastAPI would walk every route to find
-these two, solve their dependencies and validate their parameters; here a
-well-formed request (`GET`, a bearer header at most, no body, a path segment
-and `capability` FastAPI would accept) goes straight to `services.hot_path`,
-and anything else falls through to the FastAPI routes in
-`routes/entitlements.py`, which answer the same way (and describe both in the
-OpenAPI document). Errors are the same problem+json answers.
+A softswitch asks on every call setup, FreeRADIUS on every Access-Request.
+FastAPI would walk every route to find these, solve their dependencies and
+validate their parameters; here a well-formed request goes straight to
+`services.hot_path`:
+
+- the two entitlement lookups: `GET`, a bearer header at most, no body, a path
+  segment and `capability` FastAPI would accept;
+- rlm_rest's `POST /api/v1/radius/authorize` with a `Content-Length` body
+  (the guard outside has already refused one over the limit).
+
+Anything else falls through to the FastAPI routes (`routes/entitlements.py`,
+`routes/radius.py`), which answer the same way through the same functions
+(and describe them in the OpenAPI document). Errors are the same problem+json
+answers.
 """
 
 from __future__ import annotations
@@ -17,18 +24,24 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tenure.domain.errors import DomainError
+from tenure.domain.errors import DomainError, ValidationFailed
 from tenure.domain.policy import Capability
+from tenure.domain.radius import clean_ip
+from tenure.entrypoints.api import radius_body
 from tenure.entrypoints.api.problems import domain_problem, problem
 from tenure.entrypoints.context import AppContext
+from tenure.entrypoints.guards import PayloadTooLarge
+from tenure.services.hot_path import HotPath
 
 log = structlog.get_logger()
 
 NUMBERS = "/api/v1/entitlements/numbers/"
 ACCOUNTS = "/api/v1/accounts/"
 ACCOUNT_SUFFIX = "/entitlements"
+RADIUS_AUTHORIZE = "/api/v1/radius/authorize"
 MAX_SEGMENT = 64
 CAPABILITIES = {capability.value: capability for capability in Capability}
 
@@ -42,6 +55,7 @@ class LeanRoute:
 
 NUMBER_ROUTE = LeanRoute(NUMBERS + "{e164}")
 ACCOUNT_ROUTE = LeanRoute(ACCOUNTS + "{account_id}" + ACCOUNT_SUFFIX)
+AUTHORIZE_ROUTE = LeanRoute(RADIUS_AUTHORIZE)
 
 
 class LeanLookups:
@@ -49,9 +63,17 @@ class LeanLookups:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or _has_body(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
+        elif scope["method"] == "GET" and not _has_body(scope):
+            await self._lookup(scope, receive, send)
+        elif scope["method"] == "POST" and scope["path"] == RADIUS_AUTHORIZE and _sized_body(scope):
+            scope["route"], scope["path_params"] = AUTHORIZE_ROUTE, {}
+            await self._authorize(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _lookup(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         if path.startswith(NUMBERS):
             e164 = _segment(path[len(NUMBERS) :])
@@ -84,10 +106,73 @@ class LeanLookups:
             answer = problem(500, "internal-error", "Internal error", "an unexpected error occurred")
             await answer(scope, receive, send)
             return
-        content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        await _send_json(send, 200, body)
+
+    async def _authorize(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx: AppContext = scope["app"].state.ctx
+        try:
+            raw = await _read_body(receive)
+            answer = await authorize(ctx.hot_path, _bearer(scope["headers"]), raw)
+        except PayloadTooLarge as error:  # more bytes than Content-Length promised: the guard's cap
+            answer = problem(413, "payload-too-large", "The request body is too large", error.detail)
+        except Exception:
+            log.exception("unhandled error", path=scope["path"])
+            answer = problem(500, "internal-error", "Internal error", "an unexpected error occurred")
+        await answer(scope, receive, send)
+
+
+async def authorize(hot_path: HotPath, credential: str | None, raw: bytes) -> Response:
+    """rlm_rest's answer to an Access-Request, by its conventions (Debian's mods-available/rest).
+
+    200 with `reply:` attributes is rlm_rest's `updated` (accept); 401 with them is `reject`
+    (the reason kept in Reply-Message); 404 without a body `notfound`; 400 `invalid`. A bad
+    credential is the problem+json 401/403 every route answers, which FreeRADIUS's site reads
+    as "Tenure cannot answer" (rlm_rest decodes only `application/json`).
+    """
+    try:
+        decision = await hot_path.radius_user(credential, lambda: _user_name(raw))
+    except ValidationFailed as error:
+        return problem(400, "validation-error", "The request is not valid", error.detail)
+    except DomainError as error:
+        return domain_problem(error)
+    if decision is None:
+        return Response(status_code=404)
+    if not decision.allowed:
+        return JSONResponse({"reply:Reply-Message": decision.because}, status_code=401)
+    return JSONResponse(
+        {"reply:Reply-Message": decision.because or "allowed", "reply:Class": f"tenure:{decision.account_id}"}
+    )
+
+
+def _user_name(raw: bytes) -> str:
+    """The User-Name of rlm_rest's body, with the attributes Tenure reads checked (bad input: 400)."""
+    found = radius_body.attributes(raw)
+    user_name = radius_body.user_name(found)
+    nas_ip = radius_body.text(found, "NAS-IP-Address")
+    if nas_ip is not None:
+        clean_ip(nas_ip, field="NAS-IP-Address")
+    radius_body.informational(found, "Called-Station-Id")
+    return user_name
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body; the guard's `receive` has already capped it (and said so in Content-Length)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
 def number_body(found: Any) -> dict[str, Any]:
@@ -132,6 +217,14 @@ def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
             scheme, _, credential = value.decode("latin-1").partition(" ")
             return credential if scheme.lower() == "bearer" and credential else None
     return None
+
+
+def _sized_body(scope: Scope) -> bool:
+    """A body of a declared length (rlm_rest's): a chunked one is FastAPI's to read and cap."""
+    headers = scope["headers"]
+    return any(name == b"content-length" for name, _ in headers) and not any(
+        name == b"transfer-encoding" for name, _ in headers
+    )
 
 
 def _has_body(scope: Scope) -> bool:

@@ -60,16 +60,7 @@ def hold_out(hold: Hold, *, staff: bool) -> dict[str, Any]:
 
 
 def event_out(entry: AuditEntry) -> dict[str, Any]:
-    return EventOut(
-        id=entry.id,
-        account_id=entry.account_id,
-        at=entry.at,
-        actor=entry.actor,
-        action=entry.action,
-        reason=entry.reason,
-        before=entry.before,
-        after=entry.after,
-    ).model_dump(mode="json")
+    return EventOut.model_validate(entry, from_attributes=True).model_dump(mode="json")
 
 
 def _iso(value: Any) -> str | None:

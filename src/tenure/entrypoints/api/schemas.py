@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_type_hints
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from tenure.adapters.db.audit import AuditEntry
 from tenure.domain.access import Role
 from tenure.domain.model import ActivateMode, ClientType, HoldReason, Kind, Stage, Status
 from tenure.domain.text import LINE_PATTERN, NOTE_PATTERN, control_character_problem, has_nul
@@ -201,14 +202,9 @@ class Page(BaseModel, Generic[T]):
 
 
 class EventOut(BaseModel):
-    id: str
-    account_id: str
-    at: datetime
-    actor: str
-    action: str
-    reason: str | None
-    before: dict[str, Any]
-    after: dict[str, Any]
+    """An audit event as the API shows it: `AuditEntry`'s fields but the account's name."""
+
+    __annotations__ = {name: hint for name, hint in get_type_hints(AuditEntry).items() if name != "account_name"}
 
 
 class TokenOut(BaseModel):

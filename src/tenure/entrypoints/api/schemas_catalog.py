@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
-from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, ServiceKind
+from tenure.domain.catalog import CAPACITY_MAX, FLOOR_MAX, LABEL_MAX, OFFICE_NAME_MAX, LineKind
 from tenure.domain.model import Status
 from tenure.domain.radius import NETWORK_ID_MAX
 from tenure.entrypoints.api.schemas import AccountRefOut, Day, Input, Line
@@ -57,7 +57,7 @@ class OfficeOut(BaseModel):
 
 
 class ServiceCreate(Input):
-    kind: ServiceKind
+    kind: LineKind
     label: Annotated[Line, StringConstraints(min_length=1, max_length=LABEL_MAX)] = Field(
         description="for phone_number the number in international form (+44 20 7946 0000), stored as E.164"
     )
@@ -73,7 +73,7 @@ class ServiceUpdate(Input):
 class ServiceOut(BaseModel):
     id: str
     account_id: str
-    kind: ServiceKind
+    kind: LineKind
     label: str
     monthly_price: MoneyOut
     start_date: date
@@ -102,7 +102,7 @@ class NumberDecisionOut(BaseModel):
 
 
 class ServiceDecisionOut(BaseModel):
-    kind: ServiceKind
+    kind: LineKind
     network_id: str
     service_id: str
     account_id: str
@@ -113,7 +113,7 @@ class ServiceDecisionOut(BaseModel):
 
 class ChargeLineOut(BaseModel):
     service_id: str
-    service: ServiceKind
+    service: LineKind
     label: str
     month: Annotated[str, Field(description="YYYY-MM")]
     days: int

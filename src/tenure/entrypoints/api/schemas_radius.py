@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, get_type_hints
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -14,18 +15,9 @@ from tenure.services.radius import SessionView
 
 
 class SessionOut(BaseModel):
-    id: str
-    acct_session_id: str
-    user_name: str
-    nas_ip: str
-    framed_ip: str | None
-    service_id: str | None
-    account_id: str | None
-    state: str
-    started_at: datetime | None
-    last_update_at: datetime
-    stopped_at: datetime | None
-    disconnect_error: str | None
+    """A session as the API shows it: `services.radius.SessionView`'s fields, the id as text."""
+
+    __annotations__ = {**get_type_hints(SessionView), "id": str}
 
 
 class NasCreate(Input):
@@ -38,12 +30,9 @@ class NasCreate(Input):
 
 
 class NasOut(BaseModel):
-    id: str
-    name: str
-    ip: str
-    coa_port: int
-    created_at: datetime
-    created_by: str
+    """A NAS as the API shows it: `NasEntry`'s fields (never its secret)."""
+
+    __annotations__ = get_type_hints(NasEntry)
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -51,28 +40,12 @@ def _stamp(moment: datetime | None) -> str | None:
 
 
 def session_out(item: SessionView) -> dict[str, object]:
-    return {
-        "id": str(item.id),
-        "acct_session_id": item.acct_session_id,
-        "user_name": item.user_name,
-        "nas_ip": item.nas_ip,
-        "framed_ip": item.framed_ip,
-        "service_id": item.service_id,
-        "account_id": item.account_id,
-        "state": item.state,
-        "started_at": _stamp(item.started_at),
-        "last_update_at": _stamp(item.last_update_at),
-        "stopped_at": _stamp(item.stopped_at),
-        "disconnect_error": item.disconnect_error,
-    }
+    out = dataclasses.asdict(item)
+    out["id"] = str(item.id)
+    for name in ("started_at", "last_update_at", "stopped_at"):
+        out[name] = _stamp(out[name])
+    return out
 
 
 def nas_out(entry: NasEntry) -> dict[str, object]:
-    return {
-        "id": entry.id,
-        "name": entry.name,
-        "ip": entry.ip,
-        "coa_port": entry.coa_port,
-        "created_at": _stamp(entry.created_at),
-        "created_by": entry.created_by,
-    }
+    return {**dataclasses.asdict(entry), "created_at": _stamp(entry.created_at)}

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
-from tenure.domain.catalog import ServiceKind
-from tenure.domain.model import Status
+from tenure.domain.actions import StatusAction
+from tenure.domain.catalog import LineKind
+from tenure.domain.model import ClientType, Kind, Status
 from tenure.entrypoints.console.session import SessionCookies
 from tenure.entrypoints.context import AppContext
+from tenure.services.wizard import WizardStep
 
 HERE = Path(__file__).parent
 
@@ -37,8 +39,10 @@ class ConsoleState:
         env.filters["day"] = format_day
         env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
         env.filters["iso"] = lambda d: d.isoformat() if d else ""
-        env.globals["Status"] = Status
-        env.filters["kind_label"] = lambda kind: ServiceKind(kind).label if kind in set(ServiceKind) else str(kind)
+        # The enums templates compare with (`a.status == Status.NEW`), never a string literal.
+        for enum_type in (Status, Kind, ClientType, LineKind, StatusAction, WizardStep):
+            env.globals[enum_type.__name__] = enum_type
+        env.filters["kind_label"] = lambda kind: LineKind(kind).label if kind in set(LineKind) else str(kind)
         env.trim_blocks = True
         env.lstrip_blocks = True
         self._site: SiteInfo | None = None

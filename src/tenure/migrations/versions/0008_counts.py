@@ -1,7 +1,7 @@
 """clients per (ancestor, stage): the Clients page counts without reading every client
 
 Revision ID: 0008_counts
-Revises: 0007_console_partners
+Revises: 0009_cascade
 Create Date: 2026-11-28 11:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_counts"
-down_revision = "0007_console_partners"
+down_revision = "0009_cascade"  # the lead re-chains at merge; after main's 0009_cascade here
 branch_labels = None
 depends_on = None
 

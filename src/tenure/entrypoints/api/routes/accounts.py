@@ -6,6 +6,7 @@ Each route translates HTTP into one service call; the rules live below.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -57,6 +58,27 @@ def _act(
     ctx: AppContext, caller: Caller, key: str | None, fingerprint: str, change: Callable[[], Account]
 ) -> JSONResponse:
     return idempotency.run(ctx, caller, key, fingerprint, lambda: account_response(ctx, change(), caller=caller))
+
+
+def _act_on_date(
+    ctx: AppContext,
+    caller: Caller,
+    key: str | None,
+    change: Callable[..., Account],
+    account_id: str,
+    on: date | None,
+    version: int | None,
+) -> JSONResponse:
+    """`accounts.activate` or `accounts.decommission`, now or `on` a date, answered once per idempotency key."""
+    return _act(
+        ctx,
+        caller,
+        key,
+        f"{change.__name__} {account_id} {on}",
+        lambda: change(
+            ctx.uow(), caller=caller, account_id=account_id, on=on, expected_version=version, now=ctx.clock.now()
+        ),
+    )
 
 
 @router.post("", status_code=201, response_model=AccountOut, responses={201: ACCOUNT, **CHANGE})
@@ -154,16 +176,7 @@ def activate(
     body: ActivateIn | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    on = body.on if body else None
-    return _act(
-        ctx,
-        caller,
-        key,
-        f"activate {account_id} {on}",
-        lambda: service.activate(
-            ctx.uow(), caller=caller, account_id=account_id, on=on, expected_version=version, now=ctx.clock.now()
-        ),
-    )
+    return _act_on_date(ctx, caller, key, service.activate, account_id, body.on if body else None, version)
 
 
 @router.post("/{account_id}/suspend", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
@@ -227,16 +240,7 @@ def decommission(
     body: DecommissionIn | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    on = body.on if body else None
-    return _act(
-        ctx,
-        caller,
-        key,
-        f"decommission {account_id} {on}",
-        lambda: service.decommission(
-            ctx.uow(), caller=caller, account_id=account_id, on=on, expected_version=version, now=ctx.clock.now()
-        ),
-    )
+    return _act_on_date(ctx, caller, key, service.decommission, account_id, body.on if body else None, version)
 
 
 @router.delete("/{account_id}/scheduled-decommission", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from tenure.domain.access import Caller, Scope
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.policy import Capability
 from tenure.domain.radius import NETWORK_ID_MAX
 from tenure.entrypoints.api.deps import AccountId, Ctx, oauth2, require_scope
@@ -64,7 +64,7 @@ async def number_entitlement(
 
 @router.get("/entitlements/services/{kind}/{network_id:path}", response_model=ServiceDecisionOut, responses=READ)
 def service_entitlement(
-    kind: Annotated[ServiceKind, Path(description="the service kind: internet, wifi, …")],
+    kind: Annotated[LineKind, Path(description="the service kind: internet, wifi, …")],
     network_id: Annotated[
         str, Path(min_length=1, max_length=NETWORK_ID_MAX, description="the service's network id (RADIUS User-Name)")
     ],

@@ -19,18 +19,11 @@ from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx
 from tenure.services import api_keys
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-SCOPE_LABELS = {
-    Scope.ENTITLEMENTS_READ: "Entitlement lookups (softswitches)",
-    Scope.RADIUS: "RADIUS (the RADIUS server)",
-    Scope.READ: "Read everything this account's viewers may read",
-}
 
 
 def _page(request: Request, caller: Caller, status_code: int = 200, **extra: object) -> Response:
     keys, _ = api_keys.list_keys(app_ctx(request).uow(), caller=caller, limit=500, cursor=None)
-    return render(
-        request, "api_keys.html", status_code, section="api-keys", keys=keys, scope_labels=SCOPE_LABELS, **extra
-    )
+    return render(request, "api_keys.html", status_code, section="api-keys", keys=keys, scopes=list(Scope), **extra)
 
 
 @router.get("/api-keys")

@@ -19,7 +19,7 @@ from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, par
 from tenure.entrypoints.console.pages.clients import PAGE_SIZE, clients_link, shown_total
 from tenure.entrypoints.console.presenters import describe
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, billing, browse, catalog, queries, viewing
+from tenure.services import accounts, billing, browse, lines, queries, viewing
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -97,7 +97,7 @@ def set_network_id(
     """Set or clear (blank) a service's network id; a refusal (taken, bad characters) shows the error page."""
     ctx = app_ctx(request)
     wanted = network_id.strip() or None
-    updated = catalog.set_network_id(
+    updated = lines.set_network_id(
         ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, network_id=wanted, now=ctx.clock.now()
     )
     message = f"Network ID of {updated.label} set to {wanted}" if wanted else f"Network ID of {updated.label} cleared"

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tenure.domain.access import Caller, Role
-from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.catalog import Line, LineKind
 from tenure.domain.errors import DomainError, Forbidden, NotFound
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import billing, browse, catalog, offices
+from tenure.services import billing, browse, lines, offices
 from tenure.services.browse import ClientDetail
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -170,7 +170,7 @@ def release(
 class ServiceForm(BaseModel):
     """The Add service form as typed. A new field is one attribute here and one block in _service_form.html."""
 
-    kind: str = Field(ServiceKind.PHONE_NUMBER.value, max_length=20)
+    kind: str = Field(LineKind.PHONE_NUMBER.value, max_length=20)
     label: str = Field("", max_length=500)
     monthly_price: str = Field("", max_length=50)
     start_date: str = Field("", max_length=20)
@@ -186,7 +186,7 @@ def _service_form(request: Request, caller: Caller, account_id: str, values: Ser
         status,
         a=detail.view.account,
         values=values.model_dump(),
-        kinds=list(ServiceKind),
+        kinds=list(LineKind),
         today=detail.view.today.isoformat(),
         errors=extra.pop("errors", FormErrors()),
         **extra,
@@ -202,7 +202,7 @@ def add_service_form(account_id: str, request: Request, caller: SignedIn) -> Res
 def add_service(account_id: str, request: Request, caller: SignedIn, form: Annotated[ServiceForm, Form()]) -> Response:
     errors = FormErrors()
     start = parse_day(form.start_date, "start_date", errors)
-    if form.kind not in set(ServiceKind):
+    if form.kind not in set(LineKind):
         errors["kind"] = "Choose a kind of service."
     if not form.label.strip():
         errors["label"] = "Enter the number or a label."
@@ -212,11 +212,11 @@ def add_service(account_id: str, request: Request, caller: SignedIn, form: Annot
         return _service_form(request, caller, account_id, form, errors=errors)
     ctx = app_ctx(request)
     try:
-        added = catalog.add_service(
+        added = lines.add_service(
             ctx.uow(),
             caller=caller,
             account_id=account_id,
-            kind=ServiceKind(form.kind),
+            kind=LineKind(form.kind),
             label=form.label,
             monthly_price=form.monthly_price,
             start_date=start,
@@ -228,7 +228,7 @@ def add_service(account_id: str, request: Request, caller: SignedIn, form: Annot
         if field in ServiceForm.model_fields:
             return _service_form(request, caller, account_id, form, errors=FormErrors({field: friendly(error)}))
         return _service_form(request, caller, account_id, form, error=friendly(error))
-    return done(request, _back(account_id), f"{ServiceKind(form.kind).label} {added.label} added")
+    return done(request, _back(account_id), f"{LineKind(form.kind).label} {added.label} added")
 
 
 def _remove_form(request: Request, caller: Caller, account_id: str, service_id: str, **extra: Any) -> Response:
@@ -240,7 +240,7 @@ def _remove_form(request: Request, caller: Caller, account_id: str, service_id: 
     )
 
 
-def _service_of(detail: ClientDetail, service_id: str) -> Service:
+def _service_of(detail: ClientDetail, service_id: str) -> Line:
     for service in detail.services:
         if service.id == service_id:
             return service
@@ -256,7 +256,7 @@ def remove_service_form(account_id: str, service_id: str, request: Request, call
 def remove_service(account_id: str, service_id: str, request: Request, caller: SignedIn) -> Response:
     ctx = app_ctx(request)
     try:
-        removed = catalog.remove_service(
+        removed = lines.remove_service(
             ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, now=ctx.clock.now()
         )
     except DomainError as error:

@@ -117,7 +117,7 @@ def create_partner(
 
 
 # Refusals that belong to one field although the rule does not name it.
-_FIELD_FOR_CODE = {"billing-ref-taken": "billing_ref", "invalid-transition": "parent_id", "not-found": "parent_id"}
+_FIELD_FOR_CODE = {"invalid-transition": "parent_id", "not-found": "parent_id"}  # billing-ref-taken names its own field
 
 
 @router.get("/partners/quick")

@@ -135,17 +135,22 @@ def _unsuspended(account: Account, lifted: HoldReason) -> str:
     return f"{account.name} activated again"
 
 
+def _scheduled_day(when: str, on: str, missing: str) -> date | None:
+    """The form's date when "Scheduled" is chosen (None for "Now"); `missing` says what to choose."""
+    if when != "scheduled":
+        return None
+    try:
+        return date.fromisoformat(on.strip())
+    except ValueError:
+        raise ValidationFailed(missing) from None
+
+
 def _activate(
     request: Request, caller: Caller, account_id: str, version: int | None, when: str, on: str
 ) -> tuple[Account, str]:
     """Now, or on a date after today (the client is then scheduled and the worker activates it)."""
     ctx = app_ctx(request)
-    day: date | None = None
-    if when == "scheduled":
-        try:
-            day = date.fromisoformat(on.strip())
-        except ValueError:
-            raise ValidationFailed("choose the date the client should be activated") from None
+    day = _scheduled_day(when, on, "choose the date the client should be activated")
     account = accounts.activate(
         ctx.uow(), caller=caller, account_id=account_id, on=day, expected_version=version, now=ctx.clock.now()
     )
@@ -159,12 +164,7 @@ def _decommission(
 ) -> tuple[Account, str]:
     """Now needs the client's name typed out; Scheduled needs a date after today (else it would be now)."""
     ctx = app_ctx(request)
-    day: date | None = None
-    if when == "scheduled":
-        try:
-            day = date.fromisoformat(on.strip())
-        except ValueError:
-            raise ValidationFailed("choose the date the decommission should happen") from None
+    day = _scheduled_day(when, on, "choose the date the decommission should happen")
     account = confirmed.decommission(
         ctx.uow(),
         caller=caller,

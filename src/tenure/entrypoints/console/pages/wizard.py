@@ -15,12 +15,12 @@ from starlette.responses import RedirectResponse, Response
 
 from tenure.domain import lifecycle
 from tenure.domain.access import Caller
-from tenure.domain.catalog import ServiceKind
+from tenure.domain.catalog import LineKind
 from tenure.domain.errors import DomainError, NotFound
-from tenure.domain.model import Account, ClientType, Contact, Kind
+from tenure.domain.model import Account, ClientType, Contact, Kind, Status
 from tenure.entrypoints.console.forms import FormErrors, field_of, friendly, parse_day, parse_email
 from tenure.entrypoints.console.web import CSRF, ConsoleRoute, SignedIn, app_ctx, done, render
-from tenure.services import accounts, browse, catalog, offices, wizard
+from tenure.services import accounts, browse, lines, offices, wizard
 from tenure.services.wizard import Finish, WizardStep
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -39,7 +39,7 @@ def _page(request: Request, caller: Caller, step: WizardStep, draft: Account | N
             free, _ = offices.list_offices(ctx.uow(), caller=caller, free=True, limit=500, cursor=None)
             context["free_offices"] = [item.office for item in free]
         if step is WizardStep.SERVICES:
-            context["service_kinds"] = list(ServiceKind)
+            context["service_kinds"] = list(LineKind)
     context.update(extra)
     status = 422 if context["errors"] or context.get("error") else 200
     return render(request, "wizard.html", status, section="clients", **context)
@@ -186,8 +186,8 @@ def save_services(
     values = {"kind": kind, "label": label, "monthly_price": monthly_price, "network_id": network_id}
     try:
         if op == "add":
-            service_kind = ServiceKind(kind) if kind in set(ServiceKind) else ServiceKind.OTHER
-            added = catalog.add_service(
+            service_kind = LineKind(kind) if kind in set(LineKind) else LineKind.OTHER
+            added = lines.add_service(
                 ctx.uow(),
                 caller=caller,
                 account_id=account_id,
@@ -200,7 +200,7 @@ def save_services(
             )
             return done(request, here, f"{added.label} added")
         if op == "remove":
-            catalog.remove_service(
+            lines.remove_service(
                 ctx.uow(), caller=caller, account_id=account_id, service_id=service_id, now=ctx.clock.now()
             )
             return done(request, here, "Service removed")
@@ -227,6 +227,6 @@ def finish(account_id: str, request: Request, caller: SignedIn, how: Text = "lat
         return _page(request, caller, WizardStep.REVIEW, draft, **_error(error))
     if account is None:
         return done(request, "/clients", f"{draft.name} saved as New: use “Click to complete” to activate it later")
-    if account.status.value == "scheduled":
+    if account.status is Status.SCHEDULED:
         return done(request, f"/clients/{account.id}", f"{account.name} will be activated on its start date")
     return done(request, f"/clients/{account.id}", f"{account.name} activated")

@@ -1,4 +1,7 @@
-"""Services of clients: numbers, internet, Wi-Fi, local network, anything else billed monthly.
+"""Lines of clients: numbers, internet, Wi-Fi, local network, anything else billed monthly.
+
+The API and the console call them "services" (`/accounts/{id}/services`, table `services`);
+the code says "line" so that "services" only ever means the service layer.
 
 A number is held by one client at a time through the partial unique index
 `uq_services_number_held` (label WHERE kind = 'phone_number' AND end_date IS
@@ -9,15 +12,26 @@ is held by one service of its kind the same way (`uq_services_network_id_held`,
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, Row, insert, literal_column, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    bindparam,
+    case,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
 from tenure.adapters.db.tables import services as S
-from tenure.domain.catalog import Service, ServiceKind
+from tenure.domain.catalog import Line, LineKind
 from tenure.domain.errors import NetworkIdTaken, NotFound, NumberTaken
 
 
@@ -30,11 +44,11 @@ def number_held(number: str | BindParameter[str]) -> list[ColumnElement[bool]]:
     return [S.c.label == number, S.c.kind == literal_column("'phone_number'"), S.c.end_date.is_(None)]
 
 
-class ServiceRepository:
+class LineRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
 
-    def add(self, service: Service, *, now: datetime) -> None:
+    def add(self, service: Line, *, now: datetime) -> None:
         statement = insert(S).values(
             id=service.id,
             account_id=service.account_id,
@@ -53,14 +67,14 @@ class ServiceRepository:
                 raise _network_id_taken(service) from error
             raise NumberTaken(f"{service.label} is held by another client") from error
 
-    def network_id_holder(self, kind: ServiceKind, network_id: str, *, other_than: str | None = None) -> str | None:
+    def network_id_holder(self, kind: LineKind, network_id: str, *, other_than: str | None = None) -> str | None:
         """The service of `kind` that has not ended holding `network_id`, if any (the index still decides)."""
         query = select(S.c.id).where(S.c.network_id == network_id, S.c.kind == kind.value, S.c.end_date.is_(None))
         if other_than is not None:
             query = query.where(S.c.id != other_than)
         return self.conn.execute(query).scalar_one_or_none()
 
-    def set_network_id(self, service: Service) -> None:
+    def set_network_id(self, service: Line) -> None:
         statement = update(S).where(S.c.id == service.id).values(network_id=service.network_id)
         try:
             self.conn.execute(statement)
@@ -71,7 +85,7 @@ class ServiceRepository:
         """The account holding the number now, if any (a clear answer; the index still decides)."""
         return self.conn.execute(select(S.c.account_id).where(*number_held(number))).scalar_one_or_none()
 
-    def get(self, service_id: str, *, account_id: str) -> Service:
+    def get(self, service_id: str, *, account_id: str) -> Line:
         row = self.conn.execute(select(S).where(S.c.id == service_id, S.c.account_id == account_id)).first()
         if row is None:
             raise NotFound(f"service {service_id} not found")
@@ -79,7 +93,7 @@ class ServiceRepository:
 
     def page(
         self, account_id: str, *, include_ended: bool, limit: int, cursor: str | None
-    ) -> tuple[list[Service], str | None]:
+    ) -> tuple[list[Line], str | None]:
         """An account's services in the order they were added (ids are time-ordered)."""
         query = select(S).where(S.c.account_id == account_id)
         if not include_ended:
@@ -91,15 +105,15 @@ class ServiceRepository:
         next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
         return [_service(r) for r in rows[:limit]], next_cursor
 
-    def end(self, service: Service) -> None:
+    def end(self, service: Line) -> None:
         self.conn.execute(update(S).where(S.c.id == service.id).values(end_date=service.end_date))
 
 
-def _service(row: Row[Any]) -> Service:
-    return Service(
+def _service(row: Row[Any]) -> Line:
+    return Line(
         id=row.id,
         account_id=row.account_id,
-        kind=ServiceKind(row.kind),
+        kind=LineKind(row.kind),
         label=row.label,
         monthly_price_cents=int(row.monthly_price_cents),
         start_date=row.start_date,
@@ -108,5 +122,25 @@ def _service(row: Row[Any]) -> Service:
     )
 
 
-def _network_id_taken(service: Service) -> NetworkIdTaken:
+def _network_id_taken(service: Line) -> NetworkIdTaken:
     return NetworkIdTaken(f"network id {service.network_id} is held by another {service.kind.label} service")
+
+
+class LineEnding:
+    """Ends every service of an account on a day (decommissioning)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    def end_all(self, account_id: str, *, on: date) -> None:
+        """End every open service on `on`; one not yet started ends on its start day, never before it."""
+        self.conn.execute(END_ALL, {"b_account": account_id, "b_on": on})
+
+
+# `LineEnding.end_all` as one statement with bound values, so a batch runs it as one `executemany`.
+_ON = bindparam("b_on", type_=S.c.end_date.type)
+END_ALL = (
+    update(S)
+    .where(S.c.account_id == bindparam("b_account"), S.c.end_date.is_(None))
+    .values(end_date=case((S.c.start_date > _ON, S.c.start_date), else_=_ON))
+)

@@ -1,4 +1,4 @@
-"""Services of a client: add, list, remove (ends today)."""
+"""A client's lines, which the API calls services (`/accounts/{id}/services`): add, list, remove (ends today)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from tenure.domain.catalog import Service, money_text
+from tenure.domain.catalog import Line, money_text
 from tenure.entrypoints.api import idempotency
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, IdempotencyKey
 from tenure.entrypoints.api.routes.accounts import CHANGE, READ, Cursor, Limit
 from tenure.entrypoints.api.schemas import Page
 from tenure.entrypoints.api.schemas_catalog import ServiceCreate, ServiceOut, ServiceUpdate
-from tenure.services import catalog as service
+from tenure.services import lines as service
 
 router = APIRouter(prefix="/accounts/{account_id}/services", tags=["services"])
 ServiceId = Annotated[str, Path(min_length=1, max_length=64, description="a service id")]
 
 
-def service_out(item: Service) -> dict[str, object]:
+def service_out(item: Line) -> dict[str, object]:
     return {
         "id": item.id,
         "account_id": item.account_id,
