@@ -12,10 +12,13 @@ its idempotency record as one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from tenure.adapters.db import counts
 from tenure.adapters.db.accounts import AccountRepository
 from tenure.adapters.db.api_keys import ApiKeyRepository
 from tenure.adapters.db.audit import AuditRepository
@@ -90,6 +93,19 @@ class UnitOfWork:
         finally:
             self.connection.close()
 
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """A nested transaction undone alone when its block raises: its rows and its clients'
+        stage moves (else the commit would count a move that was rolled back)."""
+        moves = self.accounts.count_changes.rows
+        mark = len(moves)
+        try:
+            with self.connection.begin_nested():
+                yield
+        except BaseException:
+            del moves[mark:]
+            raise
+
     def reading(self) -> UnitOfWork:
         """Use this unit of work for reads only (no write lock on SQLite); no effect once it is open."""
         if not self._depth:
@@ -105,7 +121,11 @@ class UnitOfWork:
         return self._site
 
     def commit(self) -> None:
-        """Commit, unless this block joined an outer one: then the outer block commits or rolls back."""
+        """Commit, unless this block joined an outer one: then the outer block commits or rolls back.
+
+        The clients' stage moves go to client_counts last (their row locks are held only for the
+        commit itself)."""
         if self._depth > 1:
             return
+        counts.apply(self.connection, self.accounts.count_changes.take())
         self._transaction.commit()

@@ -69,7 +69,7 @@ def run_in(
     if stored is not None:
         return _answer_of(stored, request_hash)
     try:
-        with uow.connection.begin_nested():
+        with uow.nested():
             response = act()
     except DomainError as error:
         response = domain_problem(error)
