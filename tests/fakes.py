@@ -16,7 +16,8 @@ Repositories the lifecycle does not use (users, API keys, listing, deliveries, .
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Self, cast
@@ -37,6 +38,7 @@ from tenure.services.unit_of_work import (
     ApiKeyRepository,
     BatchUnitOfWork,
     BillingRepository,
+    ClientCounts,
     ClientsCsv,
     DeliveryQueue,
     DueChanges,
@@ -442,6 +444,7 @@ class FakeUnitOfWork:
         self.billing = cast(BillingRepository, _NotFaked("billing"))
         self.entitlements = cast(EntitlementLookups, _NotFaked("entitlements"))
         self.clients_csv = cast(ClientsCsv, _NotFaked("clients_csv"))
+        self.client_counts = cast(ClientCounts, _NotFaked("client_counts"))  # counters are SQL rows
         self.locks_claimed_rows = False
         self._before: State | None = None
 
@@ -454,6 +457,16 @@ class FakeUnitOfWork:
 
     def reading(self) -> Self:
         return self
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """A savepoint: the state as it was, put back when the block raises."""
+        saved = copy.deepcopy(self.db.state)
+        try:
+            yield
+        except BaseException:
+            self.db.state = saved
+            raise
 
     def new_batch(self) -> BatchUnitOfWork:
         raise NotImplementedError("the scheduler's batches claim rows in SQL: tested on the real databases")

@@ -15,6 +15,7 @@ from tenure.domain.errors import DomainError
 from tenure.entrypoints import context
 from tenure.entrypoints.cli_admin import policy_app, user_app
 from tenure.entrypoints.cli_bulk import bulk
+from tenure.entrypoints.cli_check import check_app
 from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.cli_nas import nas_app
 from tenure.entrypoints.context import configured_engine, engine_for, unit_of_work
@@ -28,6 +29,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(nas_app, name="nas")
+app.add_typer(check_app, name="check")
 app.command("bulk")(bulk)
 api_key_app = typer.Typer(help="API keys for network equipment (softswitches, RADIUS servers).", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")

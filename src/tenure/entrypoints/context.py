@@ -17,6 +17,7 @@ from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.entitlements import AsyncLookups
 from tenure.adapters.db.migrate import upgrade
+from tenure.adapters.db.site import SiteCache
 from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
@@ -56,12 +57,13 @@ class AppContext:
     settings: Settings
     destinations: DestinationGuard = field(default_factory=DestinationGuard)
     hot_path: HotPath = field(init=False)
+    site_cache: SiteCache = field(default_factory=SiteCache)  # parsed settings, per process, by `site.version`
 
     def __post_init__(self) -> None:
         self.hot_path = HotPath(self.uow, AsyncLookups(runner_for(self.engine)), self.clock)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, site_cache=self.site_cache)
 
     def batch_uow(self) -> BatchUnitOfWork:
         return BatchUnitOfWork(self.engine)

@@ -21,7 +21,7 @@ from tenure.services import billing, lines
 from tenure.services.cursors import cursor_of
 from tenure.services.entitlements import subject_of
 from tenure.services.queries import AccountView, views
-from tenure.services.read_models import AccountFilter, AuditEntry
+from tenure.services.read_models import AccountFilter, AuditEntry, PartnerChoice
 from tenure.services.unit_of_work import UnitOfWork
 
 
@@ -204,10 +204,11 @@ def _tree(partners: list[Account], counts: dict[str, dict[Status, int]]) -> list
     return ordered
 
 
-def partner_choices(uow: UnitOfWork, *, caller: Caller) -> list[Account]:
-    """The resellers and channels the caller may see, for the Clients page's partner filter."""
+def partner_choices(uow: UnitOfWork, *, caller: Caller) -> list[PartnerChoice]:
+    """The resellers and channels the caller may see, for the Clients page's partner filter:
+    names only (two keyset reads), since the filter shows neither holds nor status."""
     with uow.reading():
-        return _partners(uow, caller)
+        return uow.listing.partner_choices(caller, limit=500)
 
 
 def _partners(uow: UnitOfWork, caller: Caller) -> list[Account]:

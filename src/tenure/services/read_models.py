@@ -316,3 +316,22 @@ class ExportedClient:
     contact_email: str
     parent_ref: str
     parent_kind: str
+
+
+@dataclass(frozen=True)
+class PartnerChoice:
+    """A reseller or channel as the Clients page's partner filter names it."""
+
+    id: str
+    name: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One (ancestor, stage) whose counter is not the number of clients below it in that stage."""
+
+    ancestor_id: str
+    stage: str
+    counted: int | None  # None: the partner has no counter rows at all
+    actual: int

@@ -13,6 +13,7 @@ Each repository protocol names only what the use cases call; the adapters may ho
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -31,6 +32,7 @@ from tenure.services.read_models import (
     Cascade,
     Change,
     DeliveryRecord,
+    Drift,
     ExportedClient,
     Finished,
     Job,
@@ -38,6 +40,7 @@ from tenure.services.read_models import (
     Lookup,
     NasEntry,
     OfficeListing,
+    PartnerChoice,
     SessionOutcome,
     SessionView,
     Settings,
@@ -202,6 +205,12 @@ class SiteRepository(Protocol):
 
 
 class IdempotencyRepository(Protocol):
+    def lookup(self, user_id: str, key: str, *, now: datetime) -> StoredAnswer | None:
+        """The answer stored under the key, in the change's own transaction; a key older than 24 h reads as free."""
+
+    def record(self, user_id: str, key: str, request_hash: str, *, status_code: int, body: str, now: datetime) -> bool:
+        """Store the answer if the key is free; False when an identical request stored one first."""
+
     def find(self, user_id: str, key: str, *, now: datetime) -> StoredAnswer | None: ...
 
     def claim(self, user_id: str, key: str, request_hash: str, *, now: datetime) -> bool:
@@ -407,6 +416,9 @@ class AccountListing(Protocol):
     def names_of(self, caller: Caller, ids: Sequence[str]) -> dict[str, tuple[str, Kind]]:
         """Name and kind of each of `ids` the caller may see."""
 
+    def partner_choices(self, caller: Caller, *, limit: int) -> list[PartnerChoice]:
+        """Up to `limit` resellers, then up to `limit` channels the caller sees, by name: names only."""
+
 
 class BillingRepository(Protocol):
     def billable_services(
@@ -437,6 +449,16 @@ class ClientsCsv(Protocol):
     def count_clients(self, caller: Caller, *, include_inactive: bool) -> int: ...
 
     def client_batches(self, caller: Caller, *, include_inactive: bool) -> Iterator[Sequence[ExportedClient]]: ...
+
+
+class ClientCounts(Protocol):
+    """The Clients page's counters (clients per partner and stage) against a recount."""
+
+    def drift(self, *, then_fix: bool = False) -> list[Drift]:
+        """Counters that disagree with a recount; `then_fix` locks out writers until the rebuild."""
+
+    def rebuild(self) -> None:
+        """Set every counter to the recount."""
 
 
 class UnitOfWork(Protocol):
@@ -500,6 +522,9 @@ class UnitOfWork(Protocol):
     def clients_csv(self) -> ClientsCsv: ...
 
     @property
+    def client_counts(self) -> ClientCounts: ...
+
+    @property
     def locks_claimed_rows(self) -> bool:
         """True when claimed rows stay locked until commit (PostgreSQL); False: one worker at a time (SQLite)."""
 
@@ -510,7 +535,10 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def reading(self) -> Self:
-        """Use this unit of work for reads only (no write lock on SQLite)."""
+        """Use this unit of work for reads only (no write lock on SQLite); no effect once it is open."""
+
+    def nested(self) -> AbstractContextManager[None]:
+        """A nested transaction (savepoint) undone alone when its block raises."""
 
     def new_batch(self) -> BatchUnitOfWork:
         """A new batch unit of work on the same database: its own transaction, not this one's."""
