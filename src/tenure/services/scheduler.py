@@ -4,9 +4,10 @@ Workers claim due rows BATCH at a time with `FOR UPDATE SKIP LOCKED LIMIT
 BATCH` (on PostgreSQL; SQLite runs one worker at a time), walking the due set
 in id order, so several workers split the work instead of queueing on the same
 rows. A batch is one transaction (adapters/db/batch.py): its accounts are
-loaded in a few queries, each change runs through its use case on the locked
-row (the pure lifecycle rule decides), and the writes of the whole batch go out
-set-based at the end, before one commit. So running the pass twice, two
+claimed and loaded by one query (their holds and rooms in a few more), each
+change runs through its use case on the locked row (the pure lifecycle rule
+decides), and the writes of the whole batch go out as one statement per table
+at the end, before one commit. So running the pass twice, two
 workers at once, or a worker killed mid-batch, apply every change exactly
 once, and a refusal undoes only its own change.
 """
@@ -16,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 import structlog
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, and_
 
 from tenure.adapters.db import status_sql
 from tenure.adapters.db.batch import BatchUnitOfWork
@@ -61,17 +61,17 @@ def apply_due_changes(new_uow: Callable[[], UnitOfWork], *, now: datetime) -> Pa
     return result
 
 
-def _due_activations(day: date) -> Select[Any]:
-    return select(A.c.id).where(status_sql.due(ACTIVATION_DUE, day))
+def _due_activations(day: date) -> ColumnElement[bool]:
+    return status_sql.due(ACTIVATION_DUE, day)
 
 
-def _due_decommissions(day: date, kind: Kind) -> Select[Any]:
-    return select(A.c.id).where(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value)
+def _due_decommissions(day: date, kind: Kind) -> ColumnElement[bool]:
+    return and_(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value)
 
 
 def _drain(
     new_uow: Callable[[], UnitOfWork],
-    due: Select[Any],
+    due: ColumnElement[bool],
     result: PassResult,
     applied: list[str],
     change: Callable[[UnitOfWork, str], bool],
@@ -79,7 +79,8 @@ def _drain(
     """Claim up to BATCH due rows after the last one seen, apply each, write and commit once; until none is left.
 
     Rows another worker holds are skipped (SKIP LOCKED: they are being applied
-    there). The batch's accounts and rooms are read in a few queries; each
+    there). The batch's accounts are claimed and loaded by one query, their
+    holds and rooms by a few more; each
     change runs through its use case as an item of a `BatchUnitOfWork`, whose
     writes (accounts, events, outbox rows, service endings, room releases,
     session cuts) are gathered and written set-based at the end. One the rules
@@ -88,17 +89,13 @@ def _drain(
     batch (each change re-checks its row under the lock).
     """
     engine = new_uow().engine
-    query = due.where(A.c.id > bindparam("after")).order_by(A.c.id).limit(BATCH)
-    if engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     after = ""
     while True:
         with BatchUnitOfWork(engine) as batch:
-            claimed = list(batch.connection.execute(query, {"after": after}).scalars())
+            claimed = batch.accounts.claim(and_(due, A.c.id > after), BATCH)
             if not claimed:
                 return
             after = claimed[-1]
-            batch.accounts.preload(claimed, None)
             batch.offices.preload_held(claimed)
             done = [account_id for account_id in claimed if _apply(batch, account_id, change, result)]
             batch.commit()

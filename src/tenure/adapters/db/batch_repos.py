@@ -2,16 +2,35 @@
 
 Every gathered write is kept per item (`Buffer.mark`/`undo`), so an item
 refused half-way leaves nothing behind, and is written at the end of the batch
-with one `executemany` per statement, in the order the items made them.
+as one statement per table, in the order the items made them: multi-row
+`INSERT … VALUES` for events and outbox rows, one `UPDATE … FROM (VALUES …)`
+for account rows on PostgreSQL, one `UPDATE … WHERE account_id IN (…)` for
+service endings and room releases. An `executemany` would be one statement to
+the driver but still one execution per row in PostgreSQL (SQLAlchemy's
+"insertmanyvalues" only rewrites INSERTs with RETURNING), which is what made
+the worker's batches slow (docs/performance.md, P6).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Update, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Table,
+    Update,
+    bindparam,
+    cast,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -30,9 +49,10 @@ from tenure.adapters.db.tables import outbox as O
 from tenure.domain.access import Caller
 from tenure.domain.errors import AlreadySuspended, NotFound, VersionConflict
 from tenure.domain.events import Event
-from tenure.domain.model import Account, Hold
+from tenure.domain.model import Account, Hold, Kind
 
-CHUNK = 500  # ids per IN (…) list: well under every driver's parameter limit
+T = TypeVar("T")
+CHUNK = 500  # ids (or rows) per statement: well under every driver's parameter limit
 _LIFT = update(H).where(H.c.id == bindparam("b_id")).values(lifted_at=bindparam("b_at"), lifted_by=bindparam("b_by"))
 
 
@@ -89,14 +109,34 @@ class PreloadedAccounts(AccountRepository):
             if caller is not None:
                 query = query.where(sql.visible_to(caller))
             rows += list(self.conn.execute(query.with_for_update() if self._for_update else query))
+        self._load(rows, caller, unique=len(wanted) == len(ids))
+        self._unseen = set(wanted) - set(self._loaded)
+
+    def claim(self, due: ColumnElement[bool], limit: int) -> list[str]:
+        """Claim and load the first `limit` accounts matching `due` (id order) in one query: the worker's batch.
+
+        On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so rows another
+        worker holds are passed over. Answers the claimed ids, in order.
+        """
+        query = select(A).where(due).order_by(A.c.id).limit(limit)
+        if self._for_update:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.conn.execute(query))
+        self._load(rows, None, unique=True)
+        self._unseen = set()
+        return [row.id for row in rows]
+
+    def _load(self, rows: Sequence[Any], caller: Caller | None, *, unique: bool) -> None:
         self._preloaded = True
         self._caller = caller
         self._loaded = {account.id: account for account in self.hydrate(rows)}
-        self._unseen = set(wanted) - set(self._loaded)
-        self.independent = len(wanted) == len(ids) and not self._nested(list(self._loaded))
+        self.independent = unique and not self._nested(list(self._loaded.values()))
 
-    def _nested(self, ids: list[str]) -> bool:
-        """Is any of `ids` an ancestor of another?"""
+    def _nested(self, accounts: list[Account]) -> bool:
+        """Is any of `accounts` an ancestor of another? Never when all are clients (they have no children)."""
+        if all(account.kind is Kind.CLIENT for account in accounts):
+            return False
+        ids = [account.id for account in accounts]
         present = set(ids)
         for chunk in _chunks(ids):
             query = select(AA.c.ancestor_id).where(AA.c.account_id.in_(chunk), AA.c.depth > 0)
@@ -155,9 +195,32 @@ class PreloadedAccounts(AccountRepository):
         if lifted := self.holds_lifted.take():
             self.conn.execute(_LIFT, lifted)
         if saved := self.saved.take():
-            result = self.conn.execute(_save_statement(saved[0]), saved)
-            if result.rowcount != len(saved):
+            postgres = self.conn.dialect.name == "postgresql"
+            updated = 0
+            for chunk in _chunks(saved) if postgres else [saved]:
+                statement = _save_from_values(chunk) if postgres else _save_statement(chunk[0])
+                updated += self.conn.execute(statement, None if postgres else chunk).rowcount
+            if updated != len(saved):
                 raise VersionConflict("an account of the batch was changed by someone else; nothing was kept")
+
+
+def _save_from_values(rows: Sequence[dict[str, Any]]) -> Update:
+    """`UPDATE accounts SET … FROM (VALUES …) AS saved WHERE id = saved.id AND version = saved.version`.
+
+    One statement for the batch's account rows. Each value is cast to its column's type, since
+    a VALUES column whose rows are all NULL would otherwise be text.
+    """
+    names = [key[2:] for key in rows[0]]
+    types = {name: A.c[name].type for name in names}
+    table = values(*[Column(name, types[name]) for name in names], name="saved").data(
+        [tuple(row[f"b_{name}"] for name in names) for row in rows]
+    )
+    typed = {name: cast(table.c[name], types[name]) for name in names}
+    return (
+        update(A)
+        .where(A.c.id == typed["id"], A.c.version == typed["version"])
+        .values({**{n: typed[n] for n in names if n not in ("id", "version")}, "version": A.c.version + 1})
+    )
 
 
 def _save_statement(row: dict[str, Any]) -> Update:
@@ -182,9 +245,23 @@ def ids_for_tokens(conn: Connection, caller: Caller, tokens: Sequence[str]) -> d
     return found
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows (all with the same keys) as multi-row `INSERT … VALUES`, CHUNK rows per statement."""
+    for chunk in _chunks(rows):
+        conn.execute(insert(table).values(list(chunk)))
+
+
+def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[str]]:
+    """{row[key]: [row["b_account"], …]}, in the rows' order."""
+    groups: dict[Any, list[str]] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row["b_account"])
+    return groups
 
 
 class BufferedAudit(AuditRepository):
@@ -199,8 +276,7 @@ class BufferedAudit(AuditRepository):
         self.buffer.rows.append({**row, "reason": event.reason, "before": event.before, "after": event.after})
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(insert(E), rows)
+        insert_rows(self.conn, E, self.buffer.take())
 
 
 class BufferedOutbox(OutboxRepository):
@@ -217,8 +293,7 @@ class BufferedOutbox(OutboxRepository):
         self.buffer.rows.append({**row, "created_at": now, "next_attempt_at": now})
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(insert(O), rows)
+        insert_rows(self.conn, O, self.buffer.take())
 
 
 class BufferedCascades(Cascades):
@@ -264,8 +339,10 @@ class BufferedLineEnding(LineEnding):
         return None
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(END_ALL, rows)
+        """`LineEnding.end_all` for every gathered account: one statement per day (a batch has one)."""
+        for on, ids in _grouped(self.buffer.take(), "b_on").items():
+            for chunk in _chunks(ids):
+                self.conn.execute(END_ALL, {"b_accounts": list(chunk), "b_on": on})
 
 
 class BufferedOffices(OfficeRepository):
@@ -296,8 +373,10 @@ class BufferedOffices(OfficeRepository):
         return held
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(RELEASE_ALL, rows)
+        """`OfficeRepository.release_all` for every gathered account: one statement per instant."""
+        for at, ids in _grouped(self.buffer.take(), "b_at").items():
+            for chunk in _chunks(ids):
+                self.conn.execute(RELEASE_ALL, {"b_accounts": list(chunk), "b_at": at})
 
 
 class BufferedRadius(RadiusSessions):

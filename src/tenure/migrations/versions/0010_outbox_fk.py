@@ -1,4 +1,4 @@
-"""outbox.account_id without a foreign key to accounts (issue 13 §3–4)
+"""outbox.account_id without a foreign key to accounts (issue 13 §3-4)
 
 Revision ID: 0010_outbox_fk
 Revises: 0009_cascade
