@@ -13,23 +13,24 @@ the worker's batches slow (docs/performance.md, P6).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Connection,
     Table,
+    TextClause,
     Update,
     bindparam,
-    cast,
     insert,
     or_,
     select,
+    text,
     update,
-    values,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -189,37 +190,31 @@ class PreloadedAccounts(AccountRepository):
         """Holds, then account rows; a saved row must still be at the version it was read at."""
         if added := self.holds_added.take():
             try:
-                self.conn.execute(insert(H), added)
+                insert_rows(self.conn, H, added)
             except IntegrityError as error:  # only a writer that skipped the account's row lock gets here
                 raise AlreadySuspended("a hold of the batch was placed meanwhile; nothing was kept") from error
         if lifted := self.holds_lifted.take():
             self.conn.execute(_LIFT, lifted)
         if saved := self.saved.take():
-            postgres = self.conn.dialect.name == "postgresql"
-            updated = 0
-            for chunk in _chunks(saved) if postgres else [saved]:
-                statement = _save_from_values(chunk) if postgres else _save_statement(chunk[0])
-                updated += self.conn.execute(statement, None if postgres else chunk).rowcount
-            if updated != len(saved):
+            if self.conn.dialect.name == "postgresql":
+                rows = [{key[2:]: value for key, value in row.items()} for row in saved]
+                result = self.conn.execute(_save_from_json(tuple(rows[0])), {"rows": _json(rows)})
+            else:  # SQLite: an executemany runs in-process
+                result = self.conn.execute(_save_statement(saved[0]), saved)
+            if result.rowcount != len(saved):
                 raise VersionConflict("an account of the batch was changed by someone else; nothing was kept")
 
 
-def _save_from_values(rows: Sequence[dict[str, Any]]) -> Update:
-    """`UPDATE accounts SET … FROM (VALUES …) AS saved WHERE id = saved.id AND version = saved.version`.
+@functools.cache
+def _save_from_json(names: tuple[str, ...]) -> TextClause:
+    """`UPDATE accounts … FROM json_populate_recordset(…) AS saved`: a batch's account rows in one statement.
 
-    One statement for the batch's account rows. Each value is cast to its column's type, since
-    a VALUES column whose rows are all NULL would otherwise be text.
+    Each saved row must still be at the version it was read at (`saved.version`).
     """
-    names = [key[2:] for key in rows[0]]
-    types = {name: A.c[name].type for name in names}
-    table = values(*[Column(name, types[name]) for name in names], name="saved").data(
-        [tuple(row[f"b_{name}"] for name in names) for row in rows]
-    )
-    typed = {name: cast(table.c[name], types[name]) for name in names}
-    return (
-        update(A)
-        .where(A.c.id == typed["id"], A.c.version == typed["version"])
-        .values({**{n: typed[n] for n in names if n not in ("id", "version")}, "version": A.c.version + 1})
+    sets = ", ".join(f'"{name}" = saved."{name}"' for name in names if name not in ("id", "version"))
+    return text(
+        f"UPDATE accounts SET {sets}, version = accounts.version + 1 FROM {_RECORDS.format(table='accounts')} "
+        "AS saved WHERE accounts.id = saved.id AND accounts.version = saved.version"
     )
 
 
@@ -250,10 +245,39 @@ def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
         yield items[start : start + CHUNK]
 
 
+# A batch's rows as ONE parameter, a JSON array PostgreSQL turns into rows typed as `table`'s: the
+# statement's text stays the same whatever the batch size (compiled and parsed once), and PostgreSQL
+# runs it once, not once per row as an executemany.
+_RECORDS = "json_populate_recordset(NULL::{table}, CAST(:rows AS json))"
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows (all with the same keys) as multi-row `INSERT … VALUES`, CHUNK rows per statement."""
-    for chunk in _chunks(rows):
-        conn.execute(insert(table).values(list(chunk)))
+    """Rows (all with the same keys) in one `INSERT … SELECT` on PostgreSQL; SQLite runs an executemany in-process."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), list(rows))
+        return
+    conn.execute(_insert_from_json(table.name, tuple(rows[0])), {"rows": _json(rows)})
+
+
+@functools.cache
+def _insert_from_json(table: str, names: tuple[str, ...]) -> TextClause:
+    columns = ", ".join(f'"{name}"' for name in names)
+    return text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_RECORDS.format(table=table)}")
+
+
+def _json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: object) -> str:
+    """Timestamps (always zoned here) and days as PostgreSQL reads them."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[str]]:
