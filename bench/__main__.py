@@ -1,6 +1,6 @@
 """`python -m bench`: every scenario of issue 6, ours against the bare database, in one run.
 
-    .venv/bin/python -m bench [--quick] [--postgres-url URL] [--only P1,P1b,P4] [--p6-count N] [--keep]
+    .venv/bin/python -m bench [--quick] [--postgres-url URL] [--only P1,P1b,P4,P4c] [--p6-count N] [--keep]
 
 PostgreSQL comes from --postgres-url, else TENURE_BENCH_POSTGRES_URL, else
 TENURE_TEST_POSTGRES_URL (a role that may create databases); the benchmark
@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    console,
     data,
     p1_lifecycle,
     p1b_bulk,
@@ -39,7 +40,7 @@ from bench import (
 from bench.harness import Result, git_commit, machine, table, write_json
 from bench.load import Server, wrk_available
 
-SCENARIOS = ("P1", "P1b", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
+SCENARIOS = ("P1", "P1b", "P2", "P3", "P4", "P4c", "P5", "P6", "P7", "P8")
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ class Run:
                     if self.wants("P2"):
                         self.step("P2 small", lambda: p2_lookup.run(small, server, seconds=s.seconds, size=small_size))
                 small.engine.dispose()
-            if self.wants("P1", "P1b", "P2", "P3", "P4", "P6"):
+            if self.wants("P1", "P1b", "P2", "P3", "P4", "P4c", "P6"):
                 names.append(self.args.db_prefix)
                 big = self.dataset(data.postgres_database(admin_url, names[-1]), s.big, "postgresql big", services=1)
                 with Server(big.url) as server:
@@ -165,6 +166,9 @@ class Run:
                     last = s.big.channels - 1
                     count = min(self.args.p6_count or s.p6_count, s.big.clients_per_channel)
                     self.step("P6", lambda: p6_scheduler.run(big, channel=last, bare_channel=last - 1, count=count))
+                if self.wants("P4c"):  # last: it suspends a channel of its own
+                    clients = f"{s.big.clients:,} clients"
+                    self.step("P4c", lambda: console.run(big, requests=s.p4_requests, size=clients))
                 big.engine.dispose()
             if self.wants("P5"):
                 names.append(f"{self.args.db_prefix}_charges")

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from tenure.adapters.db import counts
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.tables import accounts as A
@@ -148,6 +149,7 @@ def build(url: str, shape: Shape, *, now: datetime) -> Dataset:
     started = time.perf_counter()
     with engine.begin() as conn:
         _load_tree(conn, shape, operator_id=operator_id, prefix=prefix, now=now)
+        counts.rebuild(conn)  # clients per partner and stage, as creating them one by one keeps them
     analyze(engine)
     load_seconds = time.perf_counter() - started
     with UnitOfWork(engine) as uow:

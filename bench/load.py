@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -47,13 +47,14 @@ class Server:
         env = {**os.environ, "TENURE_DATABASE_URL": database_url, "TENURE_LOG_FORMAT": "json"}
         command = [sys.executable, "-m", "tenure", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(workers), "--no-worker"]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The server's log (warnings, errors with their tracebacks) goes to a file, not a pipe nobody
+        # reads while it runs: a full pipe would stall the server, and the file explains a 5xx.
+        self.log = tempfile.NamedTemporaryFile("w+b", prefix="tenure-bench-server-", suffix=".log")  # noqa: SIM115
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
-                )
+                raise RuntimeError(f"server exited: {self.log_tail()}")
             try:
                 if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
                     return
@@ -61,6 +62,11 @@ class Server:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError("server did not answer /healthz within 60 s")
+
+    def log_tail(self, limit: int = 4000) -> str:
+        """The end of what the server wrote to stderr so far."""
+        self.log.flush()
+        return Path(self.log.name).read_bytes()[-limit:].decode(errors="replace")
 
     def pids(self) -> list[int]:
         return [self.process.pid, *children(self.process.pid)]
@@ -80,6 +86,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
 
     def __enter__(self) -> Server:
         return self
@@ -90,16 +97,34 @@ class Server:
 
 @dataclass
 class WrkResult:
+    """What `wrk` saw. Answers are counted by status as they came back (`statuses`); a request
+    cut by wrk's own `--timeout` got no answer at all and is counted in `timeouts` instead, so
+    the two never mix: a non-2xx here is an answer the server really sent."""
+
     requests: int
     seconds: float
-    non_2xx: int
-    socket_errors: int
+    socket_errors: int  # connect, read and write errors
+    timeouts: int  # no answer within wrk's --timeout: cut by the load generator
     p50_ms: float
     p99_ms: float
+    statuses: dict[int, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)  # the first few non-2xx answers, status and body
+
+    @property
+    def non_2xx(self) -> int:
+        return sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
 
     @property
     def ok_per_second(self) -> float:
         return (self.requests - self.non_2xx) / self.seconds if self.seconds else 0.0
+
+    def failures(self) -> str:
+        """`0 non-2xx` or `2 non-2xx (409: 2)`, then any timeouts and socket errors, for a result's notes."""
+        odd = {status: count for status, count in sorted(self.statuses.items()) if not 200 <= status < 300}
+        text = f"{self.non_2xx} non-2xx"
+        if odd:
+            text += " (" + ", ".join(f"{status}: {count}" for status, count in odd.items()) + ")"
+        return text + f", {self.timeouts} timed out, {self.socket_errors} socket errors"
 
 
 def wrk_available() -> bool:
@@ -115,14 +140,19 @@ def wrk(
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     data = json.loads(line[len("BENCH ") :])
-    return WrkResult(
+    result = WrkResult(
         requests=int(data["requests"]),
         seconds=data["duration_us"] / 1e6,
-        non_2xx=int(data["non_2xx"]),
         socket_errors=int(data["socket_errors"]),
+        timeouts=int(data["timeouts"]),
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
+        statuses={int(status): int(count) for status, count in data["statuses"].items()},
+        samples=list(data["samples"]),
     )
+    if result.samples:
+        print(f"   wrk {script}: {result.failures()}; first: {result.samples}", file=sys.stderr)
+    return result
 
 
 def write_lines(lines: Sequence[str]) -> str:
@@ -139,6 +169,7 @@ class OpenLoopResult:
     errors: int
     seconds: float
     latencies_ms: list[float]  # one per scheduled request; unanswered ones at their wait so far (a lower bound)
+    statuses: dict[int, int] = field(default_factory=dict)  # every answer that came back, by status
 
     @property
     def unanswered(self) -> int:
@@ -155,6 +186,7 @@ async def _open_loop(
     counter = iter(range(10**9))
     latencies: list[float] = []
     errors = 0
+    statuses: dict[int, int] = {}
     start = time.perf_counter() + 0.2
     end = start + seconds
     scheduled = int(seconds * rate)
@@ -180,7 +212,9 @@ async def _open_loop(
                         length = int(line.split(b":")[1])
                 await reader.readexactly(length)
                 latencies.append((time.perf_counter() - due) * 1000)
-                if not head.startswith(b"HTTP/1.1 2"):
+                status = int(head[9:12])
+                statuses[status] = statuses.get(status, 0) + 1
+                if not 200 <= status < 300:
                     errors += 1
         finally:
             writer.close()
@@ -192,7 +226,7 @@ async def _open_loop(
     await asyncio.gather(*tasks, return_exceptions=True)
     sent = len(latencies)
     latencies += [GRACE * 1000] * (scheduled - sent)
-    return OpenLoopResult(scheduled, sent, errors, seconds, latencies)
+    return OpenLoopResult(scheduled, sent, errors, seconds, latencies, statuses)
 
 
 def open_loop(

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 from sqlalchemy.engine import make_url
 
@@ -86,6 +87,8 @@ def run(ds: Dataset, server: Server, *, channel: int, seconds: int, size: str) -
         )
     finally:
         os.unlink(ids)
+    if any(status >= 500 for status in result.statuses):
+        print(f"   server log (tail):\n{server.log_tail()}", file=sys.stderr)
     ours = result.ok_per_second
     return [
         Result(
@@ -100,8 +103,15 @@ def run(ds: Dataset, server: Server, *, channel: int, seconds: int, size: str) -
             target="≥ 50 % of pgbench -N",
             met=ours >= 0.5 * bare and result.non_2xx == 0,
             peak_rss_mb=server.peak_rss_mb(),
-            notes=f"{result.requests} requests, {result.non_2xx} non-2xx, p50 {result.p50_ms:.1f} ms, "
+            notes=f"{result.requests} requests, {result.failures()}, p50 {result.p50_ms:.1f} ms, "
             f"p99 {result.p99_ms:.1f} ms; {seconds} s each",
-            extra={"p50_ms": result.p50_ms, "p99_ms": result.p99_ms, "non_2xx": result.non_2xx},
+            extra={
+                "p50_ms": result.p50_ms,
+                "p99_ms": result.p99_ms,
+                "non_2xx": result.non_2xx,
+                "statuses": {str(status): count for status, count in result.statuses.items()},
+                "timeouts": result.timeouts,
+                "socket_errors": result.socket_errors,
+            },
         )
     ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
@@ -37,6 +38,7 @@ class Tally:
     changes: int = 0
     refused: int = 0
     non_200: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)  # every non-200 answer, by status
     batch_ms: list[float] = field(default_factory=list)
 
 
@@ -46,6 +48,7 @@ def _send(client: httpx.Client, body: dict[str, object], tally: Tally) -> None:
     tally.batch_ms.append((time.perf_counter() - started) * 1000)
     if response.status_code != 200:
         tally.non_200 += 1
+        tally.statuses[response.status_code] += 1
         return
     results = response.json()["results"]
     ok = sum(1 for item in results if item["ok"])
@@ -89,6 +92,10 @@ def run(ds: Dataset, server: Server, *, channel: int, seconds: int, size: str) -
     changes = sum(t.changes for t in tallies)
     refused = sum(t.refused for t in tallies)
     non_200 = sum(t.non_200 for t in tallies)
+    statuses = sum((t.statuses for t in tallies), Counter[int]())
+    by_status = (
+        f" ({', '.join(f'{status}: {count}' for status, count in sorted(statuses.items()))})" if statuses else ""
+    )
     batch_ms = [ms for t in tallies for ms in t.batch_ms]
     ours = changes / elapsed
     return [
@@ -104,7 +111,7 @@ def run(ds: Dataset, server: Server, *, channel: int, seconds: int, size: str) -
             target="≥ 50 % of pgbench -N",
             met=ours >= 0.5 * bare and refused == 0 and non_200 == 0,
             peak_rss_mb=server.peak_rss_mb(),
-            notes=f"{len(batch_ms)} batches, {changes:,} changes, {refused} items refused, {non_200} non-200; "
+            notes=f"{len(batch_ms)} batches, {changes:,} changes, {refused} items refused, {non_200} non-200{by_status}; "
             f"batch p50 {percentile(batch_ms, 50):.0f} ms, p99 {percentile(batch_ms, 99):.0f} ms; "
             f"{elapsed:.1f} s (pairs finished)",
             extra={"refused": refused, "non_200": non_200, "batch_p50_ms": percentile(batch_ms, 50)},

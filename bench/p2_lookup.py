@@ -64,7 +64,7 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
             target="≥ 50 % of /healthz",
             met=ours.ok_per_second >= 0.5 * bare.ok_per_second and ours.non_2xx == 0,
             peak_rss_mb=rss,
-            notes=f"{processes}; {ours.requests:,} lookups, {ours.non_2xx} non-2xx, wrk p99 {ours.p99_ms:.1f} ms",
+            notes=f"{processes}; {ours.requests:,} lookups, {ours.failures()}, wrk p99 {ours.p99_ms:.1f} ms",
         ),
         Result(
             scenario="P2",
@@ -79,7 +79,7 @@ def run(ds: Dataset, server: Server, *, seconds: int, size: str) -> list[Result]
             met=p99 <= 1.5 * bare_p99 and steady.errors == 0 and steady.unanswered == 0,
             peak_rss_mb=rss,
             notes=f"{processes}; {steady.scheduled:,} scheduled over {seconds} s, {steady.unanswered:,} unanswered "
-            f"{GRACE:.0f} s after the last (counted at {GRACE:.0f} s), {steady.errors} errors, "
+            f"{GRACE:.0f} s after the last (counted at {GRACE:.0f} s), {steady.errors} non-2xx {steady.statuses}, "
             f"p50 {percentile(steady.latencies_ms, 50):.2f} ms",
         ),
     ]

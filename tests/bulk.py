@@ -1,7 +1,7 @@
 """Set-based test data for the worker's reliability tests: thousands of due clients in a few statements.
 
 The rows are what the service layer would write for clients created active and
-then scheduled for decommission (accounts + closure rows); applying the
+then scheduled for decommission (accounts + closure rows + client_counts); applying the
 changes is left to the worker, through the same use cases as always.
 """
 
@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, insert
 
+from tenure.adapters.db import counts
 from tenure.adapters.db.accounts import sort_key
 from tenure.adapters.db.tables import account_ancestors, accounts
 from tenure.domain.ids import new_id
@@ -60,4 +61,5 @@ def due_clients(
         for depth, ancestor in enumerate((parent_id, *above), start=1):
             closure += [{"account_id": a, "ancestor_id": ancestor, "depth": depth} for a in ids]
         connection.execute(insert(account_ancestors), closure)
+        counts.rebuild(connection)  # the clients per partner and stage, as creating them one by one keeps them
     return ids

@@ -6,6 +6,7 @@ local threads_started = 0
 function setup(thread)
    thread:set("index", threads_started)
    threads_started = threads_started + 1
+   register(thread)
 end
 
 function init(args)

@@ -19,7 +19,7 @@ from bench.p1_lifecycle import pgbench_path
 from bench.p7_calls import sip_tools_available
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"P1", "P1b", "P2", "P3", "P4", "P5", "P6", "P7", "P8"}
+SCENARIOS = {"P1", "P1b", "P2", "P3", "P4", "P4c", "P5", "P6", "P7", "P8"}
 
 
 @pytest.mark.slow

@@ -116,6 +116,8 @@ def test_a_batch_writes_each_table_with_one_statement_not_one_execution_per_row(
         event.remove(site.engine, "before_cursor_execute", record)
     assert sorted(result.decommissioned) == sorted(ids)
     if site.engine.dialect.name == "postgresql":
-        assert many == []
+        # the client counters' deltas are summed per (ancestor, stage, slot) first: at most
+        # ancestors x 2 stages x 8 slots rows, whatever the batch size, updated in one lock order
+        assert [statement for statement in many if not statement.startswith("UPDATE client_counts")] == []
     else:  # SQLite's executemany is a loop in-process: one per table
         assert len(many) == len(set(many))

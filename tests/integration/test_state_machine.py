@@ -43,7 +43,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine, func, select, text
 
-from tenure.adapters.db import status_sql
+from tenure.adapters.db import counts, status_sql
 from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import events as E
@@ -58,6 +58,7 @@ from tenure.domain.notifications import capabilities_changed
 from tenure.domain.policy import PRESETS, Policy
 from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 from tenure.services import accounts as svc
+from tenure.services.counts import check_counts
 from tenure.services.scheduler import apply_due_changes
 from tests.support import Installation, MutableClock
 
@@ -565,6 +566,21 @@ class LifecycleMachine(RuleBasedStateMachine):
                 for day in (self.today - timedelta(days=1), self.today, self.today + timedelta(days=2)):
                     in_sql = set(uow.connection.scalars(select(A.c.id).where(status_sql.due(rule, day))))
                     assert in_sql == {a.id for a in stored if rule.holds(a, day)}, (rule, day)
+
+    @invariant()
+    def counters_agree_with_the_model(self) -> None:
+        """The Clients page's counts (client_counts and the holds in force) for every partner."""
+        with self.uow().reading() as uow:
+            for node in self.nodes.values():
+                if node.kind is Kind.CLIENT:
+                    continue
+                expected = Counter(self.status(n) for n in self.below(node) if n.kind is Kind.CLIENT)
+                assert counts.by_status(uow.connection, node.id) == {s: expected[s] for s in Status}, node
+
+    def teardown(self) -> None:
+        """After each random walk, `tenure check counts` finds no drift."""
+        if hasattr(self, "engine"):
+            assert check_counts(self.uow()) == []
 
     @invariant()
     def decommissioned_is_final(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tenure.domain.errors import Forbidden, ValidationFailed
 from tenure.domain.model import Hold, Kind, Stage, Status
@@ -77,6 +77,9 @@ class Caller:
     account_kind: Kind
     role: Role
     scopes: frozenset[Scope] | None = None
+    # The caller's account's name as the credential check read it (in the same transaction), so a
+    # hold can name its placer without reading the account again; None when not read.
+    account_name: str | None = field(default=None, compare=False)
 
     @property
     def is_api_key(self) -> bool:

@@ -17,6 +17,7 @@ from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.entrypoints.cli_admin import policy_app, user_app
 from tenure.entrypoints.cli_bulk import bulk
+from tenure.entrypoints.cli_check import check_app
 from tenure.entrypoints.cli_data import export_app, import_app
 from tenure.entrypoints.cli_nas import nas_app
 from tenure.entrypoints.logging import configure
@@ -29,6 +30,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(nas_app, name="nas")
+app.add_typer(check_app, name="check")
 app.command("bulk")(bulk)
 api_key_app = typer.Typer(help="API keys for network equipment (softswitches, RADIUS servers).", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")

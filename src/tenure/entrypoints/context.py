@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock
+from tenure.adapters.db.site import SiteCache
 from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
@@ -21,9 +22,10 @@ class AppContext:
     settings: Settings
     destinations: DestinationGuard = field(default_factory=DestinationGuard)
     hot_path: HotPath = field(init=False)
+    site_cache: SiteCache = field(default_factory=SiteCache)  # parsed settings, per process, by `site.version`
 
     def __post_init__(self) -> None:
         self.hot_path = HotPath(self.uow, runner_for(self.engine), self.clock)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, site_cache=self.site_cache)

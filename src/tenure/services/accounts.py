@@ -13,7 +13,7 @@ from tenure.domain.access import Caller
 from tenure.domain.errors import BillingRefTaken
 from tenure.domain.events import Action, Event
 from tenure.domain.ids import new_id
-from tenure.domain.model import Account, ActivateMode, ClientType, Contact, Hold, HoldReason, Kind, Stage
+from tenure.domain.model import Account, AccountRef, ActivateMode, ClientType, Contact, Hold, HoldReason, Kind, Stage
 from tenure.domain.notifications import (
     SUSPENDED_EMAIL,
     UNSUSPENDED_EMAIL,
@@ -150,7 +150,7 @@ def suspend(
 ) -> Account:
     with uow:
         account = load_for_lifecycle(uow, caller, account_id, expected_version, "suspend")
-        placer = uow.accounts.ref(caller.account_id)
+        placer = _placer(uow, caller)
         hold = Hold(new_id(), account.id, reason, note, placed_at=now, placed_by=caller.email, placed_by_account=placer)
         event = lifecycle.suspend(account, hold=hold)
         uow.accounts.add_hold(hold)
@@ -178,6 +178,13 @@ def unsuspend(
         _queue_status_flips(uow, account, event, UNSUSPENDED_EMAIL, lifted[0].reason, ignore_hold=None, now=now)
         uow.commit()
     return account
+
+
+def _placer(uow: UnitOfWork, caller: Caller) -> AccountRef:
+    """The caller's account as a hold names it: from the credential check when it read the name."""
+    if caller.account_name is not None:
+        return AccountRef(caller.account_id, caller.account_name)
+    return uow.accounts.ref(caller.account_id)
 
 
 def _held_by(account: Account) -> dict[str, object]:

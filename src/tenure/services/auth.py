@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tenure.adapters.db.listing import decode_cursor, encode_cursor
@@ -84,7 +84,7 @@ def caller_for_token(uow: UnitOfWork, *, token: str, now: datetime) -> tuple[Cal
     """The caller behind a bearer token, and the token's id; suspended sign-in stops tokens too."""
     with uow.reading():  # two statements (token with status, settings): this runs on every request
         found = token_holder(uow, token=token, now=now)
-    return found.user.as_caller(), found.token_id
+    return replace(found.user.as_caller(), account_name=found.account_name), found.token_id
 
 
 def token_holder(uow: UnitOfWork, *, token: str, now: datetime) -> TokenHolder:

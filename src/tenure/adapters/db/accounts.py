@@ -6,10 +6,10 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db import counts, sql, status_sql
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -32,6 +32,21 @@ from tenure.domain.schedule import DECOMMISSION_DUE
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
+# The two statements of every account load, built once (each change request runs them): an
+# expanding `ids` parameter takes the list, and the compiled form comes from the engine's cache.
+_HOLDS_IN_FORCE = (
+    select(H, _PLACER.c.name.label("placer_name"))
+    .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
+    .where(H.c.account_id.in_(bindparam("ids", expanding=True)), H.c.lifted_at.is_(None))
+    .order_by(H.c.placed_at)
+)
+# The accounts' ancestors, nearest first: driven by the ids, never by a held partner's closure rows
+# (a held 100,000-client channel would make a join from the holds side walk all of them).
+_LINEAGES = (
+    select(AA.c.account_id, AA.c.ancestor_id)
+    .where(AA.c.account_id.in_(bindparam("ids", expanding=True)), AA.c.depth > 0)
+    .order_by(AA.c.account_id, AA.c.depth)
+)
 
 
 def sort_key(name: str, is_management: bool) -> str:
@@ -43,6 +58,9 @@ class AccountRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
         self._for_update = connection.dialect.name == "postgresql"
+        # Clients' stage moves of this transaction, applied to client_counts at commit (uow.py).
+        self.count_changes = counts.CountChanges()
+        self._stages: dict[str, Stage] = {}  # each client's stage as read, to know what a save moves
 
     # -- loading ---------------------------------------------------------
     def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
@@ -60,6 +78,7 @@ class AccountRepository:
     def hydrate(self, rows: Sequence[Row[Any]]) -> list[Account]:
         """Accounts from rows, with own holds and inherited suspension in two queries in all."""
         ids = [row.id for row in rows]
+        self._stages.update((row.id, Stage(row.stage)) for row in rows if row.kind == Kind.CLIENT.value)
         own = self.holds_in_force(ids)
         inherited = self.nearest_held_ancestors(ids)
         return [_account(row, own.get(row.id, []), inherited.get(row.id)) for row in rows]
@@ -68,33 +87,43 @@ class AccountRepository:
         found: dict[str, list[Hold]] = {}
         if not ids:
             return found
-        query = (
-            select(H, _PLACER.c.name.label("placer_name"))
-            .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
-            .where(H.c.account_id.in_(ids), H.c.lifted_at.is_(None))
-            .order_by(H.c.placed_at)
-        )
-        for row in self.conn.execute(query):
+        for row in self.conn.execute(_HOLDS_IN_FORCE, {"ids": list(ids)}):
             found.setdefault(row.account_id, []).append(_hold(row))
         return found
 
     def nearest_held_ancestors(self, ids: Sequence[str]) -> dict[str, AncestorHold]:
+        """Each account's nearest ancestor with a hold in force (and its oldest hold), in two index-driven reads.
+
+        First the accounts' ancestors (the closure's primary key), then the holds in force on
+        those few ancestors. One join let the planner start from the holds and walk a held
+        channel's 100,000 closure rows looking for the page's 50 accounts (17-30 ms at 1M clients).
+        """
         found: dict[str, AncestorHold] = {}
         if not ids:
             return found
-        query = (
-            select(AA.c.account_id, _ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
-            .join(H, and_(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None)))
-            .join(_ANCESTOR, _ANCESTOR.c.id == AA.c.ancestor_id)
-            .where(AA.c.account_id.in_(ids), AA.c.depth > 0)
-            .order_by(AA.c.account_id, AA.c.depth, H.c.placed_at)
-        )
-        for row in self.conn.execute(query):
-            found.setdefault(
-                row.account_id,
-                AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at),
-            )
+        rows = list(self.conn.execute(_LINEAGES, {"ids": list(ids)}))
+        held = self._oldest_holds(sorted({row.ancestor_id for row in rows}))
+        for row in rows:
+            if row.ancestor_id in held and row.account_id not in found:
+                found[row.account_id] = held[row.ancestor_id]
         return found
+
+    def _oldest_holds(self, account_ids: Sequence[str]) -> dict[str, AncestorHold]:
+        """The oldest hold in force on each of `account_ids` that has one, with the account's name."""
+        if not account_ids:
+            return {}
+        query = (
+            select(_ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
+            .join(_ANCESTOR, _ANCESTOR.c.id == H.c.account_id)
+            .where(H.c.account_id.in_(account_ids), H.c.lifted_at.is_(None))
+            .order_by(H.c.placed_at)
+        )
+        oldest: dict[str, AncestorHold] = {}
+        for row in self.conn.execute(query):
+            oldest.setdefault(
+                row.id, AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at)
+            )
+        return oldest
 
     def lineage(self, account_id: str) -> list[str]:
         """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3)."""
@@ -191,9 +220,28 @@ class AccountRepository:
                 AA.c.account_id == account.parent_id
             )
             self.conn.execute(insert(AA).from_select(["account_id", "ancestor_id", "depth"], ancestors))
+        if account.kind is Kind.CLIENT:
+            self.counted(account, before=None)
+        else:
+            counts.open_counters(self.conn, account.id)
+
+    def counted(self, account: Account, *, before: Stage | None) -> None:
+        """Record a client's stage move (`before` None: a new client) for client_counts."""
+        self.count_changes.move(account.id, before, account.stage)
+        self._stages[account.id] = account.stage
+
+    def stage_as_read(self, account: Account) -> Stage:
+        """The client's stage when it was read at `account.version` (what its save moves it from)."""
+        known = self._stages.get(account.id)
+        if known is not None:
+            return known
+        query = select(A.c.stage).where(A.c.id == account.id, A.c.version == account.version)
+        stage = self.conn.execute(query).scalar()
+        return Stage(stage) if stage is not None else account.stage  # a moved row fails the save anyway
 
     def save(self, account: Account, *, now: datetime) -> None:
         """Write the row if nobody changed it since it was read (optimistic lock on `version`)."""
+        before = self.stage_as_read(account) if account.kind is Kind.CLIENT else None
         query = (
             update(A)
             .where(A.c.id == account.id, A.c.version == account.version)
@@ -206,6 +254,8 @@ class AccountRepository:
         if result.rowcount != 1:
             raise VersionConflict(f"{account.name} was changed by someone else; reload and try again")
         account.version += 1
+        if account.kind is Kind.CLIENT:
+            self.counted(account, before=before)
 
     def add_hold(self, hold: Hold) -> None:
         """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""

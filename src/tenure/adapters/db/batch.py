@@ -32,7 +32,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, NestedTransaction, event
 
 from tenure.adapters.db.batch_repos import (
-    Buffer,
     BufferedAudit,
     BufferedCascades,
     BufferedLineEnding,
@@ -41,6 +40,7 @@ from tenure.adapters.db.batch_repos import (
     BufferedRadius,
     PreloadedAccounts,
 )
+from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.model import Kind
 

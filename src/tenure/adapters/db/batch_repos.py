@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from tenure.adapters.db import sql
 from tenure.adapters.db.accounts import AccountRepository, _columns, hold_row
 from tenure.adapters.db.audit import AuditRepository
+from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.cascades import Cascade, Cascades
 from tenure.adapters.db.lines import END_ALL, LineEnding
 from tenure.adapters.db.offices import RELEASE_ALL, OfficeRepository
@@ -55,24 +56,6 @@ from tenure.domain.model import Account, Hold, Kind
 T = TypeVar("T")
 CHUNK = 500  # ids (or rows) per statement: well under every driver's parameter limit
 _LIFT = update(H).where(H.c.id == bindparam("b_id")).values(lifted_at=bindparam("b_at"), lifted_by=bindparam("b_by"))
-
-
-class Buffer:
-    """Rows kept per item: `mark()` at an item's start, `undo()` drops that item's rows."""
-
-    def __init__(self) -> None:
-        self.rows: list[Any] = []
-        self._mark = 0
-
-    def mark(self) -> None:
-        self._mark = len(self.rows)
-
-    def undo(self) -> None:
-        del self.rows[self._mark :]
-
-    def take(self) -> list[Any]:
-        rows, self.rows, self._mark = self.rows, [], 0
-        return rows
 
 
 class PreloadedAccounts(AccountRepository):
@@ -96,7 +79,7 @@ class PreloadedAccounts(AccountRepository):
 
     @property
     def buffers(self) -> list[Buffer]:
-        return [self.holds_added, self.holds_lifted, self.saved]
+        return [self.holds_added, self.holds_lifted, self.saved, self.count_changes]
 
     def preload(self, ids: Sequence[str], caller: Caller | None) -> None:
         """Load (and lock, in id order) every visible account among `ids`; the rest are not found.
@@ -161,17 +144,22 @@ class PreloadedAccounts(AccountRepository):
         """Drop accounts whose in-memory state may be stale; the next `get` reads them again."""
         for account in accounts:
             self._loaded.pop(account.id, None)
+            self._stages.pop(account.id, None)
 
     def forget_all(self) -> None:
         self._loaded.clear()
+        self._stages.clear()
 
     # -- writes: gathered when independent, else at once -------------------
     def save(self, account: Account, *, now: datetime) -> None:
         if not self.independent:
             return super().save(account, now=now)
+        before = self.stage_as_read(account) if account.kind is Kind.CLIENT else None
         values = {f"b_{name}": value for name, value in _columns(account).items()}
         self.saved.rows.append({**values, "b_version": account.version, "b_updated_at": now})
         account.version += 1
+        if account.kind is Kind.CLIENT:
+            self.counted(account, before=before)
         return None
 
     def add_hold(self, hold: Hold) -> None:

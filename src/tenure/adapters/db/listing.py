@@ -27,7 +27,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db import counts, sql, status_sql
 from tenure.adapters.db.number_search import HoldsNumberStarting
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -185,10 +185,30 @@ _CLOSURE = AA.alias("closure")
 def count_by_status(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
     """Counts per derived status for the filter (status filter itself ignored).
 
-    Two set-based queries instead of deriving every row's status: accounts per stage (a plain
-    grouped count), and the suspended ones per stage, found from the holds in force down the
-    closure table, so the cost follows the suspended subtrees, not the whole tree. Both go
-    through `status_sql.counts_by_status`, the same `derive_status` as one account.
+    Clients of a whole subtree (the Clients page without a search) come from the counters
+    (`counts.by_status`): a few dozen rows whatever the number of clients. Anything narrower
+    (a search, a parent, other kinds) is counted from the rows it matches (`count_by_scan`).
+    """
+    root = _counted_root(conn, caller, flt)
+    if root is not None:
+        return counts.by_status(conn, root)
+    return count_by_scan(conn, caller, flt)
+
+
+def _counted_root(conn: Connection, caller: Caller, flt: AccountFilter) -> str | None:
+    """The partner whose counters answer the filter, or None when they cannot."""
+    if flt.kind is not Kind.CLIENT or flt.q or flt.parent_id is not None or not caller.sees_subtree:
+        return None
+    root = flt.within or caller.account_id
+    kind = conn.execute(select(A.c.kind).where(A.c.id == root, sql.visible_to(caller))).scalar()
+    return root if kind is not None and kind != Kind.CLIENT.value else None
+
+
+def count_by_scan(conn: Connection, caller: Caller, flt: AccountFilter) -> dict[Status, int]:
+    """Two set-based queries over the matching rows: accounts per stage (a plain grouped count),
+    and the suspended ones per stage, found from the holds in force down the closure table, so
+    the cost follows the suspended subtrees, not the whole tree. Both go through
+    `status_sql.counts_by_status`, the same `derive_status` as one account.
     """
     where = conditions(caller, AccountFilter(flt.kind, frozenset(), flt.parent_id, flt.within, flt.q, True))
     per_stage = {

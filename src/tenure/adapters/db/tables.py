@@ -171,6 +171,20 @@ account_ancestors = Table(
     Index("ix_account_ancestors_down", "ancestor_id", "account_id"),
 )
 
+# Clients per (ancestor, stage), kept in the same transaction as each creation and stage move
+# (adapters/db/counts.py) so the Clients page counts without reading a million rows. A partner's
+# (and the operator's) rows are made with it; a client has none of its own (no one is below it).
+# Each (ancestor, stage) is spread over `slot`s (a client always uses the one its id hashes to),
+# so concurrent changes under one channel rarely wait on the same row lock; readers sum the slots.
+client_counts = Table(
+    "client_counts",
+    metadata,
+    Column("ancestor_id", String(ID), ForeignKey("accounts.id"), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False, server_default="0"),
+)
+
 holds = Table(
     "holds",
     metadata,

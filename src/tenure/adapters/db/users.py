@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql, status_sql
@@ -43,6 +43,27 @@ class TokenHolder:
     stage: Stage
     status: Status
     expires_at: datetime
+
+
+_USER = select(U, A.c.kind.label("account_kind"), A.c.is_management.label("account_is_management")).join(
+    A, A.c.id == U.c.account_id
+)
+# Asked on every authenticated request: built once, the token's hash and `now` bound at each call.
+_HOLDER_OF_TOKEN = (
+    _USER.add_columns(
+        T.c.id.label("token_id"),
+        T.c.expires_at,
+        A.c.name.label("account_name"),
+        A.c.stage.label("account_stage"),
+        status_sql.status().label("account_status"),
+    )
+    .join(T, T.c.user_id == U.c.id)
+    .where(
+        T.c.token_hash == bindparam("token_hash"),
+        T.c.revoked_at.is_(None),
+        T.c.expires_at > bindparam("now", type_=T.c.expires_at.type),
+    )
+)
 
 
 class UserRepository:
@@ -151,19 +172,7 @@ class UserRepository:
 
     def holder_of_token(self, token_hash: str, *, now: datetime) -> TokenHolder | None:
         """`by_token` and the account's stage and derived status, in one statement: every request asks this."""
-        query = (
-            self._select()
-            .add_columns(
-                T.c.id.label("token_id"),
-                T.c.expires_at,
-                A.c.name.label("account_name"),
-                A.c.stage.label("account_stage"),
-                status_sql.status().label("account_status"),
-            )
-            .join(T, T.c.user_id == U.c.id)
-            .where(T.c.token_hash == token_hash, T.c.revoked_at.is_(None), T.c.expires_at > now)
-        )
-        row = self.conn.execute(query).first()
+        row = self.conn.execute(_HOLDER_OF_TOKEN, {"token_hash": token_hash, "now": now}).first()
         if row is None:
             return None
         stage, status = Stage(row.account_stage), Status(row.account_status)

@@ -20,7 +20,8 @@ from tenure.services import api_keys, auth
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def app_context(request: Request) -> AppContext:
+async def app_context(request: Request) -> AppContext:
+    """Async because it does no I/O: FastAPI runs a plain `def` dependency on the thread pool (a hop per request)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -78,7 +79,7 @@ def require_scope(scope: Scope) -> Callable[[Session], Caller]:
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None, Header(max_length=100, description='`"<version>"` from the ETag; stale → 412')
     ] = None,
@@ -86,7 +87,7 @@ def expected_version(
     """The version a change expects; `*` or no header means "whatever it is now".
 
     A value that is not an entity tag at all is bad input (422), not a stale version (412):
-    the client has a bug to fix rather than a newer account to re-read.
+    the client has a bug to fix rather than a newer account to re-read. Async: no I/O, no thread hop.
     """
     if if_match is None or if_match.strip() == "*":
         return None

@@ -1,7 +1,7 @@
 """outbox.account_id without a foreign key to accounts (issue 13 §3-4)
 
 Revision ID: 0010_outbox_fk
-Revises: 0009_cascade
+Revises: 0010_counts
 
 Every outbox writer takes `account_id` from an account row it has just read
 and accounts are never deleted, so the key checked nothing that could fail,
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010_outbox_fk"
-down_revision = "0009_cascade"
+down_revision = "0010_counts"
 branch_labels = None
 depends_on = None
 

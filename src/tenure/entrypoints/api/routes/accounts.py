@@ -5,8 +5,6 @@ Each route translates HTTP into one service call; the rules live below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -18,6 +16,7 @@ from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Account, Contact, Kind, Status
 from tenure.entrypoints.api import idempotency, problems
+from tenure.entrypoints.api.changes import Change
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, ExpectedVersion, IdempotencyKey
 from tenure.entrypoints.api.presenters import account_out, event_out
 from tenure.entrypoints.api.schemas import (
@@ -52,33 +51,6 @@ def account_response(ctx: AppContext, account: Account, *, caller: Caller, statu
     view = queries.view_of(ctx.uow(), account, ctx.clock.now())
     body = account_out(view, caller=caller)
     return JSONResponse(body, status_code=status_code, headers={"ETag": f'"{account.version}"'})
-
-
-def _act(
-    ctx: AppContext, caller: Caller, key: str | None, fingerprint: str, change: Callable[[], Account]
-) -> JSONResponse:
-    return idempotency.run(ctx, caller, key, fingerprint, lambda: account_response(ctx, change(), caller=caller))
-
-
-def _act_on_date(
-    ctx: AppContext,
-    caller: Caller,
-    key: str | None,
-    change: Callable[..., Account],
-    account_id: str,
-    on: date | None,
-    version: int | None,
-) -> JSONResponse:
-    """`accounts.activate` or `accounts.decommission`, now or `on` a date, answered once per idempotency key."""
-    return _act(
-        ctx,
-        caller,
-        key,
-        f"{change.__name__} {account_id} {on}",
-        lambda: change(
-            ctx.uow(), caller=caller, account_id=account_id, on=on, expected_version=version, now=ctx.clock.now()
-        ),
-    )
 
 
 @router.post("", status_code=201, response_model=AccountOut, responses={201: ACCOUNT, **CHANGE})
@@ -151,7 +123,7 @@ def get_account(account_id: AccountId, ctx: Ctx, caller: CurrentCaller) -> JSONR
 
 @router.patch("/{account_id}", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def update_account(
-    account_id: AccountId, body: AccountUpdate, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
+    account_id: AccountId, body: AccountUpdate, change: Change, version: ExpectedVersion
 ) -> JSONResponse:
     changes = lifecycle.AccountChanges(
         name=body.name,
@@ -161,46 +133,57 @@ def update_account(
         end_date=body.end_date,
         notes=body.notes,
     )
-    account = service.update_account(
-        ctx.uow(), caller=caller, account_id=account_id, changes=changes, expected_version=version, now=ctx.clock.now()
+    return change.answer(
+        None,
+        "",
+        lambda: service.update_account(
+            change.uow,
+            caller=change.caller,
+            account_id=account_id,
+            changes=changes,
+            expected_version=version,
+            now=change.now,
+        ),
     )
-    return account_response(ctx, account, caller=caller)
 
 
 @router.post("/{account_id}/activate", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def activate(
     account_id: AccountId,
-    ctx: Ctx,
-    caller: CurrentCaller,
+    change: Change,
     version: ExpectedVersion,
     body: ActivateIn | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _act_on_date(ctx, caller, key, service.activate, account_id, body.on if body else None, version)
+    on = body.on if body else None
+    return change.answer(
+        key,
+        f"activate {account_id} {on}",
+        lambda: service.activate(
+            change.uow, caller=change.caller, account_id=account_id, on=on, expected_version=version, now=change.now
+        ),
+    )
 
 
 @router.post("/{account_id}/suspend", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def suspend(
     account_id: AccountId,
     body: SuspendIn,
-    ctx: Ctx,
-    caller: CurrentCaller,
+    change: Change,
     version: ExpectedVersion,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _act(
-        ctx,
-        caller,
+    return change.answer(
         key,
         f"suspend {account_id} {body.model_dump_json()}",
         lambda: service.suspend(
-            ctx.uow(),
-            caller=caller,
+            change.uow,
+            caller=change.caller,
             account_id=account_id,
             reason=body.reason,
             note=body.note,
             expected_version=version,
-            now=ctx.clock.now(),
+            now=change.now,
         ),
     )
 
@@ -208,25 +191,22 @@ def suspend(
 @router.post("/{account_id}/unsuspend", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def unsuspend(
     account_id: AccountId,
-    ctx: Ctx,
-    caller: CurrentCaller,
+    change: Change,
     version: ExpectedVersion,
     body: UnsuspendIn | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     reason = body.reason if body else None
-    return _act(
-        ctx,
-        caller,
+    return change.answer(
         key,
         f"unsuspend {account_id} {reason}",
         lambda: service.unsuspend(
-            ctx.uow(),
-            caller=caller,
+            change.uow,
+            caller=change.caller,
             account_id=account_id,
             reason=reason,
             expected_version=version,
-            now=ctx.clock.now(),
+            now=change.now,
         ),
     )
 
@@ -234,41 +214,50 @@ def unsuspend(
 @router.post("/{account_id}/decommission", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def decommission(
     account_id: AccountId,
-    ctx: Ctx,
-    caller: CurrentCaller,
+    change: Change,
     version: ExpectedVersion,
     body: DecommissionIn | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _act_on_date(ctx, caller, key, service.decommission, account_id, body.on if body else None, version)
+    on = body.on if body else None
+    return change.answer(
+        key,
+        f"decommission {account_id} {on}",
+        lambda: service.decommission(
+            change.uow, caller=change.caller, account_id=account_id, on=on, expected_version=version, now=change.now
+        ),
+    )
 
 
 @router.delete("/{account_id}/scheduled-decommission", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
-def cancel_decommission(
-    account_id: AccountId, ctx: Ctx, caller: CurrentCaller, version: ExpectedVersion
-) -> JSONResponse:
-    account = service.cancel_decommission(
-        ctx.uow(), caller=caller, account_id=account_id, expected_version=version, now=ctx.clock.now()
+def cancel_decommission(account_id: AccountId, change: Change, version: ExpectedVersion) -> JSONResponse:
+    return change.answer(
+        None,
+        "",
+        lambda: service.cancel_decommission(
+            change.uow, caller=change.caller, account_id=account_id, expected_version=version, now=change.now
+        ),
     )
-    return account_response(ctx, account, caller=caller)
 
 
 @router.post("/{account_id}/convert", response_model=AccountOut, responses={200: ACCOUNT, **CHANGE})
 def convert(
     account_id: AccountId,
     body: ConvertIn,
-    ctx: Ctx,
-    caller: CurrentCaller,
+    change: Change,
     version: ExpectedVersion,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return _act(
-        ctx,
-        caller,
+    return change.answer(
         key,
         f"convert {account_id} {body.to}",
         lambda: service.convert(
-            ctx.uow(), caller=caller, account_id=account_id, to=body.to, expected_version=version, now=ctx.clock.now()
+            change.uow,
+            caller=change.caller,
+            account_id=account_id,
+            to=body.to,
+            expected_version=version,
+            now=change.now,
         ),
     )
 
