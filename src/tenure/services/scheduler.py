@@ -4,10 +4,10 @@ Workers claim due rows BATCH at a time (`uow.due`: `FOR UPDATE SKIP LOCKED
 LIMIT BATCH` on PostgreSQL in `adapters/db/scheduled.py`; SQLite runs one
 worker at a time), walking the due set in id order, so several workers split
 the work instead of queueing on the same rows. A batch is one transaction (a
-`BatchUnitOfWork`, `uow.new_batch()`; adapters/db/batch.py): its accounts and rooms
-are loaded in a few queries, each change runs through its use case on the
+`BatchUnitOfWork`, `uow.new_batch()`; adapters/db/batch.py): its accounts are
+claimed and loaded by one query, their holds and rooms by a few more; each change runs through its use case on the
 locked row (the pure lifecycle rule decides), and the writes of the whole batch
-go out set-based at the end, before one commit. So running the pass twice, two
+go out as one statement per table at the end, before one commit. So running the pass twice, two
 workers at once, or a worker killed mid-batch, apply every change exactly
 once, and a refusal undoes only its own change.
 """
@@ -73,7 +73,8 @@ def _drain(
     """Claim up to BATCH due rows after the last one seen, apply each, write and commit once; until none is left.
 
     Rows another worker holds are skipped (SKIP LOCKED: they are being applied
-    there). The batch's accounts and rooms are read in a few queries; each
+    there). The batch's accounts are claimed and loaded by one query, their
+    holds and rooms by a few more; each
     change runs through its use case as an item of a `BatchUnitOfWork`, whose
     writes (accounts, events, outbox rows, service endings, room releases,
     session cuts) are gathered and written set-based at the end. One the rules
@@ -88,7 +89,6 @@ def _drain(
             if not claimed:
                 return
             after = claimed[-1]
-            batch.accounts.preload(claimed, None)
             batch.offices.preload_held(claimed)
             done = [account_id for account_id in claimed if _apply(batch, account_id, change, result)]
             batch.commit()

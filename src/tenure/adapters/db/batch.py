@@ -41,6 +41,7 @@ from tenure.adapters.db.batch_repos import (
     PreloadedAccounts,
 )
 from tenure.adapters.db.buffer import Buffer
+from tenure.adapters.db.scheduled import DueChanges
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.model import Kind
 
@@ -64,6 +65,7 @@ class BatchUnitOfWork(UnitOfWork):
     def __enter__(self) -> BatchUnitOfWork:
         super().__enter__()
         self.accounts = PreloadedAccounts(self.connection)
+        self.due = DueChanges(self.connection, claimer=self.accounts.claim)
         self.audit = BufferedAudit(self.connection)
         self.outbox = BufferedOutbox(self.connection)
         self.cascades = BufferedCascades(self.connection, self.accounts, self.outbox)

@@ -2,16 +2,35 @@
 
 Every gathered write is kept per item (`Buffer.mark`/`undo`), so an item
 refused half-way leaves nothing behind, and is written at the end of the batch
-with one `executemany` per statement, in the order the items made them.
+as one statement per table, in the order the items made them: multi-row
+`INSERT … VALUES` for events and outbox rows, one `UPDATE … FROM (VALUES …)`
+for account rows on PostgreSQL, one `UPDATE … WHERE account_id IN (…)` for
+service endings and room releases. An `executemany` would be one statement to
+the driver but still one execution per row in PostgreSQL (SQLAlchemy's
+"insertmanyvalues" only rewrites INSERTs with RETURNING), which is what made
+the worker's batches slow (docs/performance.md, P6).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    TextClause,
+    Update,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
@@ -34,7 +53,8 @@ from tenure.domain.events import Event
 from tenure.domain.model import Account, Hold, Kind
 from tenure.services.read_models import Cascade
 
-CHUNK = 500  # ids per IN (…) list: well under every driver's parameter limit
+T = TypeVar("T")
+CHUNK = 500  # ids (or rows) per statement: well under every driver's parameter limit
 _LIFT = update(H).where(H.c.id == bindparam("b_id")).values(lifted_at=bindparam("b_at"), lifted_by=bindparam("b_by"))
 
 
@@ -73,14 +93,34 @@ class PreloadedAccounts(AccountRepository):
             if caller is not None:
                 query = query.where(sql.visible_to(caller))
             rows += list(self.conn.execute(query.with_for_update() if self._for_update else query))
+        self._load(rows, caller, unique=len(wanted) == len(ids))
+        self._unseen = set(wanted) - set(self._loaded)
+
+    def claim(self, due: ColumnElement[bool], limit: int) -> list[str]:
+        """Claim and load the first `limit` accounts matching `due` (id order) in one query: the worker's batch.
+
+        On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so rows another
+        worker holds are passed over. Answers the claimed ids, in order.
+        """
+        query = select(A).where(due).order_by(A.c.id).limit(limit)
+        if self._for_update:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.conn.execute(query))
+        self._load(rows, None, unique=True)
+        self._unseen = set()
+        return [row.id for row in rows]
+
+    def _load(self, rows: Sequence[Any], caller: Caller | None, *, unique: bool) -> None:
         self._preloaded = True
         self._caller = caller
         self._loaded = {account.id: account for account in self.hydrate(rows)}
-        self._unseen = set(wanted) - set(self._loaded)
-        self.independent = len(wanted) == len(ids) and not self._nested(list(self._loaded))
+        self.independent = unique and not self._nested(list(self._loaded.values()))
 
-    def _nested(self, ids: list[str]) -> bool:
-        """Is any of `ids` an ancestor of another?"""
+    def _nested(self, accounts: list[Account]) -> bool:
+        """Is any of `accounts` an ancestor of another? Never when all are clients (they have no children)."""
+        if all(account.kind is Kind.CLIENT for account in accounts):
+            return False
+        ids = [account.id for account in accounts]
         present = set(ids)
         for chunk in _chunks(ids):
             query = select(AA.c.ancestor_id).where(AA.c.account_id.in_(chunk), AA.c.depth > 0)
@@ -138,15 +178,32 @@ class PreloadedAccounts(AccountRepository):
         """Holds, then account rows; a saved row must still be at the version it was read at."""
         if added := self.holds_added.take():
             try:
-                self.conn.execute(insert(H), added)
+                insert_rows(self.conn, H, added)
             except IntegrityError as error:  # only a writer that skipped the account's row lock gets here
                 raise AlreadySuspended("a hold of the batch was placed meanwhile; nothing was kept") from error
         if lifted := self.holds_lifted.take():
             self.conn.execute(_LIFT, lifted)
         if saved := self.saved.take():
-            result = self.conn.execute(_save_statement(saved[0]), saved)
+            if self.conn.dialect.name == "postgresql":
+                rows = [{key[2:]: value for key, value in row.items()} for row in saved]
+                result = self.conn.execute(_save_from_json(tuple(rows[0])), {"rows": _json(rows)})
+            else:  # SQLite: an executemany runs in-process
+                result = self.conn.execute(_save_statement(saved[0]), saved)
             if result.rowcount != len(saved):
                 raise VersionConflict("an account of the batch was changed by someone else; nothing was kept")
+
+
+@functools.cache
+def _save_from_json(names: tuple[str, ...]) -> TextClause:
+    """`UPDATE accounts … FROM json_populate_recordset(…) AS saved`: a batch's account rows in one statement.
+
+    Each saved row must still be at the version it was read at (`saved.version`).
+    """
+    sets = ", ".join(f'"{name}" = saved."{name}"' for name in names if name not in ("id", "version"))
+    return text(
+        f"UPDATE accounts SET {sets}, version = accounts.version + 1 FROM {_RECORDS.format(table='accounts')} "
+        "AS saved WHERE accounts.id = saved.id AND accounts.version = saved.version"
+    )
 
 
 def _save_statement(row: dict[str, Any]) -> Update:
@@ -158,9 +215,52 @@ def _save_statement(row: dict[str, Any]) -> Update:
     )
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+# A batch's rows as ONE parameter, a JSON array PostgreSQL turns into rows typed as `table`'s: the
+# statement's text stays the same whatever the batch size (compiled and parsed once), and PostgreSQL
+# runs it once, not once per row as an executemany.
+_RECORDS = "json_populate_recordset(NULL::{table}, CAST(:rows AS json))"
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows (all with the same keys) in one `INSERT … SELECT` on PostgreSQL; SQLite runs an executemany in-process."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), list(rows))
+        return
+    conn.execute(_insert_from_json(table.name, tuple(rows[0])), {"rows": _json(rows)})
+
+
+@functools.cache
+def _insert_from_json(table: str, names: tuple[str, ...]) -> TextClause:
+    columns = ", ".join(f'"{name}"' for name in names)
+    return text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_RECORDS.format(table=table)}")
+
+
+def _json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: object) -> str:
+    """Timestamps (always zoned here) and days as PostgreSQL reads them."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[str]]:
+    """{row[key]: [row["b_account"], …]}, in the rows' order."""
+    groups: dict[Any, list[str]] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row["b_account"])
+    return groups
 
 
 class BufferedAudit(AuditRepository):
@@ -175,8 +275,7 @@ class BufferedAudit(AuditRepository):
         self.buffer.rows.append({**row, "reason": event.reason, "before": event.before, "after": event.after})
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(insert(E), rows)
+        insert_rows(self.conn, E, self.buffer.take())
 
 
 class BufferedOutbox(OutboxRepository):
@@ -193,8 +292,7 @@ class BufferedOutbox(OutboxRepository):
         self.buffer.rows.append({**row, "created_at": now, "next_attempt_at": now})
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(insert(O), rows)
+        insert_rows(self.conn, O, self.buffer.take())
 
 
 class BufferedCascades(Cascades):
@@ -240,8 +338,10 @@ class BufferedLineEnding(LineEnding):
         return None
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(END_ALL, rows)
+        """`LineEnding.end_all` for every gathered account: one statement per day (a batch has one)."""
+        for on, ids in _grouped(self.buffer.take(), "b_on").items():
+            for chunk in _chunks(ids):
+                self.conn.execute(END_ALL, {"b_accounts": list(chunk), "b_on": on})
 
 
 class BufferedOffices(OfficeRepository):
@@ -272,8 +372,10 @@ class BufferedOffices(OfficeRepository):
         return held
 
     def flush(self) -> None:
-        if rows := self.buffer.take():
-            self.conn.execute(RELEASE_ALL, rows)
+        """`OfficeRepository.release_all` for every gathered account: one statement per instant."""
+        for at, ids in _grouped(self.buffer.take(), "b_at").items():
+            for chunk in _chunks(ids):
+                self.conn.execute(RELEASE_ALL, {"b_accounts": list(chunk), "b_at": at})
 
 
 class BufferedRadius(RadiusSessions):

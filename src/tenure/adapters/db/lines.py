@@ -134,13 +134,13 @@ class LineEnding:
 
     def end_all(self, account_id: str, *, on: date) -> None:
         """End every open service on `on`; one not yet started ends on its start day, never before it."""
-        self.conn.execute(END_ALL, {"b_account": account_id, "b_on": on})
+        self.conn.execute(END_ALL, {"b_accounts": [account_id], "b_on": on})
 
 
-# `LineEnding.end_all` as one statement with bound values, so a batch runs it as one `executemany`.
+# `LineEnding.end_all` for a list of accounts (`b_accounts`), so a batch ends all of its accounts' at once.
 _ON = bindparam("b_on", type_=S.c.end_date.type)
 END_ALL = (
     update(S)
-    .where(S.c.account_id == bindparam("b_account"), S.c.end_date.is_(None))
+    .where(S.c.account_id.in_(bindparam("b_accounts", expanding=True)), S.c.end_date.is_(None))
     .values(end_date=case((S.c.start_date > _ON, S.c.start_date), else_=_ON))
 )

@@ -124,12 +124,12 @@ class OfficeRepository:
 
     def release_all(self, account_id: str, *, now: datetime) -> list[tuple[str, str]]:
         held = self.held_by([account_id]).get(account_id, [])
-        self.conn.execute(RELEASE_ALL, {"b_account": account_id, "b_at": now})
+        self.conn.execute(RELEASE_ALL, {"b_accounts": [account_id], "b_at": now})
         return held
 
 
 RELEASE_ALL = (
     update(OA)
-    .where(OA.c.account_id == bindparam("b_account"), OA.c.released_at.is_(None))
+    .where(OA.c.account_id.in_(bindparam("b_accounts", expanding=True)), OA.c.released_at.is_(None))
     .values(released_at=bindparam("b_at"))
 )

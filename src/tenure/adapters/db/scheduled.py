@@ -10,20 +10,25 @@ several workers split the due set instead of queueing on the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, select
 
 from tenure.adapters.db import status_sql
 from tenure.adapters.db.tables import accounts as A
 from tenure.domain.model import Kind
 from tenure.domain.schedule import ACTIVATION_DUE, DECOMMISSION_DUE
 
+Claimer = Callable[[ColumnElement[bool], int], list[str]]
+
 
 class DueChanges:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, claimer: Claimer | None = None) -> None:
+        """`claimer`: a batch's accounts' `claim`, which locks and loads the rows it answers."""
         self.conn = connection
+        self._claimer = claimer
         self._skip_locked = connection.dialect.name == "postgresql"
 
     def activations(self, day: date, *, after: str, limit: int) -> list[str]:
@@ -35,6 +40,8 @@ class DueChanges:
         return self._claim(status_sql.due(DECOMMISSION_DUE, day), A.c.kind == kind.value, after=after, limit=limit)
 
     def _claim(self, *due: ColumnElement[Any], after: str, limit: int) -> list[str]:
+        if self._claimer is not None:  # in a batch: claim and load the rows in one query
+            return self._claimer(and_(*due, A.c.id > after), limit)
         query = select(A.c.id).where(*due, A.c.id > after).order_by(A.c.id).limit(limit)
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)

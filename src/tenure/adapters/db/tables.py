@@ -222,7 +222,10 @@ outbox = Table(
     Column("id", BIGID, primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),  # "email", "webhook", "radius" or "cascade"
     Column("topic", String(64), nullable=False),  # the event type or email template
-    Column("account_id", String(ID), ForeignKey("accounts.id"), nullable=False),
+    # no foreign key (docs/decisions.md "Outbox rows without a foreign key"): every writer takes the
+    # id from an account row it has just read, accounts are never deleted, and the key's trigger
+    # cost a lookup per queued row; nothing filters the outbox by account, so no index either
+    Column("account_id", String(ID), nullable=False),
     Column("recipient", String(320), nullable=True),
     Column("payload", JSON, nullable=False),
     Column("created_at", TS, nullable=False),
