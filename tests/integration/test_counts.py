@@ -15,11 +15,12 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner, Result
 
 from tenure.adapters.db import counts, migrate
-from tenure.adapters.db.batch import BatchUnitOfWork, ItemUnitOfWork
+from tenure.adapters.db.batch import BatchUnitOfWork
 from tenure.adapters.db.listing import AccountFilter, count_by_status
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import client_counts as C
+from tenure.adapters.db.uow import UnitOfWork
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import InvalidTransition
 from tenure.domain.model import Account, ActivateMode, HoldReason, Kind, Stage, Status
@@ -139,7 +140,7 @@ def test_imported_clients_and_the_workers_activations_are_counted(site: Installa
     assert _counted(site, site.admin, channel.id)[Status.ACTIVE] == 1
 
 
-def _move_then_refuse(site: Installation, uow: ItemUnitOfWork, client: Account) -> None:
+def _move_then_refuse(site: Installation, uow: UnitOfWork, client: Account) -> None:
     """An item that saves a stage move, then is refused: its move must not be counted."""
     loaded = uow.accounts.get(client.id, caller=site.admin)
     loaded.stage = Stage.DECOMMISSIONED
@@ -213,3 +214,17 @@ def test_concurrent_changes_under_one_channel_keep_exact_counts(pg_site: Install
     _agree(site, site.operator_id, channel.id)
     assert _counted(site, site.admin, channel.id)[Status.INACTIVE] == 12
     assert counts.SLOTS > 1
+
+
+def test_a_stage_move_undone_by_its_savepoint_is_not_counted(site: Installation) -> None:
+    """A keyed API change runs in `uow.nested()` (entrypoints/api/idempotency.py): when it is refused
+    after saving a stage move, the transaction still commits (to remember the refusal), and the
+    undone move must not reach the counters."""
+    channel = site.channel()
+    client = site.client(channel.id, "Undone")
+    with site.uow() as uow:
+        with pytest.raises(InvalidTransition), uow.nested():
+            _move_then_refuse(site, uow, client)
+        uow.commit()
+    _agree(site, site.operator_id, channel.id)
+    assert _counted(site, site.admin, channel.id)[Status.ACTIVE] == 1
