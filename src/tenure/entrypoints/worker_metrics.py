@@ -52,14 +52,18 @@ def count_pass(changes: PassResult, report: DeliveryReport) -> None:
     DISPATCHED.inc(report.dispatched)
 
 
-class BacklogCollector(Collector):
-    """`tenure_outbox_depth` and `tenure_outbox_oldest_undelivered_seconds`, per queue, read when scraped."""
+class _DatabaseCollector(Collector):
+    """A collector read from the database when scraped; silent until `engine` is set (at startup)."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
 
     def describe(self) -> Iterable[Metric]:
-        return []
+        return []  # nothing to describe ahead of a scrape: the families depend on the database
+
+
+class BacklogCollector(_DatabaseCollector):
+    """`tenure_outbox_depth` and `tenure_outbox_oldest_undelivered_seconds`, per queue, read when scraped."""
 
     def collect(self) -> Iterator[Metric]:
         if self.engine is None:
@@ -88,7 +92,7 @@ class BacklogCollector(Collector):
         yield states
 
 
-class StuckCollector(Collector):
+class StuckCollector(_DatabaseCollector):
     """`tenure_stuck_decommissions`: partners whose due decommission the worker refuses (issue 10).
 
     The worker only logs each refusal; this gauge lets an alert say that a
@@ -96,11 +100,8 @@ class StuckCollector(Collector):
     """
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
+        super().__init__()
         self.clock: Clock = SystemClock()
-
-    def describe(self) -> Iterable[Metric]:
-        return []
 
     def collect(self) -> Iterator[Metric]:
         if self.engine is None:
