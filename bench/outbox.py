@@ -37,6 +37,7 @@ from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.tables import outbox
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.emails import Recipient, RenderedEmail, as_message, render
+from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.smtp import SmtpMailer
 from tenure.adapters.webhooks import WebhookSender
 from tenure.domain.access import Caller
@@ -215,7 +216,10 @@ def main() -> None:
     http, http_port, _ = _start(_http_receiver)
     hook_url = f"http://127.0.0.1:{http_port}/hooks"
     channels = Channels(
-        SmtpMailer("127.0.0.1", smtp_port, use_tls=False), WebhookSender(concurrency=CONCURRENCY), "bench@localhost"
+        SmtpMailer("127.0.0.1", smtp_port, use_tls=False),
+        WebhookSender(concurrency=CONCURRENCY),
+        "bench@localhost",
+        DisconnectSender(),
     )
     n = args.notices
     rows = []

@@ -10,37 +10,19 @@ retrying (4xx, timeouts, a server that is down).
 from __future__ import annotations
 
 import asyncio
-import enum
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.errors import MessageError
 from email.message import Message
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 import structlog
 
+from tenure.services.ports import Mailer, Outcome, SendResult
+
 log = structlog.get_logger()
-
-
-class Outcome(enum.StrEnum):
-    SENT = "sent"
-    LOGGED = "logged"  # no SMTP configured: written to the log, kept in the outbox
-    RETRY = "retry"
-    REFUSED = "refused"  # permanent: the server said no with a 5xx
-    DEFERRED = "deferred"  # not attempted in this batch (out of time): still due, no attempt counted
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: Outcome
-    detail: str = ""
-
-
-class Mailer(Protocol):
-    async def send_all(self, messages: Sequence[Message]) -> list[SendResult]: ...
 
 
 class LogMailer:

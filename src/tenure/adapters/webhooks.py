@@ -28,29 +28,9 @@ from standardwebhooks.webhooks import Webhook
 from tenure.adapters.clock import Clock, SystemClock
 from tenure.adapters.destinations import DestinationGuard, DestinationRefused, UnresolvedHost
 from tenure.domain.destinations import redact
+from tenure.services.ports import PostResult, WebhookMessage
 
 USER_AGENT = "Tenure-Webhooks/1"
-
-
-@dataclass(frozen=True)
-class WebhookMessage:
-    url: str
-    secret: str
-    message_id: str
-    body: str  # the exact JSON text that is signed
-    public_only: bool = False  # a partner's: only to addresses the destination rule allows
-
-
-@dataclass(frozen=True)
-class PostResult:
-    ok: bool
-    detail: str
-    status_code: int | None = None
-
-    @property
-    def unreachable(self) -> bool:
-        """No answer at all (timeout, refused connection): the endpoint, not the message, is the trouble."""
-        return not self.ok and self.status_code is None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
 from tenure.adapters.destinations import DestinationGuard
+from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.smtp import mailer_for
 from tenure.adapters.webhooks import WebhookSender
 from tenure.adapters.worker_lock import WorkerLock
@@ -49,6 +50,7 @@ def channels_for(settings: Settings) -> Channels:
         mailer_for(settings.smtp_url),
         sender,
         settings.mail_from,
+        DisconnectSender(),
         secret_key=settings.secret_key,
         cascade_batch=settings.cascade_batch,
     )

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from tenure.adapters.radius.disconnect import DisconnectSender
-from tenure.adapters.smtp import Mailer
-from tenure.adapters.webhooks import WebhookSender
 from tenure.services.cascades import CASCADE_BATCH, expand_cascades
 from tenure.services.disconnect_delivery import send_due_disconnects
 from tenure.services.email_delivery import send_due_emails
 from tenure.services.outbox_batches import DeliveryReport, NewUow, late
+from tenure.services.ports import DisconnectSender, Mailer, WebhookSender
 from tenure.services.webhook_delivery import dispatch_events, send_due_webhooks
 
 __all__ = ["Channels", "DeliveryReport", "deliver_due"]
@@ -32,10 +30,12 @@ __all__ = ["Channels", "DeliveryReport", "deliver_due"]
 
 @dataclass(frozen=True)
 class Channels:
+    """The senders a pass delivers through; the worker builds them from adapters/ (smtp, webhooks, radius)."""
+
     mailer: Mailer
     sender: WebhookSender
     mail_from: str
-    radius: DisconnectSender = field(default_factory=DisconnectSender)
+    radius: DisconnectSender
     secret_key: str | None = None  # TENURE_SECRET_KEY, to open NAS secrets (else the one in the database)
     cascade_batch: int = CASCADE_BATCH  # TENURE_CASCADE_BATCH: accounts per cascade expansion transaction
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import structlog
 
-from tenure.adapters.radius.disconnect import DisconnectAnswer, DisconnectSender, DisconnectTarget
 from tenure.adapters.secret_box import SecretBox, SecretUnreadable
 from tenure.domain.radius import SessionState, describe_error_cause
 from tenure.domain.retries import DISCONNECT_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+from tenure.services.ports import DisconnectAnswer, DisconnectSender, DisconnectTarget
 from tenure.services.read_models import Change, SessionOutcome
 from tenure.services.unit_of_work import DeliveryQueue
 

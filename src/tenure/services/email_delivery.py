@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from tenure.adapters.emails import Recipient, as_message, render
-from tenure.adapters.smtp import Mailer, Outcome, SendResult
 from tenure.domain.retries import EMAIL_RETRIES
 from tenure.services.cascades import shared_payload
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+from tenure.services.ports import Mailer, Outcome, SendResult
 from tenure.services.read_models import Change
 from tenure.services.unit_of_work import DeliveryQueue
 

@@ -1,12 +1,18 @@
-"""What the use cases need from the outside besides the unit of work: a clock, the hot path's statement.
+"""What the use cases need from the outside besides the unit of work: a clock, the hot path's statement, senders.
 
-Protocols only; `adapters/` implements them and the composition root
-(`entrypoints/context.py`) hands the implementations in.
+Protocols (and the plain values that cross them); `adapters/` implements them
+and the entry points hand the implementations in: the composition root
+(`entrypoints/context.py`) and the worker, which builds the senders.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
+from email.message import Message
 from typing import Protocol
 
 from tenure.domain.access import Caller
@@ -26,3 +32,84 @@ class EntitlementStatements(Protocol):
         """The statement's answer; `known` is the settings this process already parsed."""
 
     async def close(self) -> None: ...
+
+
+class Outcome(enum.StrEnum):
+    """What became of one email."""
+
+    SENT = "sent"
+    LOGGED = "logged"  # no SMTP configured: written to the log, kept in the outbox
+    RETRY = "retry"
+    REFUSED = "refused"  # permanent: the server said no with a 5xx
+    DEFERRED = "deferred"  # not attempted in this batch (out of time): still due, no attempt counted
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    detail: str = ""
+
+
+class Mailer(Protocol):
+    """Sends emails (adapters/smtp.py: SMTP, or the log when none is configured)."""
+
+    async def send_all(self, messages: Sequence[Message]) -> list[SendResult]:
+        """One result per message, in order; nothing raised for a server's failure."""
+
+
+@dataclass(frozen=True)
+class WebhookMessage:
+    url: str
+    secret: str
+    message_id: str
+    body: str  # the exact JSON text that is signed
+    public_only: bool = False  # a partner's: only to addresses the destination rule allows
+
+
+@dataclass(frozen=True)
+class PostResult:
+    ok: bool
+    detail: str
+    status_code: int | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        """No answer at all (timeout, refused connection): the endpoint, not the message, is the trouble."""
+        return not self.ok and self.status_code is None
+
+
+class WebhookSender(Protocol):
+    """Posts signed webhooks (adapters/webhooks.py)."""
+
+    def session(self) -> AbstractAsyncContextManager[None]:
+        """Keep one connection pool for every batch of a pass."""
+
+    async def post_all(self, messages: Sequence[WebhookMessage]) -> list[PostResult]:
+        """One result per message, in order; nothing raised for an endpoint's failure."""
+
+
+@dataclass(frozen=True)
+class DisconnectTarget:
+    nas_ip: str
+    coa_port: int
+    secret: str
+    user_name: str
+    acct_session_id: str
+    event_time: datetime
+
+
+@dataclass(frozen=True)
+class DisconnectAnswer:
+    """`acked` True: Disconnect-ACK; False with `answered`: a NAK; `answered` False: silence or a socket error."""
+
+    acked: bool
+    answered: bool
+    error_cause: int | None = None
+    detail: str | None = None
+
+
+class DisconnectSender(Protocol):
+    """Sends RFC 5176 Disconnect-Requests (adapters/radius/disconnect.py); blocks until every answer is in."""
+
+    def send_all(self, targets: Sequence[DisconnectTarget]) -> list[DisconnectAnswer]:
+        """One answer per target, in order."""

@@ -17,12 +17,12 @@ from typing import Any
 
 import structlog
 
-from tenure.adapters.webhooks import PostResult, WebhookMessage, WebhookSender
 from tenure.domain.destinations import redact
 from tenure.domain.ids import cascade_message_id, new_id
 from tenure.domain.retries import WEBHOOK_RETRIES
 from tenure.services.cascades import shared_payload
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
+from tenure.services.ports import PostResult, WebhookMessage, WebhookSender
 from tenure.services.read_models import Change
 from tenure.services.unit_of_work import DeliveryQueue
 

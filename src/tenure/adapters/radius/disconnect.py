@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from importlib.resources import files
 
 from pyrad import packet
 from pyrad.client import Client, Timeout
 from pyrad.dictionary import Dictionary
+
+from tenure.services.ports import DisconnectAnswer, DisconnectTarget
 
 CONCURRENCY = 16
 
@@ -27,26 +27,6 @@ CONCURRENCY = 16
 def dictionary() -> Dictionary:
     """The attributes Tenure uses, from the dictionary file shipped in this package."""
     return Dictionary(str(files("tenure.adapters.radius").joinpath("dictionary.txt")))
-
-
-@dataclass(frozen=True)
-class DisconnectTarget:
-    nas_ip: str
-    coa_port: int
-    secret: str
-    user_name: str
-    acct_session_id: str
-    event_time: datetime
-
-
-@dataclass(frozen=True)
-class DisconnectAnswer:
-    """`acked` True: Disconnect-ACK; False with `answered`: a NAK; `answered` False: silence or a socket error."""
-
-    acked: bool
-    answered: bool
-    error_cause: int | None = None
-    detail: str | None = None
 
 
 class DisconnectSender:
