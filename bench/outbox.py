@@ -38,6 +38,7 @@ from tenure.adapters.db.tables import outbox
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.emails import Recipient, RenderedEmail, as_message, render
 from tenure.adapters.radius.disconnect import DisconnectSender
+from tenure.adapters.secret_box import SecretBox
 from tenure.adapters.smtp import SmtpMailer
 from tenure.adapters.webhooks import WebhookSender
 from tenure.domain.access import Caller
@@ -220,6 +221,7 @@ def main() -> None:
         WebhookSender(concurrency=CONCURRENCY),
         "bench@localhost",
         DisconnectSender(),
+        SecretBox,
     )
     n = args.notices
     rows = []

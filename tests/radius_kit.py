@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tenure.adapters.db.tables import outbox, radius_sessions
 from tenure.adapters.radius.disconnect import DisconnectSender
+from tenure.adapters.secret_box import SecretBox
 from tenure.domain.catalog import Line, LineKind
 from tenure.domain.radius import AcctStatus, NasSpec
 from tenure.entrypoints.worker import Worker
@@ -53,7 +54,14 @@ def start(site: Installation, session_id: str, user_name: str, *, nas_ip: str = 
 
 
 def register_nas(site: Installation, port: int, *, ip: str = "127.0.0.1", name: str = "bng1") -> None:
-    nas.add_nas(site.uow(), caller=site.admin, spec=NasSpec(name, ip, NAS_SECRET, port), secret_key=None, now=site.now)
+    nas.add_nas(
+        site.uow(),
+        caller=site.admin,
+        spec=NasSpec(name, ip, NAS_SECRET, port),
+        boxes=SecretBox,
+        secret_key=None,
+        now=site.now,
+    )
 
 
 def sessions(site: Installation) -> dict[str, Any]:

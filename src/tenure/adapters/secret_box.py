@@ -15,14 +15,14 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tenure.services.ports import SecretUnreadable
+
 _INFO = b"tenure nas secrets v1"
 
 
-class SecretUnreadable(Exception):
-    """The stored secret was written under another TENURE_SECRET_KEY (or was tampered with)."""
-
-
 class SecretBox:
+    """Fernet under a key derived from the secret key; satisfies `services.ports.SecretBox`."""
+
     def __init__(self, secret_key: str) -> None:
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))

@@ -14,7 +14,7 @@ from tenure.adapters.clock import SystemClock
 from tenure.config import load_settings
 from tenure.domain.errors import DomainError
 from tenure.domain.radius import DEFAULT_COA_PORT, NasSpec
-from tenure.entrypoints.context import configured_engine, unit_of_work
+from tenure.entrypoints.context import configured_engine, secret_box, unit_of_work
 from tenure.services import nas as service
 from tenure.services.common import system_caller
 from tenure.services.unit_of_work import UnitOfWork
@@ -49,6 +49,7 @@ def add(
             new_uow(),
             caller=caller,
             spec=NasSpec(name, ip, secret, coa_port),
+            boxes=secret_box,
             secret_key=load_settings().secret_key,
             now=SystemClock().now(),
         )

@@ -21,6 +21,7 @@ from tenure.adapters.db.site import SiteCache
 from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
+from tenure.adapters.secret_box import SecretBox
 from tenure.config import Settings, load_settings
 from tenure.services.hot_path import HotPath
 
@@ -43,6 +44,11 @@ def unit_of_work(engine: Engine) -> UnitOfWork:
 def batch_unit_of_work(engine: Engine) -> BatchUnitOfWork:
     """The unit of work of a bulk request: one transaction, a savepoint per item."""
     return BatchUnitOfWork(engine)
+
+
+def secret_box(secret_key: str) -> SecretBox:
+    """The box NAS secrets are sealed in (Fernet, key derived from `secret_key`): `services.ports.SecretBoxes`."""
+    return SecretBox(secret_key)
 
 
 def migrate(engine: Engine) -> None:

@@ -27,7 +27,7 @@ from tenure.adapters.webhooks import WebhookSender
 from tenure.adapters.worker_lock import WorkerLock
 from tenure.config import Settings
 from tenure.entrypoints import worker_metrics
-from tenure.entrypoints.context import unit_of_work
+from tenure.entrypoints.context import secret_box, unit_of_work
 from tenure.services import retention
 from tenure.services.delivery import Channels, DeliveryReport, deliver_due
 from tenure.services.read_models import NotInitialised
@@ -51,6 +51,7 @@ def channels_for(settings: Settings) -> Channels:
         sender,
         settings.mail_from,
         DisconnectSender(),
+        secret_box,
         secret_key=settings.secret_key,
         cascade_batch=settings.cascade_batch,
     )

@@ -22,7 +22,7 @@ from tenure.services.cascades import CASCADE_BATCH, expand_cascades
 from tenure.services.disconnect_delivery import send_due_disconnects
 from tenure.services.email_delivery import send_due_emails
 from tenure.services.outbox_batches import DeliveryReport, NewUow, late
-from tenure.services.ports import DisconnectSender, Mailer, WebhookSender
+from tenure.services.ports import DisconnectSender, Mailer, SecretBoxes, WebhookSender
 from tenure.services.webhook_delivery import dispatch_events, send_due_webhooks
 
 __all__ = ["Channels", "DeliveryReport", "deliver_due"]
@@ -30,12 +30,13 @@ __all__ = ["Channels", "DeliveryReport", "deliver_due"]
 
 @dataclass(frozen=True)
 class Channels:
-    """The senders a pass delivers through; the worker builds them from adapters/ (smtp, webhooks, radius)."""
+    """The senders a pass delivers through; the worker builds them from adapters/ (and the NAS secrets box)."""
 
     mailer: Mailer
     sender: WebhookSender
     mail_from: str
     radius: DisconnectSender
+    boxes: SecretBoxes  # opens the NAS secrets the disconnects are signed with
     secret_key: str | None = None  # TENURE_SECRET_KEY, to open NAS secrets (else the one in the database)
     cascade_batch: int = CASCADE_BATCH  # TENURE_CASCADE_BATCH: accounts per cascade expansion transaction
 
@@ -66,7 +67,14 @@ async def deliver_due(
         )
     # pyrad blocks; nothing else runs on this loop meanwhile, so the pass simply waits for it.
     disconnects_done = send_due_disconnects(
-        new_uow, channels.radius, report, secret_key=channels.secret_key, now=now, deadline=deadline, jitter=jitter
+        new_uow,
+        channels.radius,
+        report,
+        boxes=channels.boxes,
+        secret_key=channels.secret_key,
+        now=now,
+        deadline=deadline,
+        jitter=jitter,
     )
     report.finished = cascades_done and emails_done and webhooks_done and disconnects_done and not late(deadline)
     return report

@@ -17,11 +17,17 @@ from typing import Any
 
 import structlog
 
-from tenure.adapters.secret_box import SecretBox, SecretUnreadable
 from tenure.domain.radius import SessionState, describe_error_cause
 from tenure.domain.retries import DISCONNECT_RETRIES
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
-from tenure.services.ports import DisconnectAnswer, DisconnectSender, DisconnectTarget
+from tenure.services.ports import (
+    DisconnectAnswer,
+    DisconnectSender,
+    DisconnectTarget,
+    SecretBox,
+    SecretBoxes,
+    SecretUnreadable,
+)
 from tenure.services.read_models import Change, SessionOutcome
 from tenure.services.unit_of_work import DeliveryQueue
 
@@ -35,6 +41,7 @@ def send_due_disconnects(
     sender: DisconnectSender,
     report: DeliveryReport,
     *,
+    boxes: SecretBoxes,
     secret_key: str | None,
     now: datetime,
     deadline: float | None,
@@ -42,7 +49,7 @@ def send_due_disconnects(
 ) -> bool:
     """Send due disconnects batch by batch; True when none is left due, False when out of time."""
     with new_uow().reading() as uow:
-        box = SecretBox(secret_key or uow.site.secret_key)
+        box = boxes(secret_key or uow.site.secret_key)
     while not late(deadline):
         with claimed(new_uow, lambda q: q.due_disconnects(now, BATCH)) as (rows, finish):
             if not rows:

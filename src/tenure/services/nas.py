@@ -9,26 +9,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tenure.adapters.secret_box import SecretBox
 from tenure.domain.access import Caller
 from tenure.domain.events import Action, Event, JSONObject
 from tenure.domain.ids import new_id
 from tenure.domain.radius import NasSpec, check_nas
+from tenure.services.ports import SecretBox, SecretBoxes
 from tenure.services.read_models import NasEntry
 from tenure.services.unit_of_work import UnitOfWork
 
 
-def secret_box(uow: UnitOfWork, override: str | None) -> SecretBox:
+def secret_box(uow: UnitOfWork, boxes: SecretBoxes, override: str | None) -> SecretBox:
     """TENURE_SECRET_KEY when set, else the key generated into the database at `tenure init` (as the console)."""
-    return SecretBox(override or uow.site.secret_key)
+    return boxes(override or uow.site.secret_key)
 
 
-def add_nas(uow: UnitOfWork, *, caller: Caller, spec: NasSpec, secret_key: str | None, now: datetime) -> NasEntry:
+def add_nas(
+    uow: UnitOfWork, *, caller: Caller, spec: NasSpec, boxes: SecretBoxes, secret_key: str | None, now: datetime
+) -> NasEntry:
     caller.require_operator_admin()
     spec = check_nas(spec)
     entry = NasEntry(new_id(), spec.name, spec.ip, spec.coa_port, now, caller.email)
     with uow:
-        uow.nas.add(entry, sealed_secret=secret_box(uow, secret_key).seal(spec.secret))
+        uow.nas.add(entry, sealed_secret=secret_box(uow, boxes, secret_key).seal(spec.secret))
         after: JSONObject = {"nas": entry.name, "ip": entry.ip, "coa_port": entry.coa_port}
         uow.audit.append(
             Event(uow.site.operator_id, Action.UPDATED, {}, after, reason="nas added"), actor=caller.email, at=now

@@ -8,7 +8,7 @@ and the entry points hand the implementations in: the composition root
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,3 +113,20 @@ class DisconnectSender(Protocol):
 
     def send_all(self, targets: Sequence[DisconnectTarget]) -> list[DisconnectAnswer]:
         """One answer per target, in order."""
+
+
+class SecretUnreadable(Exception):
+    """The stored secret was written under another TENURE_SECRET_KEY (or was tampered with)."""
+
+
+class SecretBox(Protocol):
+    """Seals secrets Tenure must give back later (a NAS's RADIUS secret); adapters/secret_box.py."""
+
+    def seal(self, plain: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """The plain secret; `SecretUnreadable` when it was sealed under another key."""
+
+
+SecretBoxes = Callable[[str], SecretBox]
+"""A box for an installation's secret key: TENURE_SECRET_KEY, else the key `tenure init` stored."""

@@ -12,6 +12,7 @@ from tenure.entrypoints.api.deps import Ctx, CurrentCaller
 from tenure.entrypoints.api.routes.accounts import CHANGE, READ, Cursor, Limit
 from tenure.entrypoints.api.schemas import Page
 from tenure.entrypoints.api.schemas_radius import NasCreate, NasOut, nas_out
+from tenure.entrypoints.context import secret_box
 from tenure.services import nas as service
 
 router = APIRouter(prefix="/nas", tags=["radius"])
@@ -23,7 +24,7 @@ def add_nas(body: NasCreate, ctx: Ctx, caller: CurrentCaller) -> JSONResponse:
     """The secret is stored encrypted and never shown again; a name or address in use is 409 `nas-taken`."""
     spec = NasSpec(body.name, body.ip, body.secret, body.coa_port)
     entry = service.add_nas(
-        ctx.uow(), caller=caller, spec=spec, secret_key=ctx.settings.secret_key, now=ctx.clock.now()
+        ctx.uow(), caller=caller, spec=spec, boxes=secret_box, secret_key=ctx.settings.secret_key, now=ctx.clock.now()
     )
     return JSONResponse(nas_out(entry), status_code=201)
 
