@@ -36,6 +36,7 @@ from tenure.adapters.db.engine import make_engine
 from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.tables import outbox
 from tenure.adapters.db.uow import UnitOfWork
+from tenure.adapters.destinations import DestinationGuard
 from tenure.adapters.emails import Recipient, RenderedEmail, as_message, render
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.secret_box import SecretBox
@@ -160,7 +161,13 @@ def _installation(engine: Engine, hook_url: str) -> str:
         assert user is not None
         caller: Caller = user.as_caller()
     request = webhook_service.CreateWebhook(url=hook_url, events=["account.suspended"])
-    webhook_service.create_webhook(UnitOfWork(engine), caller=caller, request=request, now=NOW - timedelta(hours=1))
+    webhook_service.create_webhook(
+        UnitOfWork(engine),
+        caller=caller,
+        request=request,
+        now=NOW - timedelta(hours=1),
+        destinations=DestinationGuard(),
+    )
     return operator_id
 
 

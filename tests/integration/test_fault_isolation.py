@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from tenure.adapters.db.tables import accounts, outbox, webhook_deliveries, webhooks
+from tenure.adapters.destinations import DestinationGuard
 from tenure.domain.model import HoldReason
 from tenure.entrypoints.cli import app
 from tenure.services import webhooks as webhook_service
@@ -73,6 +74,7 @@ def test_a_webhook_that_cannot_be_signed_fails_alone_and_the_others_are_delivere
                 caller=site.admin,
                 request=webhook_service.CreateWebhook(url=f"{receiver.url}/{path}", events=["account.suspended"]),
                 now=site.now,
+                destinations=DestinationGuard(),
             ).id
             for path in ("first", "poison", "third")
         ]

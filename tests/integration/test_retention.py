@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from tenure.adapters.db.tables import events, outbox, webhook_deliveries
+from tenure.adapters.destinations import DestinationGuard
 from tenure.domain.errors import ValidationFailed
 from tenure.entrypoints.cli import app
 from tenure.services import retention
@@ -29,7 +30,9 @@ OLD = START - timedelta(days=100)
 
 def _subscribe(site: Installation, url: str, account_id: str | None = None) -> None:
     request = webhook_service.CreateWebhook(url=url, events=["account.suspended"], account_id=account_id)
-    webhook_service.create_webhook(site.uow(), caller=site.admin, request=request, now=site.now)
+    webhook_service.create_webhook(
+        site.uow(), caller=site.admin, request=request, now=site.now, destinations=DestinationGuard()
+    )
 
 
 def _history(site: Installation) -> dict[str, str]:

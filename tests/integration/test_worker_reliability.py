@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tenure.adapters.db.tables import accounts, events, outbox, webhook_deliveries
+from tenure.adapters.destinations import DestinationGuard
 from tenure.domain.ids import cascade_message_id
 from tenure.services import scheduler
 from tenure.services import webhooks as webhook_service
@@ -48,6 +49,7 @@ def _prepare(site: Installation, count: int, hook_url: str) -> tuple[list[str], 
         caller=site.admin,
         request=webhook_service.CreateWebhook(url=hook_url, events=["account.decommissioned"]),
         now=site.now,
+        destinations=DestinationGuard(),
     )
     tomorrow = site.now.date() + timedelta(days=1)
     ids = due_clients(site.engine, parent_id=site.operator_id, count=count, decommission_on=tomorrow, now=site.now)
@@ -179,6 +181,7 @@ def test_a_cascade_survives_kill_9_mid_expansion_each_notice_once(site: Installa
             caller=site.admin,
             request=webhook_service.CreateWebhook(url=receiver.url + "/hooks", events=["entitlements.changed"]),
             now=site.now,
+            destinations=DestinationGuard(),
         )
         channel = site.channel()
         ids = due_clients(

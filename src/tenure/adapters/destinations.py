@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 from tenure.domain.destinations import IPAddress, IPNetwork, literal_address, refusal
 from tenure.domain.errors import ValidationFailed
+from tenure.services.ports import UnresolvedHost
+
+__all__ = ["DestinationGuard", "DestinationRefused", "Resolver", "UnresolvedHost"]
 
 
 class DestinationRefused(ValidationFailed):
@@ -21,10 +24,6 @@ class DestinationRefused(ValidationFailed):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, field="url")
-
-
-class UnresolvedHost(Exception):
-    """The host name has no address now (it may have one at the next attempt)."""
 
 
 class Resolver:
@@ -44,7 +43,7 @@ class Resolver:
 
 @dataclass(frozen=True)
 class DestinationGuard:
-    """The partner rule with the operator's allowed networks, on what DNS says now."""
+    """The partner rule with the operator's allowed networks, on what DNS says now (`services.ports.Destinations`)."""
 
     allowed: Sequence[IPNetwork] = ()
     resolver: Resolver = field(default_factory=Resolver)

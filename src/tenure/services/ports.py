@@ -16,6 +16,7 @@ from email.message import Message
 from typing import Protocol
 
 from tenure.domain.access import Caller
+from tenure.domain.destinations import IPAddress
 from tenure.services.read_models import By, Lookup, Settings
 
 
@@ -130,3 +131,17 @@ class SecretBox(Protocol):
 
 SecretBoxes = Callable[[str], SecretBox]
 """A box for an installation's secret key: TENURE_SECRET_KEY, else the key `tenure init` stored."""
+
+
+class UnresolvedHost(Exception):
+    """The host name has no address now (it may have one at the next attempt)."""
+
+
+class Destinations(Protocol):
+    """The partner destination rule on what DNS says now (adapters/destinations.py)."""
+
+    def addresses_for(self, url: str) -> list[IPAddress]:
+        """The addresses of `url`'s host when the rule allows them all.
+
+        Raises `UnresolvedHost` when the host has no address, a `ValidationFailed` on `url` when one is refused.
+        """

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from tenure.adapters.destinations import DestinationGuard, UnresolvedHost
 from tenure.domain.access import Caller
 from tenure.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from tenure.domain.ids import new_id
 from tenure.domain.model import Kind
 from tenure.domain.notifications import WEBHOOK_EVENT_TYPES
+from tenure.services.ports import Destinations, UnresolvedHost
 from tenure.services.read_models import DeliveryRecord, WebhookSubscription
 from tenure.services.unit_of_work import UnitOfWork
 
@@ -45,7 +45,7 @@ def create_webhook(
     caller: Caller,
     request: CreateWebhook,
     now: datetime,
-    destinations: DestinationGuard | None = None,
+    destinations: Destinations,
 ) -> WebhookSubscription:
     """The operator's admins may target any address; a partner's admins only public ones (422 otherwise).
 
@@ -58,7 +58,7 @@ def create_webhook(
     url = check_url(request.url)
     if public_only:
         with suppress(UnresolvedHost):
-            (destinations or DestinationGuard()).addresses_for(url)
+            destinations.addresses_for(url)
     subscription = WebhookSubscription(
         id=new_id(),
         account_id=request.account_id or caller.account_id,

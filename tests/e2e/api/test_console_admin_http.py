@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tenure.adapters.destinations import DestinationGuard
 from tenure.domain.access import Role
 from tenure.services import webhooks
 from tests.e2e.api.conftest import TestClient, app_for
@@ -53,6 +54,7 @@ def test_a_partner_admin_sees_only_its_tree(site: Installation, clients: ExitSta
         caller=site.admin,
         request=webhooks.CreateWebhook(url="https://hooks.example.com/x", events=["account.suspended"]),
         now=site.now,
+        destinations=DestinationGuard(),
     )
     client, csrf = _signed_in(site, partner.email, clients)
     assert client.get(f"/accounts/{site.operator_id}/users").status_code == 404

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import insert
 
 from tenure.adapters.db.tables import outbox, webhook_deliveries
+from tenure.adapters.destinations import DestinationGuard
 from tenure.domain.access import Caller, Role
 from tenure.domain.model import HoldReason, Kind
 from tenure.services import accounts, auth, policy, webhooks
@@ -369,6 +370,7 @@ def test_deliveries_show_status_attempts_and_error_and_a_failed_one_is_retried(p
         caller=server.admin,
         request=webhooks.CreateWebhook(url="https://receiver.example.com/in", events=["account.suspended"]),
         now=server.now,
+        destinations=DestinationGuard(),
     )
     _delivery(server, subscription.id, "delivered", attempts=1, error=None)
     _delivery(server, subscription.id, "failed", attempts=14, error="HTTP 503 from receiver.example.com")
