@@ -33,6 +33,13 @@ def to_e164(raw: str, *, field: str = "label") -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
+class E164Numbers:
+    """`services.ports.PhoneNumbers` by this module's `to_e164`; the entry points hand it to the services."""
+
+    def to_e164(self, raw: str, *, field: str = "label") -> str:
+        return to_e164(raw, field=field)
+
+
 # Spacing people put inside a number: "+44 (0)20 7946-0123" is still one number.
 _SPACING = re.compile(r"[\s\-./\u00a0]+")
 _TRUNK_ZERO = re.compile(r"^(\+\d{1,3})\(0\)")  # "+44 (0)20": the (0) is dialled only inside the country

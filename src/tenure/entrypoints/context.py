@@ -21,6 +21,7 @@ from tenure.adapters.db.site import SiteCache
 from tenure.adapters.db.statements import runner_for
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
+from tenure.adapters.phone import E164Numbers
 from tenure.adapters.secret_box import SecretBox
 from tenure.config import Settings, load_settings
 from tenure.services.hot_path import HotPath
@@ -66,7 +67,7 @@ class AppContext:
     site_cache: SiteCache = field(default_factory=SiteCache)  # parsed settings, per process, by `site.version`
 
     def __post_init__(self) -> None:
-        self.hot_path = HotPath(self.uow, AsyncLookups(runner_for(self.engine)), self.clock)
+        self.hot_path = HotPath(self.uow, AsyncLookups(runner_for(self.engine)), self.clock, E164Numbers())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, site_cache=self.site_cache)

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from anyio import to_thread
 
-from tenure.adapters.phone import to_e164
 from tenure.domain.access import Scope
 from tenure.domain.policy import Capability
 from tenure.services import api_keys, credentials
@@ -32,7 +31,7 @@ from tenure.services.entitlements import (
     number_answer,
     service_answer,
 )
-from tenure.services.ports import Clock, EntitlementStatements
+from tenure.services.ports import Clock, EntitlementStatements, PhoneNumbers
 from tenure.services.read_models import By, Lookup, Settings
 from tenure.services.unit_of_work import UnitOfWork
 
@@ -49,22 +48,23 @@ class HotPath:
     uow: Callable[[], UnitOfWork]  # for cache misses and `last_used_at`
     lookups: EntitlementStatements
     clock: Clock
+    numbers: PhoneNumbers
     cache: credentials.CredentialCache = field(default_factory=credentials.CredentialCache)
     settings: Settings | None = None
 
     async def number(self, credential: str | None, number: str, capability: Capability) -> NumberDecision:
         """The decision for a number; one already in E.164 form is parsed only if nothing holds it.
 
-        Every stored number is E.164 from `to_e164`, so a canonical-looking number that is found is
+        Every stored number is E.164 from `PhoneNumbers.to_e164`, so a canonical-looking number that is found is
         valid by construction; one that is not found is parsed then, and is bad input (422) or
         absent (404) exactly as if it had been parsed first.
         """
         canonical = CANONICAL.fullmatch(number) is not None
-        e164 = number if canonical else to_e164(number, field="e164")
+        e164 = number if canonical else self.numbers.to_e164(number, field="e164")
         now = self.clock.now()
         found = await self._lookup(credential, now, "number", number=e164)
         if found.holder is None and canonical:
-            to_e164(number, field="e164")
+            self.numbers.to_e164(number, field="e164")
         return number_answer(found, e164, capability, now)
 
     async def account(self, credential: str | None, account_id: str) -> AccountEntitlements:

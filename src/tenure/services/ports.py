@@ -145,3 +145,10 @@ class Destinations(Protocol):
 
         Raises `UnresolvedHost` when the host has no address, a `ValidationFailed` on `url` when one is refused.
         """
+
+
+class PhoneNumbers(Protocol):
+    """Phone numbers to E.164 (adapters/phone.py, with the `phonenumbers` library: not stdlib, so not domain)."""
+
+    def to_e164(self, raw: str, *, field: str = "label") -> str:
+        """The number in E.164 ("+442079460000"); a `ValidationFailed` on `field` naming what is wrong."""
