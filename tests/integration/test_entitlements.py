@@ -19,6 +19,7 @@ from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import services as S
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import Forbidden, NotFound, ValidationFailed
 from tenure.domain.ids import new_id
@@ -43,7 +44,12 @@ def ask(
     site: Installation, number: str, capability: Capability, caller: Caller | None = None
 ) -> entitlements.NumberDecision:
     return entitlements.number_entitlement(
-        site.uow(), caller=caller or site.admin, number=number, capability=capability, now=site.now
+        site.uow(),
+        caller=caller or site.admin,
+        number=number,
+        capability=capability,
+        numbers=E164Numbers(),
+        now=site.now,
     )
 
 
@@ -218,7 +224,12 @@ def test_on_postgresql_every_read_of_the_lookup_is_indexed(pg_site: Installation
     for table in ("services", "accounts", "account_ancestors", "holds"):
         assert f"Seq Scan on {table}" not in plan, plan
     assert entitlements.number_entitlement(
-        pg_site.uow(), caller=pg_site.admin, number=number, capability=C.INBOUND_CALLS, now=pg_site.now
+        pg_site.uow(),
+        caller=pg_site.admin,
+        number=number,
+        capability=C.INBOUND_CALLS,
+        numbers=E164Numbers(),
+        now=pg_site.now,
     ).allowed
 
 

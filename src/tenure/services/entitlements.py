@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tenure.adapters.phone import to_e164
 from tenure.domain.access import Caller
 from tenure.domain.catalog import LineKind, decide_for_number, decide_for_service
 from tenure.domain.errors import NotFound
 from tenure.domain.model import Account, Status
 from tenure.domain.policy import Capability, Decision, Subject, decide_all, is_billed
 from tenure.domain.radius import clean_network_id
+from tenure.services.ports import PhoneNumbers
 from tenure.services.read_models import Lookup, Settings
 from tenure.services.unit_of_work import UnitOfWork
 
@@ -75,10 +75,10 @@ def account_entitlements(uow: UnitOfWork, *, caller: Caller, account_id: str) ->
 
 
 def number_entitlement(
-    uow: UnitOfWork, *, caller: Caller, number: str, capability: Capability, now: datetime
+    uow: UnitOfWork, *, caller: Caller, number: str, capability: Capability, numbers: PhoneNumbers, now: datetime
 ) -> NumberDecision:
     """May the holder of `number` use `capability` now? 404 when no active service visible to the caller holds it."""
-    e164 = to_e164(number, field="e164")
+    e164 = numbers.to_e164(number, field="e164")
     with uow.reading():
         found = uow.entitlements.run(caller, _settings.current, "number", number=e164)
     return number_answer(_settings.remember(found), e164, capability, now)
