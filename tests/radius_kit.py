@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tenure.adapters.db.tables import outbox, radius_sessions
+from tenure.adapters.phone import E164Numbers
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.secret_box import SecretBox
 from tenure.domain.catalog import Line, LineKind
@@ -25,6 +26,7 @@ NAS_SECRET = "nas-s3cret"
 def internet(site: Installation, account_id: str, network_id: str, kind: LineKind = LineKind.INTERNET) -> Line:
     return lines.add_service(
         site.uow(),
+        numbers=E164Numbers(),
         caller=site.admin,
         account_id=account_id,
         kind=kind,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select
 
 from tenure.adapters.db.tables import events
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.access import Caller
 from tenure.domain.catalog import Line, LineKind, Office
 from tenure.services import lines, offices
@@ -45,6 +46,7 @@ def add(
 ) -> Line:
     return lines.add_service(
         site.uow(),
+        numbers=E164Numbers(),
         caller=caller or site.admin,
         account_id=account_id,
         kind=kind,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from tenure.adapters.db.tables import accounts
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.catalog import LineKind
 from tenure.domain.model import ClientType, Kind, Stage
 from tenure.domain.policy import Capability
@@ -146,6 +147,7 @@ def test_network_ids_go_out_and_come_back_as_services(site: Installation) -> Non
     for kind, network_id in ((LineKind.INTERNET, "acme-ppp1"), (LineKind.WIFI, "acme wifi; 2")):
         lines.add_service(
             site.uow(),
+            numbers=E164Numbers(),
             caller=site.admin,
             account_id=acme.id,
             kind=kind,

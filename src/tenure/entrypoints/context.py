@@ -52,6 +52,11 @@ def secret_box(secret_key: str) -> SecretBox:
     return SecretBox(secret_key)
 
 
+def phone_numbers() -> E164Numbers:
+    """Phone numbers to E.164 (`services.ports.PhoneNumbers`), for entry points without an `AppContext`."""
+    return E164Numbers()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     upgrade(engine)
@@ -63,11 +68,12 @@ class AppContext:
     clock: Clock
     settings: Settings
     destinations: DestinationGuard = field(default_factory=DestinationGuard)
+    numbers: E164Numbers = field(default_factory=E164Numbers)  # services.ports.PhoneNumbers
     hot_path: HotPath = field(init=False)
     site_cache: SiteCache = field(default_factory=SiteCache)  # parsed settings, per process, by `site.version`
 
     def __post_init__(self) -> None:
-        self.hot_path = HotPath(self.uow, AsyncLookups(runner_for(self.engine)), self.clock, E164Numbers())
+        self.hot_path = HotPath(self.uow, AsyncLookups(runner_for(self.engine)), self.clock, self.numbers)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, site_cache=self.site_cache)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from tenure.domain.access import Caller
 from tenure.domain.catalog import LineKind
 from tenure.domain.model import Account, ClientType
-from tenure.entrypoints.context import unit_of_work
+from tenure.entrypoints.context import phone_numbers, unit_of_work
 from tenure.services import lines, offices
 
 ROOMS = [(f"{floor}.{room:02d}", str(floor), 2 + (room % 4) * 2) for floor in (1, 2, 3) for room in range(1, 13)]
@@ -59,6 +59,7 @@ def _service(
 ) -> None:
     lines.add_service(
         unit_of_work(engine),
+        numbers=phone_numbers(),
         caller=caller,
         account_id=client.id,
         kind=kind,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tenure.adapters.phone import to_e164
 from tenure.domain import catalog
 from tenure.domain.access import Caller
 from tenure.domain.catalog import Line, LineKind
@@ -18,6 +17,7 @@ from tenure.domain.errors import NetworkIdTaken, NumberTaken
 from tenure.domain.ids import new_id
 from tenure.domain.radius import clean_network_id
 from tenure.services.common import load_for_change, today
+from tenure.services.ports import PhoneNumbers
 from tenure.services.unit_of_work import LineRepository, UnitOfWork
 
 
@@ -35,10 +35,11 @@ def add_service(
     monthly_price: str,
     start_date: date | None,
     now: datetime,
+    numbers: PhoneNumbers,
     network_id: str | None = None,
 ) -> Line:
     """A new service from `start_date` (default today); a number is stored in E.164."""
-    cleaned = to_e164(label) if kind is LineKind.PHONE_NUMBER else catalog.clean_label(label)
+    cleaned = numbers.to_e164(label) if kind is LineKind.PHONE_NUMBER else catalog.clean_label(label)
     cents = catalog.parse_price(monthly_price)
     network_id = clean_network_id(network_id) if network_id is not None else None
     with uow:

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.access import Role
 from tenure.domain.catalog import LineKind
 from tenure.domain.model import ClientType
@@ -54,6 +55,7 @@ def room(server: Server, name: str, capacity: int = 4) -> str:
 def service(server: Server, account_id: str, kind: LineKind, label: str, price: str, start: date) -> None:
     lines.add_service(
         server.uow(),
+        numbers=E164Numbers(),
         caller=server.admin,
         account_id=account_id,
         kind=kind,

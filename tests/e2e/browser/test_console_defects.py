@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.access import Role
 from tenure.domain.catalog import LineKind
 from tenure.domain.model import ActivateMode, Kind
@@ -158,6 +159,7 @@ def test_small_things(page: Page, server: Server) -> None:
     romeo = create(server, "Romeo Radio")
     lines.add_service(
         server.uow(),
+        numbers=E164Numbers(),
         caller=server.admin,
         account_id=romeo.id,
         kind=LineKind.WIFI,

@@ -17,6 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.catalog import LineKind
 from tenure.domain.model import Account, ActivateMode, ClientType, HoldReason, Kind
 from tenure.services import accounts, lines, offices, wizard
@@ -113,6 +114,7 @@ def data(server: Server) -> Data:
     for kind, label in [(LineKind.PHONE_NUMBER, "+44 20 7946 0123"), (LineKind.INTERNET, "Fibre 1 Gbit/s")]:
         lines.add_service(
             server.uow(),
+            numbers=E164Numbers(),
             caller=server.admin,
             account_id=client.id,
             kind=kind,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from tenure.adapters.phone import E164Numbers
 from tenure.domain import lifecycle
 from tenure.domain.access import Role
 from tenure.domain.catalog import LineKind
@@ -77,6 +78,7 @@ def _contact_change(account: Account, email: str) -> lifecycle.AccountChanges:
 def add_number(server: Server, client: Account, number: str) -> None:
     lines.add_service(
         server.uow(),
+        numbers=E164Numbers(),
         caller=server.admin,
         account_id=client.id,
         kind=LineKind.PHONE_NUMBER,

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tenure.adapters.phone import E164Numbers
 from tenure.domain.access import Role
 from tenure.domain.catalog import LineKind
 from tenure.services import api_keys, auth, lines
@@ -101,6 +102,7 @@ def _world(site: Installation) -> tuple[str, str, str, str]:
     client = site.client(site.channel(reseller.id).id)
     lines.add_service(
         site.uow(),
+        numbers=E164Numbers(),
         caller=site.admin,
         account_id=client.id,
         kind=LineKind.PHONE_NUMBER,

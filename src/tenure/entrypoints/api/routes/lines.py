@@ -42,6 +42,7 @@ def add_service(
     def add() -> JSONResponse:
         added = service.add_service(
             ctx.uow(),
+            numbers=ctx.numbers,
             caller=caller,
             account_id=account_id,
             kind=body.kind,

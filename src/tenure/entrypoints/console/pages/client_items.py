@@ -214,6 +214,7 @@ def add_service(account_id: str, request: Request, caller: SignedIn, form: Annot
     try:
         added = lines.add_service(
             ctx.uow(),
+            numbers=ctx.numbers,
             caller=caller,
             account_id=account_id,
             kind=LineKind(form.kind),

@@ -189,6 +189,7 @@ def save_services(
             service_kind = LineKind(kind) if kind in set(LineKind) else LineKind.OTHER
             added = lines.add_service(
                 ctx.uow(),
+                numbers=ctx.numbers,
                 caller=caller,
                 account_id=account_id,
                 kind=service_kind,
