@@ -37,7 +37,7 @@ from tenure.adapters.db.migrate import upgrade
 from tenure.adapters.db.tables import outbox
 from tenure.adapters.db.uow import UnitOfWork
 from tenure.adapters.destinations import DestinationGuard
-from tenure.adapters.emails import Recipient, RenderedEmail, as_message, render
+from tenure.adapters.emails import JinjaEmails, Recipient, RenderedEmail, as_message, render
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.secret_box import SecretBox
 from tenure.adapters.smtp import SmtpMailer
@@ -229,6 +229,7 @@ def main() -> None:
         "bench@localhost",
         DisconnectSender(),
         SecretBox,
+        JinjaEmails(),
     )
     n = args.notices
     rows = []

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tenure.adapters.db.tables import outbox
 from tenure.adapters.destinations import DestinationGuard
+from tenure.adapters.emails import JinjaEmails
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.secret_box import SecretBox
 from tenure.adapters.smtp import LogMailer, SmtpMailer
@@ -29,7 +30,9 @@ def worker_for(
     """A worker over the test installation; `destinations` replaces the default (no allowed networks, real DNS)."""
     mailer = SmtpMailer.from_url(smtp_url, timeout=5.0) if smtp_url else LogMailer()
     sender = WebhookSender(timeout=webhook_timeout, destinations=destinations)
-    return Worker(site.engine, Channels(mailer, sender, MAIL_FROM, DisconnectSender(), SecretBox), site.clock)
+    return Worker(
+        site.engine, Channels(mailer, sender, MAIL_FROM, DisconnectSender(), SecretBox, JinjaEmails()), site.clock
+    )
 
 
 def outbox_rows(site: Installation, **where: Any) -> list[Any]:

@@ -21,6 +21,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from tenure.domain.policy import Capability
 from tenure.domain.text import one_line
+from tenure.services.ports import Recipient
+
+__all__ = ["SUBJECTS", "JinjaEmails", "Recipient", "RenderedEmail", "as_message", "render"]
 
 SUBJECTS: dict[str, str] = {
     "suspended": "{name}: services suspended",
@@ -39,18 +42,6 @@ _env = Environment(
     keep_trailing_newline=True,
 )
 _env.filters["capability"] = lambda value: Capability(value).label
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """The account an email is about, as it is when the email leaves."""
-
-    account_id: str
-    name: str
-    kind: str
-    billing_ref: str
-    contact_name: str
-    email: str
 
 
 @dataclass(frozen=True)
@@ -101,3 +92,21 @@ def as_message(email: RenderedEmail, *, sender: str, message_id: str) -> Message
     message.attach(MIMEText(email.text, "plain", "utf-8"))
     message.attach(MIMEText(email.html, "html", "utf-8"))
     return message
+
+
+class JinjaEmails:
+    """`services.ports.EmailWriter` by `render` and `as_message`; the worker hands it to the delivery."""
+
+    def message(
+        self,
+        template: str,
+        recipient: Recipient,
+        payload: dict[str, Any],
+        *,
+        queued_on: date,
+        sender: str,
+        message_id: str,
+    ) -> Message:
+        return as_message(
+            render(template, recipient, payload, queued_on=queued_on), sender=sender, message_id=message_id
+        )

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from tenure.adapters.clock import Clock, FixedClock, SystemClock
 from tenure.adapters.destinations import DestinationGuard
+from tenure.adapters.emails import JinjaEmails
 from tenure.adapters.radius.disconnect import DisconnectSender
 from tenure.adapters.smtp import mailer_for
 from tenure.adapters.webhooks import WebhookSender
@@ -52,6 +53,7 @@ def channels_for(settings: Settings) -> Channels:
         settings.mail_from,
         DisconnectSender(),
         secret_box,
+        JinjaEmails(),
         secret_key=settings.secret_key,
         cascade_batch=settings.cascade_batch,
     )

@@ -22,7 +22,7 @@ from tenure.services.cascades import CASCADE_BATCH, expand_cascades
 from tenure.services.disconnect_delivery import send_due_disconnects
 from tenure.services.email_delivery import send_due_emails
 from tenure.services.outbox_batches import DeliveryReport, NewUow, late
-from tenure.services.ports import DisconnectSender, Mailer, SecretBoxes, WebhookSender
+from tenure.services.ports import DisconnectSender, EmailWriter, Mailer, SecretBoxes, WebhookSender
 from tenure.services.webhook_delivery import dispatch_events, send_due_webhooks
 
 __all__ = ["Channels", "DeliveryReport", "deliver_due"]
@@ -37,6 +37,7 @@ class Channels:
     mail_from: str
     radius: DisconnectSender
     boxes: SecretBoxes  # opens the NAS secrets the disconnects are signed with
+    writer: EmailWriter  # writes each email from its template when it leaves
     secret_key: str | None = None  # TENURE_SECRET_KEY, to open NAS secrets (else the one in the database)
     cascade_batch: int = CASCADE_BATCH  # TENURE_CASCADE_BATCH: accounts per cascade expansion transaction
 
@@ -58,7 +59,15 @@ async def deliver_due(
     with new_uow().reading() as uow:
         zone = uow.site.timezone
     emails_done = await send_due_emails(
-        new_uow, channels.mailer, channels.mail_from, report, now=now, zone=zone, deadline=deadline, jitter=jitter
+        new_uow,
+        channels.mailer,
+        channels.writer,
+        channels.mail_from,
+        report,
+        now=now,
+        zone=zone,
+        deadline=deadline,
+        jitter=jitter,
     )
     dispatch_events(new_uow, report, now=now, deadline=deadline)
     async with channels.sender.session():

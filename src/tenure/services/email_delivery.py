@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from tenure.adapters.emails import Recipient, as_message, render
 from tenure.domain.retries import EMAIL_RETRIES
 from tenure.services.cascades import shared_payload
 from tenure.services.outbox_batches import DeliveryReport, NewUow, claimed, late
-from tenure.services.ports import Mailer, Outcome, SendResult
+from tenure.services.ports import EmailWriter, Mailer, Outcome, Recipient, SendResult
 from tenure.services.read_models import Change
 from tenure.services.unit_of_work import DeliveryQueue
 
@@ -32,6 +31,7 @@ EMAIL_BATCH = 50
 async def send_due_emails(
     new_uow: NewUow,
     mailer: Mailer,
+    writer: EmailWriter,
     mail_from: str,
     report: DeliveryReport,
     *,
@@ -45,7 +45,7 @@ async def send_due_emails(
         with claimed(new_uow, lambda q: q.due_emails(now, EMAIL_BATCH)) as (rows, finish):
             if not rows:
                 return True
-            prepared = [_prepare(row, mail_from, zone) for row in rows]
+            prepared = [_prepare(writer, row, mail_from, zone) for row in rows]
             sendable = [m for m in prepared if isinstance(m, Message)]
             sent = iter(await mailer.send_all(sendable))
             results = [next(sent) if isinstance(m, Message) else m for m in prepared]
@@ -60,15 +60,15 @@ async def send_due_emails(
     return False
 
 
-def _prepare(row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
+def _prepare(writer: EmailWriter, row: Any, sender: str, zone: ZoneInfo) -> Message | SendResult:
     """The message for one row, or its failure: a notice that can never be built fails alone."""
     try:
         recipient = Recipient(row.account_id, row.name, row.kind, row.billing_ref, row.contact_name, row.recipient)
         payload = shared_payload("email", row.payload, row.shared)
-        rendered = render(row.topic, recipient, payload, queued_on=row.created_at.astimezone(zone).date())
+        queued_on = row.created_at.astimezone(zone).date()
         domain = sender.rpartition("@")[2] or "localhost"
         message_id = f"<tenure.{row.id}.{int(row.created_at.timestamp())}@{domain}>"
-        return as_message(rendered, sender=sender, message_id=message_id)
+        return writer.message(row.topic, recipient, payload, queued_on=queued_on, sender=sender, message_id=message_id)
     except Exception as error:  # one bad row must never stop the queue: it fails, the rest go on
         return SendResult(Outcome.REFUSED, f"cannot build the {row.topic!r} email: {type(error).__name__}: {error}")
 

@@ -11,9 +11,9 @@ import enum
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import Message
-from typing import Protocol
+from typing import Any, Protocol
 
 from tenure.domain.access import Caller
 from tenure.domain.destinations import IPAddress
@@ -152,3 +152,31 @@ class PhoneNumbers(Protocol):
 
     def to_e164(self, raw: str, *, field: str = "label") -> str:
         """The number in E.164 ("+442079460000"); a `ValidationFailed` on `field` naming what is wrong."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The account an email is about, as it is when the email leaves."""
+
+    account_id: str
+    name: str
+    kind: str
+    billing_ref: str
+    contact_name: str
+    email: str
+
+
+class EmailWriter(Protocol):
+    """Writes a notice's email from its template (adapters/emails.py: Jinja2, plain text and HTML)."""
+
+    def message(
+        self,
+        template: str,
+        recipient: Recipient,
+        payload: dict[str, Any],
+        *,
+        queued_on: date,
+        sender: str,
+        message_id: str,
+    ) -> Message:
+        """The email ready to send; raises when this notice can never be written."""
