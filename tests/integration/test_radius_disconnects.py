@@ -116,6 +116,27 @@ def test_a_channel_suspended_in_a_bulk_batch_cuts_the_sessions_below_it(site: In
     assert sessions(site)["A-1"].state == "disconnecting"
 
 
+def test_clients_suspended_in_one_bulk_batch_each_cut_their_own_sessions_once(site: Installation) -> None:
+    """A gathered batch decides every client's flip in one query: a client already held by its channel flips not."""
+    channel = site.channel()
+    acme, zenith = site.client(name="Acme Ltd"), site.client(name="Zenith Ltd")
+    under_held = site.client(channel.id, "Under Ltd")
+    for client, user in ((acme, "acme-ppp1"), (zenith, "zenith-ppp1"), (under_held, "under-ppp1")):
+        internet(site, client.id, user)
+    start(site, "A-1", "acme-ppp1")
+    start(site, "Z-1", "zenith-ppp1")
+    site.suspend(channel.id, HoldReason.NON_PAYMENT)
+    site.fan_out()
+    start(site, "U-2", "under-ppp1")  # a session the NAS kept open although its channel is held
+    already = {n.acct_session_id for n in notices(site)}
+    request = BulkRequest(BulkAction.SUSPEND, HoldReason.FRAUD)
+    ids = [acme.id, zenith.id, under_held.id]
+    results = run_bulk(BatchUnitOfWork(site.engine), caller=site.admin, request=request, ids=ids, now=site.now)
+    assert [r.ok for r in results] == [True, True, True]
+    cut = sorted(n.acct_session_id or "" for n in notices(site) if n.acct_session_id not in already)
+    assert cut == ["A-1", "Z-1"]  # Under Ltd's status did not flip (its channel's hold), so nothing of it
+
+
 def test_metis_keeps_internet_so_a_suspension_cuts_nothing_and_lifting_a_hold_reconnects_nobody(
     engine: Engine, clock: MutableClock
 ) -> None:

@@ -14,19 +14,16 @@ the worker's batches slow (docs/performance.md, P6).
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Table,
     TextClause,
     Update,
     bindparam,
-    insert,
     select,
     text,
     update,
@@ -42,6 +39,7 @@ from tenure.adapters.db.lines import END_ALL, LineEnding
 from tenure.adapters.db.offices import RELEASE_ALL, OfficeRepository
 from tenure.adapters.db.outbox import OutboxRepository
 from tenure.adapters.db.radius import RadiusSessions
+from tenure.adapters.db.rows import RECORDS, as_json, chunks, insert_rows
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import events as E
@@ -53,8 +51,6 @@ from tenure.domain.events import Event
 from tenure.domain.model import Account, Hold, Kind
 from tenure.services.read_models import Cascade
 
-T = TypeVar("T")
-CHUNK = 500  # ids (or rows) per statement: well under every driver's parameter limit
 _LIFT = update(H).where(H.c.id == bindparam("b_id")).values(lifted_at=bindparam("b_at"), lifted_by=bindparam("b_by"))
 
 
@@ -88,7 +84,7 @@ class PreloadedAccounts(AccountRepository):
         """
         wanted = sorted(set(ids))
         rows = []
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             query = select(A).where(A.c.id.in_(chunk)).order_by(A.c.id)
             if caller is not None:
                 query = query.where(sql.visible_to(caller))
@@ -122,7 +118,7 @@ class PreloadedAccounts(AccountRepository):
             return False
         ids = [account.id for account in accounts]
         present = set(ids)
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             query = select(AA.c.ancestor_id).where(AA.c.account_id.in_(chunk), AA.c.depth > 0)
             if any(ancestor in present for ancestor in self.conn.execute(query).scalars()):
                 return True
@@ -186,7 +182,7 @@ class PreloadedAccounts(AccountRepository):
         if saved := self.saved.take():
             if self.conn.dialect.name == "postgresql":
                 rows = [{key[2:]: value for key, value in row.items()} for row in saved]
-                result = self.conn.execute(_save_from_json(tuple(rows[0])), {"rows": _json(rows)})
+                result = self.conn.execute(_save_from_json(tuple(rows[0])), {"rows": as_json(rows)})
             else:  # SQLite: an executemany runs in-process
                 result = self.conn.execute(_save_statement(saved[0]), saved)
             if result.rowcount != len(saved):
@@ -201,7 +197,7 @@ def _save_from_json(names: tuple[str, ...]) -> TextClause:
     """
     sets = ", ".join(f'"{name}" = saved."{name}"' for name in names if name not in ("id", "version"))
     return text(
-        f"UPDATE accounts SET {sets}, version = accounts.version + 1 FROM {_RECORDS.format(table='accounts')} "
+        f"UPDATE accounts SET {sets}, version = accounts.version + 1 FROM {RECORDS.format(table='accounts')} "
         "AS saved WHERE accounts.id = saved.id AND accounts.version = saved.version"
     )
 
@@ -213,46 +209,6 @@ def _save_statement(row: dict[str, Any]) -> Update:
         .where(A.c.id == bindparam("b_id"), A.c.version == bindparam("b_version"))
         .values({**{name: bindparam(f"b_{name}") for name in columns}, "version": A.c.version + 1})
     )
-
-
-def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-# A batch's rows as ONE parameter, a JSON array PostgreSQL turns into rows typed as `table`'s: the
-# statement's text stays the same whatever the batch size (compiled and parsed once), and PostgreSQL
-# runs it once, not once per row as an executemany.
-_RECORDS = "json_populate_recordset(NULL::{table}, CAST(:rows AS json))"
-
-
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows (all with the same keys) in one `INSERT … SELECT` on PostgreSQL; SQLite runs an executemany in-process."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), list(rows))
-        return
-    conn.execute(_insert_from_json(table.name, tuple(rows[0])), {"rows": _json(rows)})
-
-
-@functools.cache
-def _insert_from_json(table: str, names: tuple[str, ...]) -> TextClause:
-    columns = ", ".join(f'"{name}"' for name in names)
-    return text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_RECORDS.format(table=table)}")
-
-
-def _json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(rows, default=_json_value, separators=(",", ":"))
-
-
-def _json_value(value: object) -> str:
-    """Timestamps (always zoned here) and days as PostgreSQL reads them."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[str]]:
@@ -319,8 +275,7 @@ class BufferedCascades(Cascades):
 
     def flush(self) -> None:
         """After the holds are written: each gathered client's notices, as `write_now` writes them."""
-        for cascade in self.gathered.take():
-            super().write_now(cascade)
+        self.write_many(self.gathered.take())
 
 
 class BufferedLineEnding(LineEnding):
@@ -340,7 +295,7 @@ class BufferedLineEnding(LineEnding):
     def flush(self) -> None:
         """`LineEnding.end_all` for every gathered account: one statement per day (a batch has one)."""
         for on, ids in _grouped(self.buffer.take(), "b_on").items():
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 self.conn.execute(END_ALL, {"b_accounts": list(chunk), "b_on": on})
 
 
@@ -359,7 +314,7 @@ class BufferedOffices(OfficeRepository):
 
     def preload_held(self, account_ids: Sequence[str]) -> None:
         held: dict[str, list[tuple[str, str]]] = {}
-        for chunk in _chunks(sorted(set(account_ids))):
+        for chunk in chunks(sorted(set(account_ids))):
             held |= self.held_by(chunk)
         self._held = {account_id: held.get(account_id, []) for account_id in account_ids}
 
@@ -374,7 +329,7 @@ class BufferedOffices(OfficeRepository):
     def flush(self) -> None:
         """`OfficeRepository.release_all` for every gathered account: one statement per instant."""
         for at, ids in _grouped(self.buffer.take(), "b_at").items():
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 self.conn.execute(RELEASE_ALL, {"b_accounts": list(chunk), "b_at": at})
 
 
@@ -397,5 +352,5 @@ class BufferedRadius(RadiusSessions):
         for account_id, reason, now in self.buffer.take():
             groups.setdefault((reason, now), []).append(account_id)
         for (reason, now), ids in groups.items():
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 self.disconnect_accounts(A.c.id.in_(chunk), reason, now=now)

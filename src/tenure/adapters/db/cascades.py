@@ -23,14 +23,32 @@ the worker sends them in the same pass, right after expanding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, literal, select, type_coerce, union_all, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    String,
+    and_,
+    column,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+    update,
+    values,
+)
 from sqlalchemy.types import JSON
 
+from tenure.adapters.db import status_sql
 from tenure.adapters.db.outbox import flipped
 from tenure.adapters.db.radius import RadiusSessions
+from tenure.adapters.db.rows import chunks, insert_rows
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -52,7 +70,28 @@ class Cascades:
     # -- in the change's transaction -----------------------------------------
     def write_now(self, cascade: Cascade) -> None:
         """Every notice at once, each with its own payload (a client: a handful of rows)."""
-        self._write(cascade, None, job_id=None, as_of=None)
+        self.write_many([cascade])
+
+    def write_many(self, cascades: Sequence[Cascade]) -> None:
+        """Many clients' own notices (a bulk batch's) in three statements per chunk, not three per client.
+
+        Who flipped is decided in ONE query over all the roots, by the same
+        `status_sql` rule as a job's expansion (each root with its own ignored
+        hold), then their emails and webhooks go in one INSERT and their open
+        sessions are cut by `RadiusSessions`, once per reason.
+        """
+        for chunk in chunks(cascades):
+            flips = self.conn.execute(_flipped_below_each(chunk)).all()
+            insert_rows(self.conn, O, [row for n, *account in flips for row in _notices(chunk[n], *account)])
+            self._cut_sessions(chunk, flips)
+
+    def _cut_sessions(self, cascades: Sequence[Cascade], flips: Sequence[Any]) -> None:
+        losing: dict[tuple[str, datetime], list[str]] = {}
+        for n, account_id, _kind, stage, _email in flips:
+            if stage in cascades[n].radius_stages:
+                losing.setdefault((cascades[n].radius_reason, cascades[n].as_of), []).append(account_id)
+        for (reason, as_of), ids in losing.items():
+            RadiusSessions(self.conn).disconnect_accounts(A.c.id.in_(ids), reason, now=as_of)
 
     def enqueue(self, cascade: Cascade) -> None:
         """The one job row: the worker expands it after the commit."""
@@ -93,7 +132,7 @@ class Cascades:
             .offset(size - 1)
             .limit(1)
         ).scalar()
-        self._write(job.cascade, (job.after, upper), job_id=job.id, as_of=job.cascade.as_of)
+        self._write(job, upper)
         values: dict[str, Any] = {"payload": job.cascade.job_payload(after=upper or "")}
         if upper is None:
             values.update(status=EXPANDED, sent_at=now, payload=job.cascade.job_payload(after=job.after))
@@ -105,13 +144,15 @@ class Cascades:
         return int(self.conn.execute(query).scalar_one())
 
     # -- the rows ----------------------------------------------------------------
-    def _write(
-        self, cascade: Cascade, ids: tuple[str, str | None] | None, *, job_id: int | None, as_of: datetime | None
-    ) -> None:
-        """Emails and webhooks in ONE INSERT … SELECT over the flipped accounts (decided once), then disconnects."""
-        who = flipped(cascade.root, cascade.ignore_hold, as_of, ids)
+    def _write(self, job: Job, upper: str | None) -> None:
+        """A batch of the job's notices in ONE INSERT … SELECT over the flipped accounts, then disconnects.
+
+        The rows keep their payload empty and point to the job, which holds the shared context once.
+        """
+        cascade = job.cascade
+        who = flipped(cascade.root, cascade.ignore_hold, cascade.as_of, (job.after, upper))
         chosen = select(A.c.id, A.c.kind, A.c.stage, A.c.contact_email).where(who).cte("flipped")
-        emails = self._rows(chosen, "email", cascade.template, chosen.c.contact_email, cascade.email, cascade, job_id)
+        emails = _rows(chosen, "email", cascade.template, chosen.c.contact_email, job)
         parts = [
             emails.where(
                 chosen.c.contact_email != "",
@@ -119,13 +160,13 @@ class Cascades:
             )
         ]
         if cascade.webhook_stages:
-            hooks = self._rows(chosen, "webhook", ENTITLEMENTS_CHANGED, None, cascade.webhook, cascade, job_id)
+            hooks = _rows(chosen, "webhook", ENTITLEMENTS_CHANGED, None, job)
             parts.append(hooks.where(chosen.c.stage.in_(cascade.webhook_stages)))
         self.conn.execute(insert(O).from_select(_COLUMNS, union_all(*parts) if len(parts) > 1 else parts[0]))
-        if cascade.radius_stages and (job_id is None or self._still_held(cascade)):
+        if cascade.radius_stages and self._still_held(cascade):
             losing = and_(who, A.c.stage.in_(cascade.radius_stages))
             RadiusSessions(self.conn).disconnect_accounts(
-                losing, cascade.radius_reason, now=cascade.as_of, cascade_id=job_id
+                losing, cascade.radius_reason, now=cascade.as_of, cascade_id=job.id
             )
 
     def _still_held(self, cascade: Cascade) -> bool:
@@ -137,26 +178,50 @@ class Cascades:
         query = select(H.c.id).where(H.c.id == cascade.ignore_hold, H.c.lifted_at.is_(None))
         return self.conn.execute(query).first() is not None
 
-    @staticmethod
-    def _rows(
-        chosen: Any,
-        kind: str,
-        topic: str,
-        recipient: Any,
-        payload: dict[str, Any],
-        cascade: Cascade,
-        job_id: int | None,
-    ) -> Select[Any]:
-        return select(
-            literal(kind, O.c.kind.type),
-            literal(topic, O.c.topic.type),
-            chosen.c.id,
-            recipient if recipient is not None else literal(None, O.c.recipient.type),
-            type_coerce(literal(payload if job_id is None else {}, JSON), JSON),
-            literal(cascade.as_of, O.c.created_at.type),
-            literal(cascade.as_of, O.c.next_attempt_at.type),
-            literal(job_id, O.c.cascade_id.type),
-        )
+
+def _rows(chosen: Any, kind: str, topic: str, recipient: Any, job: Job) -> Select[Any]:
+    return select(
+        literal(kind, O.c.kind.type),
+        literal(topic, O.c.topic.type),
+        chosen.c.id,
+        recipient if recipient is not None else literal(None, O.c.recipient.type),
+        type_coerce(literal({}, JSON), JSON),
+        literal(job.cascade.as_of, O.c.created_at.type),
+        literal(job.cascade.as_of, O.c.next_attempt_at.type),
+        literal(job.id, O.c.cascade_id.type),
+    )
+
+
+def _flipped_below_each(cascades: Sequence[Cascade]) -> Select[Any]:
+    """(n, id, kind, stage, contact_email) of the accounts at or below each `cascades[n].root` whose status it flipped.
+
+    `status_sql.unsuspended_by_lifting` as `flipped` applies it, with each
+    root's own ignored hold (hold ids are never empty, so '' ignores none).
+    """
+    roots = values(
+        column("n", Integer), column("root", String), column("ignore_hold", String), name="roots"
+    ).data([(n, c.root, c.ignore_hold or "") for n, c in enumerate(cascades)])
+    each = roots.cte("roots")
+    below = AA.alias("below")  # not AA itself, which the status subquery would then correlate with
+    return (
+        select(each.c.n, A.c.id, A.c.kind, A.c.stage, A.c.contact_email)
+        .select_from(each.join(below, below.c.ancestor_id == each.c.root).join(A, A.c.id == below.c.account_id))
+        .where(status_sql.unsuspended_by_lifting(each.c.ignore_hold))
+        .order_by(each.c.n, A.c.id)
+    )
+
+
+def _notices(cascade: Cascade, account_id: str, kind: str, stage: str, email: str) -> list[dict[str, Any]]:
+    """One flipped account's email (clients and the root) and webhook: the rule `Cascades._write` applies in SQL."""
+    rows = []
+    common = {"account_id": account_id, "created_at": cascade.as_of, "next_attempt_at": cascade.as_of}
+    if email and (kind == Kind.CLIENT.value or account_id == cascade.root):
+        email_row = {"kind": "email", "topic": cascade.template, "recipient": email, "payload": cascade.email}
+        rows.append({**common, **email_row})
+    if stage in cascade.webhook_stages:
+        webhook = {"kind": "webhook", "topic": ENTITLEMENTS_CHANGED, "recipient": None, "payload": cascade.webhook}
+        rows.append({**common, **webhook})
+    return rows
 
 
 def _job(row: Any) -> Job:
