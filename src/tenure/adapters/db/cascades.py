@@ -23,6 +23,8 @@ the worker sends them in the same pass, right after expanding.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -41,14 +43,13 @@ from sqlalchemy import (
     type_coerce,
     union_all,
     update,
-    values,
 )
 from sqlalchemy.types import JSON
 
 from tenure.adapters.db import status_sql
 from tenure.adapters.db.outbox import flipped
 from tenure.adapters.db.radius import RadiusSessions
-from tenure.adapters.db.rows import chunks, insert_rows
+from tenure.adapters.db.rows import chunks, insert_rows, json_rows
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -81,17 +82,23 @@ class Cascades:
         sessions are cut by `RadiusSessions`, once per reason.
         """
         for chunk in chunks(cascades):
-            flips = self.conn.execute(_flipped_below_each(chunk)).all()
+            flipped_roots = _flipped_below_each(self.conn.dialect.name)
+            flips = self.conn.execute(flipped_roots, {"roots": _roots(chunk)}).all()
             insert_rows(self.conn, O, [row for n, *account in flips for row in _notices(chunk[n], *account)])
             self._cut_sessions(chunk, flips)
 
     def _cut_sessions(self, cascades: Sequence[Cascade], flips: Sequence[Any]) -> None:
-        losing: dict[tuple[str, datetime], list[str]] = {}
-        for n, account_id, _kind, stage, _email in flips:
-            if stage in cascades[n].radius_stages:
-                losing.setdefault((cascades[n].radius_reason, cascades[n].as_of), []).append(account_id)
-        for (reason, as_of), ids in losing.items():
-            RadiusSessions(self.conn).disconnect_accounts(A.c.id.in_(ids), reason, now=as_of)
+        """The open sessions of the flipped accounts that lose `internet`: one read, then a cut per reason (each
+        names its client, so usually one per client online)."""
+        losing = [(n, account_id) for n, account_id, _, stage, _ in flips if stage in cascades[n].radius_stages]
+        sessions = RadiusSessions(self.conn)
+        online = sessions.online([account_id for _, account_id in losing]) if losing else set()
+        cuts: dict[tuple[str, datetime], list[str]] = {}
+        for n, account_id in losing:
+            if account_id in online:
+                cuts.setdefault((cascades[n].radius_reason, cascades[n].as_of), []).append(account_id)
+        for (reason, as_of), ids in cuts.items():
+            sessions.disconnect_accounts(A.c.id.in_(ids), reason, now=as_of)
 
     def enqueue(self, cascade: Cascade) -> None:
         """The one job row: the worker expands it after the commit."""
@@ -192,16 +199,15 @@ def _rows(chosen: Any, kind: str, topic: str, recipient: Any, job: Job) -> Selec
     )
 
 
-def _flipped_below_each(cascades: Sequence[Cascade]) -> Select[Any]:
-    """(n, id, kind, stage, contact_email) of the accounts at or below each `cascades[n].root` whose status it flipped.
+@functools.cache
+def _flipped_below_each(dialect: str) -> Select[Any]:
+    """(n, id, kind, stage, contact_email) of the accounts at or below each root n whose status its change flipped.
 
     `status_sql.unsuspended_by_lifting` as `flipped` applies it, with each
     root's own ignored hold (hold ids are never empty, so '' ignores none).
+    The roots are one JSON parameter, "roots": [{"n", "root", "ignore_hold"}, …].
     """
-    roots = values(
-        column("n", Integer), column("root", String), column("ignore_hold", String), name="roots"
-    ).data([(n, c.root, c.ignore_hold or "") for n, c in enumerate(cascades)])
-    each = roots.cte("roots")
+    each = json_rows(dialect, "roots", column("n", Integer), column("root", String), column("ignore_hold", String))
     below = AA.alias("below")  # not AA itself, which the status subquery would then correlate with
     return (
         select(each.c.n, A.c.id, A.c.kind, A.c.stage, A.c.contact_email)
@@ -209,6 +215,10 @@ def _flipped_below_each(cascades: Sequence[Cascade]) -> Select[Any]:
         .where(status_sql.unsuspended_by_lifting(each.c.ignore_hold))
         .order_by(each.c.n, A.c.id)
     )
+
+
+def _roots(cascades: Sequence[Cascade]) -> str:
+    return json.dumps([{"n": n, "root": c.root, "ignore_hold": c.ignore_hold or ""} for n, c in enumerate(cascades)])
 
 
 def _notices(cascade: Cascade, account_id: str, kind: str, stage: str, email: str) -> list[dict[str, Any]]:

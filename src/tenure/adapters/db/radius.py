@@ -128,6 +128,11 @@ class RadiusSessions:
         """
         self._disconnect(RS.c.account_id.in_(select(A.c.id).where(accounts_where)), reason, now, cascade_id)
 
+    def online(self, account_ids: Sequence[str]) -> set[str]:
+        """Which of `account_ids` have an open session: one read, so a batch cuts only where there is any."""
+        query = select(RS.c.account_id).where(RS.c.state == _OPEN, RS.c.account_id.in_(account_ids)).distinct()
+        return set(self.conn.execute(query).scalars())
+
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
         if states:
