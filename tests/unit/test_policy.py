@@ -177,13 +177,19 @@ def test_a_custom_matrix_must_be_complete_and_never_serve_the_inactive() -> None
 
 def test_what_stops_and_what_goes_on_when_suspended() -> None:
     assert policy.suspension_summary(CONNECT) == (
-        [C.OUTBOUND_CALLS, C.INTERNET],
-        [C.INBOUND_CALLS, C.LOCAL_NETWORK, C.PORTAL_LOGIN],
+        (C.OUTBOUND_CALLS, C.INTERNET),
+        (C.INBOUND_CALLS, C.LOCAL_NETWORK, C.PORTAL_LOGIN),
     )
     assert policy.suspension_summary(METIS) == (
-        [C.OUTBOUND_CALLS, C.PORTAL_LOGIN],
-        [C.INBOUND_CALLS, C.INTERNET, C.LOCAL_NETWORK],
+        (C.OUTBOUND_CALLS, C.PORTAL_LOGIN),
+        (C.INBOUND_CALLS, C.INTERNET, C.LOCAL_NETWORK),
     )
+
+
+def test_policies_equal_by_value_hash_alike_so_cached_summaries_follow_a_policy_change() -> None:
+    copy = policy.from_matrix(CONNECT.as_matrix(), name=CONNECT.name)
+    assert copy == CONNECT and hash(copy) == hash(CONNECT)
+    assert policy.suspension_summary(METIS) != policy.suspension_summary(CONNECT)
 
 
 def test_which_stages_see_their_capabilities_change_with_suspension() -> None:

@@ -6,6 +6,8 @@ the service layer queues them in the outbox inside the change's transaction.
 
 from __future__ import annotations
 
+import functools
+
 from tenure.domain.events import Action
 from tenure.domain.model import Stage, Status
 from tenure.domain.policy import Policy, effective
@@ -32,6 +34,7 @@ SUSPENDED_EMAIL = "suspended"
 UNSUSPENDED_EMAIL = "unsuspended"
 
 
+@functools.cache
 def stages_whose_capabilities_follow_suspension(policy: Policy) -> frozenset[Stage]:
     """Stages in which becoming (or ceasing to be) suspended changes what an account may do."""
     changed = set()

@@ -7,6 +7,7 @@ Every decision carries a reason a support agent can read to a customer.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -39,6 +40,10 @@ class Policy:
     name: str
     allowed: Mapping[Status, frozenset[Capability]]
     billed: frozenset[Status]
+
+    def __hash__(self) -> int:
+        """By value, so what a policy implies (stages, summaries) is computed once per policy, not per change."""
+        return hash((self.name, frozenset(self.allowed.items()), self.billed))
 
     def allows(self, status: Status, capability: Capability) -> bool:
         return capability in self.allowed.get(status, frozenset())
@@ -197,10 +202,11 @@ def _day(moment: datetime, zone: tzinfo | None) -> str:
     return (moment.astimezone(zone) if zone is not None else moment).date().isoformat()
 
 
-def suspension_summary(policy: Policy) -> tuple[list[Capability], list[Capability]]:
+@functools.cache
+def suspension_summary(policy: Policy) -> tuple[tuple[Capability, ...], tuple[Capability, ...]]:
     """What stops and what goes on when an active account is suspended (for emails and confirmations)."""
     active = policy.allowed.get(Status.ACTIVE, frozenset())
     suspended = policy.allowed.get(Status.SUSPENDED, frozenset())
-    stops = [c for c in Capability if c in active and c not in suspended]
-    goes_on = [c for c in Capability if c in suspended]
+    stops = tuple(c for c in Capability if c in active and c not in suspended)
+    goes_on = tuple(c for c in Capability if c in suspended)
     return stops, goes_on

@@ -9,6 +9,7 @@ policy change); regaining it reconnects nobody: the subscriber dials again.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,6 +145,7 @@ def _has_internet(policy: Policy, stage: Stage, status: Status) -> bool:
     return Capability.INTERNET in effective(policy, stage, status)
 
 
+@functools.cache
 def stages_losing_internet_on_suspension(policy: Policy) -> frozenset[Stage]:
     """Stages whose accounts lose `internet` when they become suspended (ACTIVE under `connect`, none under `metis`)."""
     stages = (Stage.NEW, Stage.SCHEDULED, Stage.ACTIVE)

@@ -69,6 +69,7 @@ class PreloadedAccounts(AccountRepository):
         self._preloaded = False
         self._loaded: dict[str, Account] = {}
         self._lineages: dict[str, list[str]] = {}
+        self._as_read: dict[str, dict[str, object]] = {}  # each loaded account's columns, so a save writes its changes
         self._unseen: set[str] = set()
         self.touched: list[Account] = []
         self.independent = False
@@ -114,6 +115,7 @@ class PreloadedAccounts(AccountRepository):
         self._preloaded = True
         self._caller = caller
         self._loaded = {account.id: account for account in self.hydrate(rows)}
+        self._as_read = {account.id: _columns(account) for account in self._loaded.values()}
         self.independent = unique and not self._nested(list(self._loaded.values()))
 
     def _nested(self, accounts: list[Account]) -> bool:
@@ -150,18 +152,23 @@ class PreloadedAccounts(AccountRepository):
         for account in accounts:
             self._loaded.pop(account.id, None)
             self._stages.pop(account.id, None)
+            self._as_read.pop(account.id, None)  # read again, it is saved whole
 
     def forget_all(self) -> None:
         self._loaded.clear()
         self._stages.clear()
+        self._as_read.clear()
 
     # -- writes: gathered when independent, else at once -------------------
     def save(self, account: Account, *, now: datetime) -> None:
         if not self.independent:
             return super().save(account, now=now)
         before = self.stage_as_read(account) if account.kind is Kind.CLIENT else None
-        values = {f"b_{name}": value for name, value in _columns(account).items()}
-        self.saved.rows.append({**values, "b_version": account.version, "b_updated_at": now})
+        columns = _columns(account)
+        as_read = self._as_read.get(account.id)
+        changed = columns if as_read is None else {k: v for k, v in columns.items() if as_read[k] != v}
+        self._as_read[account.id] = columns
+        self.saved.rows.append({**changed, "id": account.id, "version": account.version, "updated_at": now})
         account.version += 1
         if account.kind is Kind.CLIENT:
             self.counted(account, before=before)
@@ -188,13 +195,13 @@ class PreloadedAccounts(AccountRepository):
                 raise AlreadySuspended("a hold of the batch was placed meanwhile; nothing was kept") from error
         if lifted := self.holds_lifted.take():
             self.conn.execute(_LIFT, lifted)
-        if saved := self.saved.take():
+        saved = self.saved.take()
+        for names, rows in _by_columns(saved).items():  # a batch of one action: one group
             if self.conn.dialect.name == "postgresql":
-                rows = [{key[2:]: value for key, value in row.items()} for row in saved]
-                result = self.conn.execute(_save_from_json(tuple(rows[0])), {"rows": as_json(rows)})
+                result = self.conn.execute(_save_from_json(names), {"rows": as_json(rows)})
             else:  # SQLite: an executemany runs in-process
-                result = self.conn.execute(_save_statement(saved[0]), saved)
-            if result.rowcount != len(saved):
+                result = self.conn.execute(_save_statement(names), [{f"b_{k}": v for k, v in r.items()} for r in rows])
+            if result.rowcount != len(rows):
                 raise VersionConflict("an account of the batch was changed by someone else; nothing was kept")
 
 
@@ -211,8 +218,17 @@ def _save_from_json(names: tuple[str, ...]) -> TextClause:
     )
 
 
-def _save_statement(row: dict[str, Any]) -> Update:
-    columns = [key[2:] for key in row if key not in ("b_id", "b_version")]
+def _by_columns(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Saved rows grouped by the columns they write (only those the change altered, and id, version, updated_at)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return groups
+
+
+@functools.cache
+def _save_statement(names: tuple[str, ...]) -> Update:
+    columns = [name for name in names if name not in ("id", "version")]
     return (
         update(A)
         .where(A.c.id == bindparam("b_id"), A.c.version == bindparam("b_version"))
