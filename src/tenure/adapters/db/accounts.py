@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Row, Select, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import counts, sql, status_sql
@@ -34,27 +35,36 @@ from tenure.services.cursors import sort_key
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
 _IN_LIST = 500  # values per IN (…) list: well under every driver's parameter limit
-# The two statements of every account load, built once (each change request runs them): an
-# expanding `ids` parameter takes the list, and the compiled form comes from the engine's cache.
-_HOLDS_IN_FORCE = (
-    select(H, _PLACER.c.name.label("placer_name"))
-    .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
-    .where(H.c.account_id.in_(bindparam("ids", expanding=True)), H.c.lifted_at.is_(None))
-    .order_by(H.c.placed_at)
-)
+
+
+# The two statements of every account load, built once per dialect (each change request runs
+# them): the `ids` list parameter (`sql.among`), and the compiled form from the engine's cache.
+@functools.cache
+def _holds_in_force(dialect: str) -> Select[Any]:
+    return (
+        select(H, _PLACER.c.name.label("placer_name"))
+        .join(_PLACER, _PLACER.c.id == H.c.placed_by_account)
+        .where(sql.among(dialect, H.c.account_id, "ids"), H.c.lifted_at.is_(None))
+        .order_by(H.c.placed_at)
+    )
+
+
 # The accounts' ancestors, nearest first: driven by the ids, never by a held partner's closure rows
 # (a held 100,000-client channel would make a join from the holds side walk all of them).
-_LINEAGES = (
-    select(AA.c.account_id, AA.c.ancestor_id)
-    .where(AA.c.account_id.in_(bindparam("ids", expanding=True)), AA.c.depth > 0)
-    .order_by(AA.c.account_id, AA.c.depth)
-)
+@functools.cache
+def _lineages(dialect: str) -> Select[Any]:
+    return (
+        select(AA.c.account_id, AA.c.ancestor_id)
+        .where(sql.among(dialect, AA.c.account_id, "ids"), AA.c.depth > 0)
+        .order_by(AA.c.account_id, AA.c.depth)
+    )
 
 
 class AccountRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
-        self._for_update = connection.dialect.name == "postgresql"
+        self.dialect = connection.dialect.name
+        self._for_update = self.dialect == "postgresql"
         # Clients' stage moves of this transaction, applied to client_counts at commit (uow.py).
         self.count_changes = counts.CountChanges()
         self._stages: dict[str, Stage] = {}  # each client's stage as read, to know what a save moves
@@ -84,7 +94,7 @@ class AccountRepository:
         found: dict[str, list[Hold]] = {}
         if not ids:
             return found
-        for row in self.conn.execute(_HOLDS_IN_FORCE, {"ids": list(ids)}):
+        for row in self.conn.execute(_holds_in_force(self.dialect), {"ids": list(ids)}):
             found.setdefault(row.account_id, []).append(_hold(row))
         return found
 
@@ -98,7 +108,7 @@ class AccountRepository:
         found: dict[str, AncestorHold] = {}
         if not ids:
             return found
-        rows = list(self.conn.execute(_LINEAGES, {"ids": list(ids)}))
+        rows = list(self.conn.execute(_lineages(self.dialect), {"ids": list(ids)}))
         held = self._oldest_holds(sorted({row.ancestor_id for row in rows}))
         for row in rows:
             if row.ancestor_id in held and row.account_id not in found:
@@ -112,7 +122,7 @@ class AccountRepository:
         query = (
             select(_ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
             .join(_ANCESTOR, _ANCESTOR.c.id == H.c.account_id)
-            .where(H.c.account_id.in_(account_ids), H.c.lifted_at.is_(None))
+            .where(sql.among(self.dialect, H.c.account_id, "ids", account_ids), H.c.lifted_at.is_(None))
             .order_by(H.c.placed_at)
         )
         oldest: dict[str, AncestorHold] = {}
@@ -134,7 +144,7 @@ class AccountRepository:
             return found
         query = (
             select(AA.c.account_id, AA.c.ancestor_id)
-            .where(AA.c.account_id.in_(ids))
+            .where(sql.among(self.dialect, AA.c.account_id, "ids", ids))
             .order_by(AA.c.account_id, AA.c.depth.desc())
         )
         for row in self.conn.execute(query):

@@ -87,7 +87,7 @@ class PreloadedAccounts(AccountRepository):
         wanted = sorted(set(ids))
         rows = []
         for chunk in chunks(wanted):
-            query = select(A).where(A.c.id.in_(chunk)).order_by(A.c.id)
+            query = select(A).where(sql.among(self.dialect, A.c.id, "ids", chunk)).order_by(A.c.id)
             if caller is not None:
                 query = query.where(sql.visible_to(caller))
             rows += list(self.conn.execute(query.with_for_update() if self._for_update else query))
@@ -378,4 +378,4 @@ class BufferedRadius(RadiusSessions):
             groups.setdefault((reason, now), []).append(account_id)
         for (reason, now), ids in groups.items():
             for chunk in chunks(ids):
-                self.disconnect_accounts(A.c.id.in_(chunk), reason, now=now)
+                self.disconnect_accounts(sql.among(self.conn.dialect.name, A.c.id, "ids", chunk), reason, now=now)

@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON
 
-from tenure.adapters.db import status_sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.outbox import flipped
 from tenure.adapters.db.radius import RadiusSessions
 from tenure.adapters.db.rows import chunks, insert_rows, json_rows
@@ -98,7 +98,7 @@ class Cascades:
             if account_id in online:
                 cuts.setdefault((cascades[n].radius_reason, cascades[n].as_of), []).append(account_id)
         for (reason, as_of), ids in cuts.items():
-            sessions.disconnect_accounts(A.c.id.in_(ids), reason, now=as_of)
+            sessions.disconnect_accounts(sql.among(self.conn.dialect.name, A.c.id, "ids", ids), reason, now=as_of)
 
     def enqueue(self, cascade: Cascade) -> None:
         """The one job row: the worker expands it after the commit."""

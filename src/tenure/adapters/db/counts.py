@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, literal, select, update
 
-from tenure.adapters.db import status_sql
+from tenure.adapters.db import sql, status_sql
 from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
@@ -81,7 +81,7 @@ def _ancestors(conn: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for start in range(0, len(ids), CHUNK):
         query = select(AA.c.account_id, AA.c.ancestor_id).where(
-            AA.c.account_id.in_(ids[start : start + CHUNK]), AA.c.depth > 0
+            sql.among(conn.dialect.name, AA.c.account_id, "ids", ids[start : start + CHUNK]), AA.c.depth > 0
         )
         for row in conn.execute(query):
             found.setdefault(row.account_id, []).append(row.ancestor_id)

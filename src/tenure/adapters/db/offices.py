@@ -115,7 +115,7 @@ class OfficeRepository:
         query = (
             select(OA.c.account_id, OF.c.id, OF.c.name)
             .join(OF, OF.c.id == OA.c.office_id)
-            .where(OA.c.account_id.in_(account_ids), OA.c.released_at.is_(None))
+            .where(sql.among(self.conn.dialect.name, OA.c.account_id, "ids", account_ids), OA.c.released_at.is_(None))
             .order_by(OF.c.name)
         )
         for row in self.conn.execute(query):

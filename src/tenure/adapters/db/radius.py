@@ -130,7 +130,8 @@ class RadiusSessions:
 
     def online(self, account_ids: Sequence[str]) -> set[str]:
         """Which of `account_ids` have an open session: one read, so a batch cuts only where there is any."""
-        query = select(RS.c.account_id).where(RS.c.state == _OPEN, RS.c.account_id.in_(account_ids)).distinct()
+        ids = sql.among(self.conn.dialect.name, RS.c.account_id, "ids", account_ids)
+        query = select(RS.c.account_id).where(RS.c.state == _OPEN, ids).distinct()
         return set(self.conn.execute(query).scalars())
 
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
