@@ -273,8 +273,8 @@ class FakeCascades(_Repository):
         super().__init__(db)
         self.accounts = accounts
 
-    def write_now(self, cascade: Cascade) -> None:
-        self._write(cascade, cut_sessions=True)
+    def write_now(self, cascade: Cascade, root: Account) -> None:
+        self._write(cascade, [root], cut_sessions=True)
 
     def enqueue(self, cascade: Cascade) -> None:
         self.s.cascade_ids += 1
@@ -290,14 +290,14 @@ class FakeCascades(_Repository):
     def expand_batch(self, job: Job, size: int, *, now: datetime) -> bool:
         del self.s.cascade_jobs[job.id]
         held = job.cascade.ignore_hold in self.s.holds and self.s.holds[job.cascade.ignore_hold].lifted_at is None
-        self._write(job.cascade, cut_sessions=held)  # a lifted suspension's job cuts no session
+        accounts = flipped(self.accounts, job.cascade.root, job.cascade.ignore_hold)
+        self._write(job.cascade, accounts, cut_sessions=held)  # a lifted suspension's job cuts no session
         return True
 
     def pending(self) -> int:
         return len(self.s.cascade_jobs)
 
-    def _write(self, cascade: Cascade, *, cut_sessions: bool) -> None:
-        accounts = flipped(self.accounts, cascade.root, cascade.ignore_hold)
+    def _write(self, cascade: Cascade, accounts: list[Account], *, cut_sessions: bool) -> None:
         for account in accounts:
             email = account.main_contact.email
             if email and (account.kind is Kind.CLIENT or account.id == cascade.root):

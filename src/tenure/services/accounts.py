@@ -231,8 +231,8 @@ def _queue_status_flips(
     )
     if account.kind.is_partner:
         uow.cascades.enqueue(cascade)
-    else:
-        uow.cascades.write_now(cascade)
+    elif event.before.get("status") != event.after.get("status"):  # a client: its own status flipped
+        uow.cascades.write_now(cascade, account)
 
 
 def _values(stages: Collection[Stage]) -> tuple[str, ...]:

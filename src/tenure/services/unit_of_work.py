@@ -288,7 +288,8 @@ class Cascades(Protocol):
     commit, one batch of accounts per transaction (`claim_next`, `expand_batch`).
     """
 
-    def write_now(self, cascade: Cascade) -> None: ...
+    def write_now(self, cascade: Cascade, root: Account) -> None:
+        """`root`, a client whose own status the change flipped: its email, webhook and session cuts now."""
 
     def enqueue(self, cascade: Cascade) -> None: ...
 

@@ -292,11 +292,11 @@ class BufferedCascades(Cascades):
     def enqueue(self, cascade: Cascade) -> None:
         self.outbox.buffer.rows.append(self.job_row(cascade))
 
-    def write_now(self, cascade: Cascade) -> None:
+    def write_now(self, cascade: Cascade, root: Account) -> None:
         if self.accounts.independent:
-            self.gathered.rows.append(cascade)
+            self.gathered.rows.append((cascade, root))
         else:
-            super().write_now(cascade)
+            super().write_now(cascade, root)
 
     def flush(self) -> None:
         """After the holds are written: each gathered client's notices, as `write_now` writes them."""

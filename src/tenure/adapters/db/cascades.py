@@ -23,19 +23,14 @@ the worker sends them in the same pass, right after expanding.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Integer,
     Select,
-    String,
     and_,
-    column,
     func,
     insert,
     literal,
@@ -46,15 +41,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON
 
-from tenure.adapters.db import sql, status_sql
+from tenure.adapters.db import sql
 from tenure.adapters.db.outbox import flipped
 from tenure.adapters.db.radius import RadiusSessions
-from tenure.adapters.db.rows import chunks, insert_rows, json_rows
+from tenure.adapters.db.rows import chunks, insert_rows
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
 from tenure.adapters.db.tables import outbox as O
-from tenure.domain.model import Kind
+from tenure.domain.model import Account, Kind
 from tenure.domain.notifications import ENTITLEMENTS_CHANGED
 from tenure.services.read_models import Cascade, Job
 
@@ -69,34 +64,31 @@ class Cascades:
         self.postgres = connection.dialect.name == "postgresql"
 
     # -- in the change's transaction -----------------------------------------
-    def write_now(self, cascade: Cascade) -> None:
-        """Every notice at once, each with its own payload (a client: a handful of rows)."""
-        self.write_many([cascade])
+    def write_now(self, cascade: Cascade, root: Account) -> None:
+        """`root`, a client whose own status the change flipped: its notices now (a handful of rows)."""
+        self.write_many([(cascade, root)])
 
-    def write_many(self, cascades: Sequence[Cascade]) -> None:
-        """Many clients' own notices (a bulk batch's) in three statements per chunk, not three per client.
+    def write_many(self, flips: Sequence[tuple[Cascade, Account]]) -> None:
+        """Many clients' own notices (a bulk batch's): one INSERT for all, one read of who is online.
 
-        Who flipped is decided in ONE query over all the roots, by the same
-        `status_sql` rule as a job's expansion (each root with its own ignored
-        hold), then their emails and webhooks go in one INSERT and their open
-        sessions are cut by `RadiusSessions`, once per reason.
+        The service decided each flip from the account it changed (its status
+        before and after); so nothing here reads holds.
         """
-        for chunk in chunks(cascades):
-            flipped_roots = _flipped_below_each(self.conn.dialect.name)
-            flips = self.conn.execute(flipped_roots, {"roots": _roots(chunk)}).all()
-            insert_rows(self.conn, O, [row for n, *account in flips for row in _notices(chunk[n], *account)])
-            self._cut_sessions(chunk, flips)
+        rows = [row for cascade, root in flips for row in _notices(cascade, root)]
+        insert_rows(self.conn, O, rows)
+        self._cut_sessions([(cascade, root.id) for cascade, root in flips if root.stage.value in cascade.radius_stages])
 
-    def _cut_sessions(self, cascades: Sequence[Cascade], flips: Sequence[Any]) -> None:
-        """The open sessions of the flipped accounts that lose `internet`: one read, then a cut per reason (each
-        names its client, so usually one per client online)."""
-        losing = [(n, account_id) for n, account_id, _, stage, _ in flips if stage in cascades[n].radius_stages]
+    def _cut_sessions(self, losing: Sequence[tuple[Cascade, str]]) -> None:
+        """The open sessions of clients that lose `internet`: one read, then a cut per reason (each reason
+        names its client, so one per client online)."""
         sessions = RadiusSessions(self.conn)
-        online = sessions.online([account_id for _, account_id in losing]) if losing else set()
+        online: set[str] = set()
+        for chunk in chunks([account_id for _, account_id in losing]):
+            online |= sessions.online(chunk)
         cuts: dict[tuple[str, datetime], list[str]] = {}
-        for n, account_id in losing:
+        for cascade, account_id in losing:
             if account_id in online:
-                cuts.setdefault((cascades[n].radius_reason, cascades[n].as_of), []).append(account_id)
+                cuts.setdefault((cascade.radius_reason, cascade.as_of), []).append(account_id)
         for (reason, as_of), ids in cuts.items():
             sessions.disconnect_accounts(sql.among(self.conn.dialect.name, A.c.id, "ids", ids), reason, now=as_of)
 
@@ -199,36 +191,15 @@ def _rows(chosen: Any, kind: str, topic: str, recipient: Any, job: Job) -> Selec
     )
 
 
-@functools.cache
-def _flipped_below_each(dialect: str) -> Select[Any]:
-    """(n, id, kind, stage, contact_email) of the accounts at or below each root n whose status its change flipped.
-
-    `status_sql.unsuspended_by_lifting` as `flipped` applies it, with each
-    root's own ignored hold (hold ids are never empty, so '' ignores none).
-    The roots are one JSON parameter, "roots": [{"n", "root", "ignore_hold"}, …].
-    """
-    each = json_rows(dialect, "roots", column("n", Integer), column("root", String), column("ignore_hold", String))
-    below = AA.alias("below")  # not AA itself, which the status subquery would then correlate with
-    return (
-        select(each.c.n, A.c.id, A.c.kind, A.c.stage, A.c.contact_email)
-        .select_from(each.join(below, below.c.ancestor_id == each.c.root).join(A, A.c.id == below.c.account_id))
-        .where(status_sql.unsuspended_by_lifting(each.c.ignore_hold))
-        .order_by(each.c.n, A.c.id)
-    )
-
-
-def _roots(cascades: Sequence[Cascade]) -> str:
-    return json.dumps([{"n": n, "root": c.root, "ignore_hold": c.ignore_hold or ""} for n, c in enumerate(cascades)])
-
-
-def _notices(cascade: Cascade, account_id: str, kind: str, stage: str, email: str) -> list[dict[str, Any]]:
-    """One flipped account's email (clients and the root) and webhook: the rule `Cascades._write` applies in SQL."""
+def _notices(cascade: Cascade, root: Account) -> list[dict[str, Any]]:
+    """A flipped client's email and webhook: the rule `Cascades._write` applies in SQL to a job's accounts."""
     rows = []
-    common = {"account_id": account_id, "created_at": cascade.as_of, "next_attempt_at": cascade.as_of}
-    if email and (kind == Kind.CLIENT.value or account_id == cascade.root):
+    common = {"account_id": root.id, "created_at": cascade.as_of, "next_attempt_at": cascade.as_of}
+    email = root.main_contact.email
+    if email:  # a client, or the root itself: both
         email_row = {"kind": "email", "topic": cascade.template, "recipient": email, "payload": cascade.email}
         rows.append({**common, **email_row})
-    if stage in cascade.webhook_stages:
+    if root.stage.value in cascade.webhook_stages:
         webhook = {"kind": "webhook", "topic": ENTITLEMENTS_CHANGED, "recipient": None, "payload": cascade.webhook}
         rows.append({**common, **webhook})
     return rows

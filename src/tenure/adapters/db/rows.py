@@ -17,20 +17,12 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnClause,
     Connection,
-    FromClause,
-    String,
     Table,
     TextClause,
-    bindparam,
-    cast,
-    func,
     insert,
-    select,
     text,
 )
-from sqlalchemy.types import JSON
 
 T = TypeVar("T")
 CHUNK = 500  # ids (or rows) per statement: well under every driver's parameter limit
@@ -74,18 +66,3 @@ def _json_value(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def json_rows(dialect: str, name: str, *columns: ColumnClause[Any]) -> FromClause:
-    """A FROM of rows given as ONE JSON array parameter named `name` (objects keyed by the column names).
-
-    The statement's text does not depend on how many rows there are, so it is
-    compiled once and cached, where a VALUES list of 500 rows costs ~20 ms to
-    compile each time.
-    """
-    given = bindparam(name, type_=String)
-    if dialect == "postgresql":
-        return func.json_to_recordset(cast(given, JSON)).table_valued(*columns).render_derived(name, with_types=True)
-    each = func.json_each(given).table_valued("value")
-    fields = [cast(func.json_extract(each.c.value, f"$.{c.name}"), c.type).label(c.name) for c in columns]
-    return select(*fields).subquery(name)
