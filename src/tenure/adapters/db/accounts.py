@@ -49,14 +49,34 @@ def _holds_in_force(dialect: str) -> Select[Any]:
     )
 
 
-# The accounts' ancestors, nearest first: driven by the ids, never by a held partner's closure rows
-# (a held 100,000-client channel would make a join from the holds side walk all of them).
+# The accounts' ancestors, nearest first, each with the id of its oldest hold in force (a
+# correlated probe of the holds index per ancestor row), then that hold and its account by primary
+# key: driven by the ids, never by a held partner's closure rows (a join the planner could start
+# from the holds side would walk a held 100,000-client channel's closure rows).
 @functools.cache
-def _lineages(dialect: str) -> Select[Any]:
-    return (
-        select(AA.c.account_id, AA.c.ancestor_id)
+def _ancestors_and_their_holds(dialect: str) -> Select[Any]:
+    oldest = (
+        select(H.c.id)
+        .where(H.c.account_id == AA.c.ancestor_id, H.c.lifted_at.is_(None))
+        .order_by(H.c.placed_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    lineages = (
+        select(AA.c.account_id, AA.c.ancestor_id, AA.c.depth, oldest.label("hold_id"))
         .where(sql.among(dialect, AA.c.account_id, "ids"), AA.c.depth > 0)
-        .order_by(AA.c.account_id, AA.c.depth)
+        .subquery("lineages")
+    )
+    held = H.alias("held")
+    return (
+        select(lineages.c.account_id, lineages.c.ancestor_id, _ANCESTOR.c.name, _ANCESTOR.c.kind, held.c.reason)
+        .add_columns(held.c.placed_at)
+        .select_from(
+            lineages.outerjoin(held, held.c.id == lineages.c.hold_id).outerjoin(
+                _ANCESTOR, _ANCESTOR.c.id == held.c.account_id
+            )
+        )
+        .order_by(lineages.c.account_id, lineages.c.depth)
     )
 
 
@@ -68,6 +88,7 @@ class AccountRepository:
         # Clients' stage moves of this transaction, applied to client_counts at commit (uow.py).
         self.count_changes = counts.CountChanges()
         self._stages: dict[str, Stage] = {}  # each client's stage as read, to know what a save moves
+        self._lineages: dict[str, list[str]] = {}  # of the accounts loaded, read with their inherited holds
 
     # -- loading ---------------------------------------------------------
     def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
@@ -108,32 +129,23 @@ class AccountRepository:
         found: dict[str, AncestorHold] = {}
         if not ids:
             return found
-        rows = list(self.conn.execute(_lineages(self.dialect), {"ids": list(ids)}))
-        held = self._oldest_holds(sorted({row.ancestor_id for row in rows}))
-        for row in rows:
-            if row.ancestor_id in held and row.account_id not in found:
-                found[row.account_id] = held[row.ancestor_id]
+        ancestors: dict[str, list[str]] = {account_id: [] for account_id in ids}
+        for row in self.conn.execute(_ancestors_and_their_holds(self.dialect), {"ids": list(ids)}):
+            ancestors[row.account_id].append(row.ancestor_id)
+            if row.reason is not None and row.account_id not in found:
+                held = AncestorHold(row.ancestor_id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at)
+                found[row.account_id] = held
+        for account_id, above in ancestors.items():  # nearest first; a lineage is root first, itself last
+            self._lineages[account_id] = [*reversed(above), account_id]
         return found
 
-    def _oldest_holds(self, account_ids: Sequence[str]) -> dict[str, AncestorHold]:
-        """The oldest hold in force on each of `account_ids` that has one, with the account's name."""
-        if not account_ids:
-            return {}
-        query = (
-            select(_ANCESTOR.c.id, _ANCESTOR.c.name, _ANCESTOR.c.kind, H.c.reason, H.c.placed_at)
-            .join(_ANCESTOR, _ANCESTOR.c.id == H.c.account_id)
-            .where(sql.among(self.dialect, H.c.account_id, "ids", account_ids), H.c.lifted_at.is_(None))
-            .order_by(H.c.placed_at)
-        )
-        oldest: dict[str, AncestorHold] = {}
-        for row in self.conn.execute(query):
-            oldest.setdefault(
-                row.id, AncestorHold(row.id, row.name, Kind(row.kind), HoldReason(row.reason), row.placed_at)
-            )
-        return oldest
-
     def lineage(self, account_id: str) -> list[str]:
-        """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3)."""
+        """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3).
+
+        Known without a query for an account loaded in this unit of work: accounts never move.
+        """
+        if (known := self._lineages.get(account_id)) is not None:
+            return list(known)
         query = select(AA.c.ancestor_id).where(AA.c.account_id == account_id).order_by(AA.c.depth.desc())
         return list(self.conn.execute(query).scalars())
 

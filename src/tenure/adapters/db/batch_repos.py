@@ -68,7 +68,6 @@ class PreloadedAccounts(AccountRepository):
         self._caller: Caller | None = None
         self._preloaded = False
         self._loaded: dict[str, Account] = {}
-        self._lineages: dict[str, list[str]] = {}
         self._as_read: dict[str, dict[str, object]] = {}  # each loaded account's columns, so a save writes its changes
         self._unseen: set[str] = set()
         self.touched: list[Account] = []
@@ -93,9 +92,6 @@ class PreloadedAccounts(AccountRepository):
             rows += list(self.conn.execute(query.with_for_update() if self._for_update else query))
         self._load(rows, caller, unique=len(wanted) == len(ids))
         self._unseen = set(wanted) - set(self._loaded)
-        if caller is not None:  # each item's authority check reads the account's lineage
-            for chunk in chunks(list(self._loaded)):
-                self._lineages |= self.lineages(chunk)
 
     def claim(self, due: ColumnElement[bool], limit: int) -> list[str]:
         """Claim and load the first `limit` accounts matching `due` (id order) in one query: the worker's batch.
@@ -141,11 +137,6 @@ class PreloadedAccounts(AccountRepository):
         account = super().get(account_id, caller=caller, lock=lock)
         self.touched.append(account)
         return account
-
-    def lineage(self, account_id: str) -> list[str]:
-        """From the batch's load when preloaded: a bulk action never moves an account."""
-        known = self._lineages.get(account_id)
-        return list(known) if known is not None else super().lineage(account_id)
 
     def forget(self, accounts: Iterable[Account]) -> None:
         """Drop accounts whose in-memory state may be stale; the next `get` reads them again."""
