@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Row, Select, Update, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import counts, sql, status_sql
@@ -89,6 +89,7 @@ class AccountRepository:
         self.count_changes = counts.CountChanges()
         self._stages: dict[str, Stage] = {}  # each client's stage as read, to know what a save moves
         self._lineages: dict[str, list[str]] = {}  # of the accounts loaded, read with their inherited holds
+        self._read: dict[str, Mapping[Any, Any]] = {}  # each account's row as read (or written) here
 
     # -- loading ---------------------------------------------------------
     def get(self, account_id: str, *, caller: Caller | None = None, lock: bool = False) -> Account:
@@ -106,6 +107,7 @@ class AccountRepository:
     def hydrate(self, rows: Sequence[Row[Any]]) -> list[Account]:
         """Accounts from rows, with own holds and inherited suspension in two queries in all."""
         ids = [row.id for row in rows]
+        self._read.update((row.id, row._mapping) for row in rows)
         self._stages.update((row.id, Stage(row.stage)) for row in rows if row.kind == Kind.CLIENT.value)
         own = self.holds_in_force(ids)
         inherited = self.nearest_held_ancestors(ids)
@@ -272,16 +274,22 @@ class AccountRepository:
         stage = self.conn.execute(query).scalar()
         return Stage(stage) if stage is not None else account.stage  # a moved row fails the save anyway
 
+    def changed_columns(self, account: Account) -> dict[str, object]:
+        """The columns `account`'s change altered since it was read here (all of them if it was not);
+        from now on, the row as written."""
+        columns = _columns(account)
+        read = self._read.get(account.id)
+        self._read[account.id] = columns
+        return columns if read is None else {k: v for k, v in columns.items() if read[k] != v}
+
     def save(self, account: Account, *, now: datetime) -> None:
-        """Write the row if nobody changed it since it was read (optimistic lock on `version`)."""
+        """Write what changed if nobody changed the row since it was read (optimistic lock on `version`)."""
         before = self.stage_as_read(account) if account.kind is Kind.CLIENT else None
-        query = (
-            update(A)
-            .where(A.c.id == account.id, A.c.version == account.version)
-            .values(**_columns(account), updated_at=now, version=A.c.version + 1)
-        )
+        changed = self.changed_columns(account)
+        values = {f"b_{name}": value for name, value in changed.items()}
+        values.update(b_id=account.id, b_version=account.version, b_updated_at=now)
         try:
-            result = self.conn.execute(query)
+            result = self.conn.execute(save_statement((*changed, "id", "version", "updated_at")), values)
         except IntegrityError as error:
             raise BillingRefTaken(f"billing ref {account.billing_ref} is already in use") from error
         if result.rowcount != 1:
@@ -292,17 +300,14 @@ class AccountRepository:
 
     def add_hold(self, hold: Hold) -> None:
         """Insert a hold; the partial unique index refuses a second one per reason, even in a race."""
-        statement = insert(H).values(**hold_row(hold))
         try:
-            self.conn.execute(statement)
+            self.conn.execute(_ADD_HOLD, hold_row(hold))
         except IntegrityError as error:
             raise AlreadySuspended(f"the account already has a {hold.reason.label} hold") from error
 
     def lift_holds(self, lifted: Iterable[Hold]) -> None:
         for hold in lifted:
-            self.conn.execute(
-                update(H).where(H.c.id == hold.id).values(lifted_at=hold.lifted_at, lifted_by=hold.lifted_by)
-            )
+            self.conn.execute(LIFT, lift_row(hold))
 
     def set_wizard_step(self, account_id: str, step: str | None) -> None:
         self.conn.execute(update(A).where(A.c.id == account_id).values(wizard_step=step))
@@ -311,6 +316,26 @@ class AccountRepository:
         """Where the console's new-client wizard stopped for this account (None when finished)."""
         step: str | None = self.conn.execute(select(A.c.wizard_step).where(A.c.id == account_id)).scalar()
         return step
+
+
+@functools.cache
+def save_statement(names: tuple[str, ...]) -> Update:
+    """`UPDATE accounts SET <names but id and version> … WHERE id AND version`, built once per column set."""
+    columns = [name for name in names if name not in ("id", "version")]
+    return (
+        update(A)
+        .where(A.c.id == bindparam("b_id"), A.c.version == bindparam("b_version"))
+        .values({**{name: bindparam(f"b_{name}") for name in columns}, "version": A.c.version + 1})
+    )
+
+
+# Statements of every change, built once (their compiled form is cached by the engine).
+_ADD_HOLD = insert(H)
+LIFT = update(H).where(H.c.id == bindparam("b_id")).values(lifted_at=bindparam("b_at"), lifted_by=bindparam("b_by"))
+
+
+def lift_row(hold: Hold) -> dict[str, object]:
+    return {"b_id": hold.id, "b_at": hold.lifted_at, "b_by": hold.lifted_by}
 
 
 def _columns(account: Account) -> dict[str, object]:

@@ -15,23 +15,16 @@ from tenure.domain.errors import ValidationFailed
 from tenure.domain.events import Event
 from tenure.services.read_models import AuditEntry
 
+_APPEND = insert(E)  # built once: every change appends
+
 
 class AuditRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
 
     def append(self, event: Event, *, actor: str, at: datetime) -> None:
-        self.conn.execute(
-            insert(E).values(
-                account_id=event.account_id,
-                at=at,
-                actor=actor,
-                action=event.action.value,
-                reason=event.reason,
-                before=event.before,
-                after=event.after,
-            )
-        )
+        row = {"account_id": event.account_id, "at": at, "actor": actor, "action": event.action.value}
+        self.conn.execute(_APPEND, {**row, "reason": event.reason, "before": event.before, "after": event.after})
 
     def page(
         self, caller: Caller, *, account_id: str | None, limit: int, cursor: str | None

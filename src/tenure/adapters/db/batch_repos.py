@@ -22,16 +22,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     TextClause,
-    Update,
-    bindparam,
     select,
     text,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import sql
-from tenure.adapters.db.accounts import AccountRepository, _columns, hold_row
+from tenure.adapters.db.accounts import LIFT, AccountRepository, hold_row, lift_row, save_statement
 from tenure.adapters.db.audit import AuditRepository
 from tenure.adapters.db.buffer import Buffer
 from tenure.adapters.db.cascades import Cascades
@@ -51,8 +48,6 @@ from tenure.domain.events import Event
 from tenure.domain.model import Account, Hold, Kind
 from tenure.services.read_models import Cascade
 
-_LIFT = update(H).where(H.c.id == bindparam("b_id")).values(lifted_at=bindparam("b_at"), lifted_by=bindparam("b_by"))
-
 
 class PreloadedAccounts(AccountRepository):
     """Accounts answered from a batch-wide load; anything else goes to the database as usual.
@@ -68,7 +63,6 @@ class PreloadedAccounts(AccountRepository):
         self._caller: Caller | None = None
         self._preloaded = False
         self._loaded: dict[str, Account] = {}
-        self._as_read: dict[str, dict[str, object]] = {}  # each loaded account's columns, so a save writes its changes
         self._unseen: set[str] = set()
         self.touched: list[Account] = []
         self.independent = False
@@ -111,7 +105,6 @@ class PreloadedAccounts(AccountRepository):
         self._preloaded = True
         self._caller = caller
         self._loaded = {account.id: account for account in self.hydrate(rows)}
-        self._as_read = {account.id: _columns(account) for account in self._loaded.values()}
         self.independent = unique and not self._nested(list(self._loaded.values()))
 
     def _nested(self, accounts: list[Account]) -> bool:
@@ -143,22 +136,19 @@ class PreloadedAccounts(AccountRepository):
         for account in accounts:
             self._loaded.pop(account.id, None)
             self._stages.pop(account.id, None)
-            self._as_read.pop(account.id, None)  # read again, it is saved whole
+            self._read.pop(account.id, None)  # read again, it is saved whole
 
     def forget_all(self) -> None:
         self._loaded.clear()
         self._stages.clear()
-        self._as_read.clear()
+        self._read.clear()
 
     # -- writes: gathered when independent, else at once -------------------
     def save(self, account: Account, *, now: datetime) -> None:
         if not self.independent:
             return super().save(account, now=now)
         before = self.stage_as_read(account) if account.kind is Kind.CLIENT else None
-        columns = _columns(account)
-        as_read = self._as_read.get(account.id)
-        changed = columns if as_read is None else {k: v for k, v in columns.items() if as_read[k] != v}
-        self._as_read[account.id] = columns
+        changed = self.changed_columns(account)
         self.saved.rows.append({**changed, "id": account.id, "version": account.version, "updated_at": now})
         account.version += 1
         if account.kind is Kind.CLIENT:
@@ -174,7 +164,7 @@ class PreloadedAccounts(AccountRepository):
     def lift_holds(self, lifted: Iterable[Hold]) -> None:
         if not self.independent:
             return super().lift_holds(lifted)
-        self.holds_lifted.rows += [{"b_id": h.id, "b_at": h.lifted_at, "b_by": h.lifted_by} for h in lifted]
+        self.holds_lifted.rows += [lift_row(h) for h in lifted]
         return None
 
     def flush(self) -> None:
@@ -185,13 +175,13 @@ class PreloadedAccounts(AccountRepository):
             except IntegrityError as error:  # only a writer that skipped the account's row lock gets here
                 raise AlreadySuspended("a hold of the batch was placed meanwhile; nothing was kept") from error
         if lifted := self.holds_lifted.take():
-            self.conn.execute(_LIFT, lifted)
+            self.conn.execute(LIFT, lifted)
         saved = self.saved.take()
         for names, rows in _by_columns(saved).items():  # a batch of one action: one group
             if self.conn.dialect.name == "postgresql":
                 result = self.conn.execute(_save_from_json(names), {"rows": as_json(rows)})
             else:  # SQLite: an executemany runs in-process
-                result = self.conn.execute(_save_statement(names), [{f"b_{k}": v for k, v in r.items()} for r in rows])
+                result = self.conn.execute(save_statement(names), [{f"b_{k}": v for k, v in r.items()} for r in rows])
             if result.rowcount != len(rows):
                 raise VersionConflict("an account of the batch was changed by someone else; nothing was kept")
 
@@ -215,16 +205,6 @@ def _by_columns(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[di
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)
     return groups
-
-
-@functools.cache
-def _save_statement(names: tuple[str, ...]) -> Update:
-    columns = [name for name in names if name not in ("id", "version")]
-    return (
-        update(A)
-        .where(A.c.id == bindparam("b_id"), A.c.version == bindparam("b_version"))
-        .values({**{name: bindparam(f"b_{name}") for name in columns}, "version": A.c.version + 1})
-    )
 
 
 def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, list[str]]:

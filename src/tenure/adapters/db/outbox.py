@@ -24,6 +24,9 @@ from tenure.domain.notifications import ENTITLEMENTS_CHANGED
 _COLUMNS = ["kind", "topic", "account_id", "recipient", "payload", "created_at", "next_attempt_at"]
 
 
+_ADD = insert(O)  # built once: every change queues its notices
+
+
 class OutboxRepository:
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
@@ -38,17 +41,8 @@ class OutboxRepository:
     def _add(
         self, kind: str, topic: str, account_id: str, recipient: str | None, payload: dict[str, Any], now: datetime
     ) -> None:
-        self.conn.execute(
-            insert(O).values(
-                kind=kind,
-                topic=topic,
-                account_id=account_id,
-                recipient=recipient,
-                payload=payload,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
+        row = {"kind": kind, "topic": topic, "account_id": account_id, "recipient": recipient, "payload": payload}
+        self.conn.execute(_ADD, {**row, "created_at": now, "next_attempt_at": now})
 
     def entitlements_changed_for_states(
         self, states: Collection[tuple[Stage, Status]], data: dict[str, Any], *, now: datetime
