@@ -12,6 +12,7 @@ SQLite has one writer at a time, so its two statements see the same rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    Select,
     and_,
     exists,
     func,
@@ -130,9 +132,7 @@ class RadiusSessions:
 
     def online(self, account_ids: Sequence[str]) -> set[str]:
         """Which of `account_ids` have an open session: one read, so a batch cuts only where there is any."""
-        ids = sql.among(self.conn.dialect.name, RS.c.account_id, "ids", account_ids)
-        query = select(RS.c.account_id).where(RS.c.state == _OPEN, ids).distinct()
-        return set(self.conn.execute(query).scalars())
+        return set(self.conn.execute(_online(self.conn.dialect.name), {"ids": list(account_ids)}).scalars())
 
     def disconnect_states(self, states: Collection[tuple[Stage, Status]], reason: str, *, now: datetime) -> None:
         """Cut the sessions of every account in any of `states` (stage, derived status): a policy change."""
@@ -224,3 +224,9 @@ def _view(row: Row[Any]) -> SessionView:
         stopped_at=row.stopped_at,
         disconnect_error=row.disconnect_error,
     )
+
+
+@functools.cache
+def _online(dialect: str) -> Select[Any]:
+    """Which of the accounts `ids` have an open session: built once, every suspension asks it."""
+    return select(RS.c.account_id).where(RS.c.state == _OPEN, sql.among(dialect, RS.c.account_id, "ids")).distinct()
