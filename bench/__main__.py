@@ -68,7 +68,7 @@ FULL = Sizes(
     radius=data.Shape(1, 2, 50_000),
     seconds=15,
     p4_requests=200,
-    p6_count=20_000,
+    p6_count=100_000,  # issue 13: the full size
     sqlite_p6_count=2_500,
     pgbench_scale=10,
     calls=data.Shape(1, 2, 50_000),
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, short runs: proves it works (CI)")
     parser.add_argument("--postgres-url", default=None, help="an admin URL allowed to create databases")
     parser.add_argument("--only", default="", help="comma list of scenarios, e.g. P1,P4")
-    parser.add_argument("--p6-count", type=int, default=0, help="due decommissions for P6 (default 20,000)")
+    parser.add_argument("--p6-count", type=int, default=0, help="due decommissions for P6 (default 100,000)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite half")
     parser.add_argument("--db-prefix", default="tenure_bench", help="name of the PostgreSQL databases made")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark databases")
