@@ -21,6 +21,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 REPO = Path(__file__).resolve().parents[3]
 MAKE_CONFIG = REPO / "integrations" / "freeradius" / "make-config"
@@ -249,3 +253,56 @@ def tenure_server(env: Mapping[str, str], folder: Path, *, port: int | None = No
         yield Tenure(url, dict(env), process)
     finally:
         stop(process)
+
+
+# -- a test installation and its admin API -------------------------------------
+ADMIN, ADMIN_PASSWORD = "ops@meridian.example", "a long admin password"
+PASSWORD = "right-password"  # every FreeRADIUS user's password in the tests
+
+
+def require_packages() -> None:
+    """Skip without FreeRADIUS's Debian packages; under CI=true fail instead (`.ci/run` installs them)."""
+    import pytest
+
+    reason = missing_binaries()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"FreeRADIUS tests: {reason}")
+    pytest.skip(f"FreeRADIUS tests: {reason}")
+
+
+@contextmanager
+def started_tenure(folder: Path) -> Iterator[Tenure]:
+    """`tenure init --policy connect` on a new SQLite database, then `tenure serve --no-worker`."""
+    env = tenure_env(f"sqlite:///{folder / 'tenure.db'}")
+    init = ["init", "--operator-name", "Meridian", "--admin-email", ADMIN, "--admin-password", ADMIN_PASSWORD]
+    tenure_cli(env, *init, "--policy", "connect")
+    with tenure_server(env, folder) as server:
+        yield server
+
+
+def admin_api(tenure: Tenure) -> httpx.Client:
+    """The API as the first admin, with a token from `tenure token` (the caller closes it)."""
+    import httpx
+
+    token = tenure_cli(tenure.env, "token", "--email", ADMIN)
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.Client(base_url=f"{tenure.url}/api/v1", headers=headers, timeout=30)
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def create_account(api: httpx.Client, kind: str, parent: str, name: str) -> str:
+    body = {"kind": kind, "parent_id": parent, "name": name, "main_contact": {"email": "ops@example.com"}}
+    created: str = ok(api.post("/accounts", json=body), 201)["id"]
+    return created
+
+
+def add_internet(api: httpx.Client, account_id: str, login: str) -> None:
+    """An internet service whose RADIUS User-Name is `login`."""
+    service = {"kind": "internet", "label": "Fibre 100", "monthly_price": "30.00", "network_id": login}
+    ok(api.post(f"/accounts/{account_id}/services", json=service), 201)

@@ -9,12 +9,10 @@ skip, except under CI=true where that is a failure.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +21,28 @@ import pytest
 
 from tests.e2e.network.radius_support import (
     MAKE_CONFIG,
+    PASSWORD,
     FreeRadius,
     Reply,
     Tenure,
+    add_internet,
+    admin_api,
     class_text,
     config_dir,
+    create_account,
     free_tcp_port,
     freeradius,
-    missing_binaries,
+    ok,
     radclient,
     radius_key,
+    require_packages,
+    started_tenure,
     stop,
-    tenure_cli,
-    tenure_env,
     tenure_server,
 )
 
 pytestmark = [pytest.mark.xdist_group("freeradius"), pytest.mark.slow]
 
-ADMIN, ADMIN_PASSWORD = "ops@meridian.example", "a long admin password"
-PASSWORD = "right-password"
 # name -> password in FreeRADIUS's users file; which of them Tenure knows is up to each test.
 USERS = {
     "acme-ppp1": PASSWORD,  # active client
@@ -56,12 +56,7 @@ NAS = {"NAS-IP-Address": "127.0.0.1", "Called-Station-Id": "00-11-22-33-44-55:bn
 
 @pytest.fixture(scope="module", autouse=True)
 def _debian_packages() -> None:
-    reason = missing_binaries()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"FreeRADIUS tests: {reason}")
-    pytest.skip(f"FreeRADIUS tests: {reason}")
+    require_packages()
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +67,7 @@ def raddb() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def tenure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenure]:
-    with _started_tenure(tmp_path_factory.mktemp("tenure")) as server:
-        yield server
-
-
-@contextmanager
-def _started_tenure(folder: Path) -> Iterator[Tenure]:
-    """`tenure init` (policy connect) on a new SQLite database, then `tenure serve --no-worker`."""
-    env = tenure_env(f"sqlite:///{folder / 'tenure.db'}")
-    init = ["init", "--operator-name", "Meridian", "--admin-email", ADMIN, "--admin-password", ADMIN_PASSWORD]
-    tenure_cli(env, *init, "--policy", "connect")
-    with tenure_server(env, folder) as server:
+    with started_tenure(tmp_path_factory.mktemp("tenure")) as server:
         yield server
 
 
@@ -94,41 +79,23 @@ def radius(raddb: Path, tenure: Tenure) -> Iterator[FreeRadius]:
 
 @pytest.fixture(scope="module")
 def api(tenure: Tenure) -> Iterator[httpx.Client]:
-    with _admin_api(tenure) as client:
+    with admin_api(tenure) as client:
         yield client
-
-
-def _admin_api(tenure: Tenure) -> httpx.Client:
-    token = tenure_cli(tenure.env, "token", "--email", ADMIN)
-    headers = {"Authorization": f"Bearer {token}"}
-    return httpx.Client(base_url=f"{tenure.url}/api/v1", headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module")
 def clients(api: httpx.Client) -> dict[str, str]:
     """Three clients with an internet service each, by RADIUS User-Name: active, suspended, decommissioned."""
-    operator = _ok(api.get("/me"))["account"]["id"]
-    reseller = _create(api, "reseller", operator, "Northwind")
-    channel = _create(api, "channel", reseller, "North Sales")
+    operator = ok(api.get("/me"))["account"]["id"]
+    reseller = create_account(api, "reseller", operator, "Northwind")
+    channel = create_account(api, "channel", reseller, "North Sales")
     ids = {}
     for name, login in (("Acme Ltd", "acme-ppp1"), ("Bolt plc", "bolt-ppp1"), ("Crane & Co", "crane-ppp1")):
-        ids[login] = _create(api, "client", channel, name)
-        service = {"kind": "internet", "label": "Fibre 100", "monthly_price": "30.00", "network_id": login}
-        _ok(api.post(f"/accounts/{ids[login]}/services", json=service), 201)
-    _ok(api.post(f"/accounts/{ids['bolt-ppp1']}/suspend", json={"reason": "non_payment"}))
-    _ok(api.post(f"/accounts/{ids['crane-ppp1']}/decommission", json={}))
+        ids[login] = create_account(api, "client", channel, name)
+        add_internet(api, ids[login], login)
+    ok(api.post(f"/accounts/{ids['bolt-ppp1']}/suspend", json={"reason": "non_payment"}))
+    ok(api.post(f"/accounts/{ids['crane-ppp1']}/decommission", json={}))
     return ids
-
-
-def _ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _create(api: httpx.Client, kind: str, parent: str, name: str) -> str:
-    body = {"kind": kind, "parent_id": parent, "name": name, "main_contact": {"email": "ops@example.com"}}
-    created: str = _ok(api.post("/accounts", json=body), 201)["id"]
-    return created
 
 
 def _login(server: FreeRadius, user: str, password: str = PASSWORD) -> Reply:
@@ -136,7 +103,7 @@ def _login(server: FreeRadius, user: str, password: str = PASSWORD) -> Reply:
 
 
 def _internet_because(api: httpx.Client, account_id: str) -> str:
-    because: str = _ok(api.get(f"/accounts/{account_id}/entitlements"))["capabilities"]["internet"]["because"]
+    because: str = ok(api.get(f"/accounts/{account_id}/entitlements"))["capabilities"]["internet"]["because"]
     return because
 
 
@@ -161,11 +128,11 @@ def test_a_client_suspended_under_connect_is_rejected_with_tenures_reason(
 def test_a_client_suspended_under_metis_keeps_internet(
     radius: FreeRadius, clients: dict[str, str], api: httpx.Client
 ) -> None:
-    _ok(api.put("/policy", json={"preset": "metis"}))
+    ok(api.put("/policy", json={"preset": "metis"}))
     try:
         reply = _login(radius, "bolt-ppp1")
     finally:
-        _ok(api.put("/policy", json={"preset": "connect"}))
+        ok(api.put("/policy", json={"preset": "connect"}))
     assert reply.code == "Access-Accept", reply.output
     assert class_text(reply.attributes["Class"]) == f"tenure:{clients['bolt-ppp1']}"
 
@@ -205,7 +172,7 @@ def test_accounting_start_and_stop_reach_tenure(radius: FreeRadius, clients: dic
 
 
 def _session(api: httpx.Client, acct_session_id: str) -> dict[str, Any] | None:
-    items: list[dict[str, Any]] = _ok(api.get("/radius/sessions"))["items"]
+    items: list[dict[str, Any]] = ok(api.get("/radius/sessions"))["items"]
     return next((item for item in items if acct_session_id in item.values()), None)
 
 
@@ -304,11 +271,11 @@ def test_make_config_enables_only_tenures_site_and_module(raddb: Path) -> None:
 
 # -- Tenure stops, then comes back ----------------------------------------------------
 def test_service_resumes_when_tenure_comes_back(raddb: Path, tmp_path: Path) -> None:
-    with _started_tenure(tmp_path) as tenure:
-        api = _admin_api(tenure)
-        client = _create(api, "client", _ok(api.get("/me"))["account"]["id"], "Acme Ltd")
+    with started_tenure(tmp_path) as tenure:
+        api = admin_api(tenure)
+        client = create_account(api, "client", ok(api.get("/me"))["account"]["id"], "Acme Ltd")
         service = {"kind": "internet", "label": "Fibre 100", "monthly_price": "30.00", "network_id": "acme-ppp1"}
-        _ok(api.post(f"/accounts/{client}/services", json=service), 201)
+        ok(api.post(f"/accounts/{client}/services", json=service), 201)
         api.close()
         port = int(tenure.url.rsplit(":", 1)[1])
         with freeradius(raddb, tenure_url=tenure.url, tenure_key=radius_key(tenure.env)) as server:

@@ -13,7 +13,6 @@ freeradius-utils these tests skip, except under CI=true where that is a failure.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,45 +22,37 @@ import pytest
 from pyrad.packet import DisconnectRequest
 
 from tests.e2e.network.radius_support import (
+    PASSWORD,
     FreeRadius,
     Tenure,
+    add_internet,
+    admin_api,
     config_dir,
+    create_account,
     freeradius,
-    missing_binaries,
+    ok,
     radclient,
     radius_key,
+    require_packages,
+    started_tenure,
     tenure_cli,
-    tenure_env,
-    tenure_server,
 )
 from tests.nas_double import NasDouble, Received
 
 pytestmark = [pytest.mark.xdist_group("freeradius"), pytest.mark.slow]
 
-ADMIN, ADMIN_PASSWORD = "ops@meridian.example", "a long admin password"
-PASSWORD = "right-password"
 NAS_SECRET = "coa-s3cret"
 USERS = {"dana-ppp1": PASSWORD}  # in FreeRADIUS's users file: she dials again after the cut
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _debian_packages() -> None:
-    reason = missing_binaries()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"FreeRADIUS tests: {reason}")
-    pytest.skip(f"FreeRADIUS tests: {reason}")
+    require_packages()
 
 
 @pytest.fixture(scope="module")
 def tenure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenure]:
-    """`tenure init --policy connect` on a new SQLite database, then `tenure serve --no-worker`."""
-    folder = tmp_path_factory.mktemp("tenure")
-    env = tenure_env(f"sqlite:///{folder / 'tenure.db'}")
-    init = ["init", "--operator-name", "Meridian", "--admin-email", ADMIN, "--admin-password", ADMIN_PASSWORD]
-    tenure_cli(env, *init, "--policy", "connect")
-    with tenure_server(env, folder) as server:
+    with started_tenure(tmp_path_factory.mktemp("tenure")) as server:
         yield server
 
 
@@ -86,9 +77,7 @@ def radius(tenure: Tenure) -> Iterator[FreeRadius]:
 
 @pytest.fixture(scope="module")
 def api(tenure: Tenure) -> Iterator[httpx.Client]:
-    token = tenure_cli(tenure.env, "token", "--email", ADMIN)
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=f"{tenure.url}/api/v1", headers=headers, timeout=30) as client:
+    with admin_api(tenure) as client:
         yield client
 
 
@@ -98,27 +87,15 @@ def ack(nas: NasDouble) -> NasDouble:
     return nas
 
 
-def _ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _account(api: httpx.Client, kind: str, parent: str, name: str) -> str:
-    body = {"kind": kind, "parent_id": parent, "name": name, "main_contact": {"email": "ops@example.com"}}
-    created: str = _ok(api.post("/accounts", json=body), 201)["id"]
-    return created
-
-
 def _channel(api: httpx.Client, name: str) -> str:
-    return _account(api, "channel", _ok(api.get("/me"))["account"]["id"], name)
+    return create_account(api, "channel", ok(api.get("/me"))["account"]["id"], name)
 
 
 def _client(api: httpx.Client, channel: str, name: str, *logins: str) -> str:
     """A client below `channel` with one internet service per login (its RADIUS User-Name)."""
-    client = _account(api, "client", channel, name)
+    client = create_account(api, "client", channel, name)
     for login in logins:
-        service = {"kind": "internet", "label": "Fibre 100", "monthly_price": "30.00", "network_id": login}
-        _ok(api.post(f"/accounts/{client}/services", json=service), 201)
+        add_internet(api, client, login)
     return client
 
 
@@ -137,7 +114,7 @@ def _start(radius: FreeRadius, session_id: str, user: str) -> None:
 
 def _sessions(api: httpx.Client, *session_ids: str) -> dict[str, dict[str, Any]]:
     """Tenure's view of these sessions, by Acct-Session-Id."""
-    items: list[dict[str, Any]] = _ok(api.get("/radius/sessions", params={"limit": 200}))["items"]
+    items: list[dict[str, Any]] = ok(api.get("/radius/sessions", params={"limit": 200}))["items"]
     return {item["acct_session_id"]: item for item in items if item["acct_session_id"] in session_ids}
 
 
@@ -164,7 +141,7 @@ def test_a_session_opened_through_freeradius_is_cut_when_its_client_is_suspended
     _start(radius, "bng1-cut-1", "dana-ppp1")
     assert _states(api, "bng1-cut-1") == {"bng1-cut-1": "open"}
 
-    _ok(api.post(f"/accounts/{client}/suspend", json={"reason": "non_payment"}))
+    ok(api.post(f"/accounts/{client}/suspend", json={"reason": "non_payment"}))
     assert _states(api, "bng1-cut-1") == {"bng1-cut-1": "disconnecting"}
     assert _received(ack, "bng1-cut-1") == []  # queued with the suspension; the worker sends it
     _worker(tenure)
@@ -191,7 +168,7 @@ def test_a_suspended_channel_cuts_each_open_session_below_it_once(
     for session_id, user in sessions.items():
         _start(radius, session_id, user)
 
-    _ok(api.post(f"/accounts/{channel}/suspend", json={"reason": "fraud"}))
+    ok(api.post(f"/accounts/{channel}/suspend", json={"reason": "fraud"}))
     _worker(tenure)
 
     cut = _received(ack, *sessions)
@@ -211,7 +188,7 @@ def test_a_nak_is_recorded_and_not_retried(
     client = _client(api, _channel(api, "Nak Sales"), "Hazel Ltd", "hazel-ppp1")
     _start(radius, "H-1", "hazel-ppp1")
     nas.answer, nas.error_cause = "nak", 503
-    _ok(api.post(f"/accounts/{client}/suspend", json={"reason": "non_payment"}))
+    ok(api.post(f"/accounts/{client}/suspend", json={"reason": "non_payment"}))
     _worker(tenure)
     _worker(tenure, later=timedelta(minutes=30))
 
@@ -227,7 +204,7 @@ def test_a_silent_nas_is_retried_then_the_session_is_failed(
     client = _client(api, _channel(api, "Quiet Sales"), "Ivy Ltd", "ivy-ppp1")
     _start(radius, "I-1", "ivy-ppp1")
     nas.answer = "silent"
-    _ok(api.post(f"/accounts/{client}/suspend", json={"reason": "non_payment"}))
+    ok(api.post(f"/accounts/{client}/suspend", json={"reason": "non_payment"}))
     _worker(tenure)
     first = len(_received(nas, "I-1"))
     assert first >= 1
@@ -240,6 +217,6 @@ def test_a_silent_nas_is_retried_then_the_session_is_failed(
     assert retried > first
     _worker(tenure, later=timedelta(hours=2))
     assert len(_received(nas, "I-1")) == retried  # no endless retry
-    failed = _ok(api.get("/radius/sessions", params={"state": "failed"}))["items"]
+    failed = ok(api.get("/radius/sessions", params={"state": "failed"}))["items"]
     assert [(s["acct_session_id"], s["state"]) for s in failed] == [("I-1", "failed")]
     assert 'tenure_radius_sessions{state="failed"} 1.0' in httpx.get(f"{tenure.url}/metrics").text
