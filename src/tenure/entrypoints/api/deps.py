@@ -89,6 +89,11 @@ async def expected_version(
     A value that is not an entity tag at all is bad input (422), not a stale version (412):
     the client has a bug to fix rather than a newer account to re-read. Async: no I/O, no thread hop.
     """
+    return version_from_if_match(if_match)
+
+
+def version_from_if_match(if_match: str | None) -> int | None:
+    """`expected_version`'s rule, for the lean path too."""
     if if_match is None or if_match.strip() == "*":
         return None
     match = _ETAG.match(if_match)

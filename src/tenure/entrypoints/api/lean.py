@@ -24,13 +24,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tenure.domain.errors import DomainError, ValidationFailed
 from tenure.domain.policy import Capability
 from tenure.domain.radius import clean_ip
-from tenure.entrypoints.api import radius_body
+from tenure.entrypoints.api import lean_changes, radius_body
 from tenure.entrypoints.api.problems import domain_problem, problem
 from tenure.entrypoints.context import AppContext
 from tenure.entrypoints.guards import PayloadTooLarge
@@ -56,6 +57,7 @@ class LeanRoute:
 NUMBER_ROUTE = LeanRoute(NUMBERS + "{e164}")
 ACCOUNT_ROUTE = LeanRoute(ACCOUNTS + "{account_id}" + ACCOUNT_SUFFIX)
 AUTHORIZE_ROUTE = LeanRoute(RADIUS_AUTHORIZE)
+CHANGE_ROUTES = {action: LeanRoute(ACCOUNTS + "{account_id}/" + action) for action in lean_changes.ACTIONS}
 
 
 class LeanLookups:
@@ -70,8 +72,35 @@ class LeanLookups:
         elif scope["method"] == "POST" and scope["path"] == RADIUS_AUTHORIZE and _sized_body(scope):
             scope["route"], scope["path_params"] = AUTHORIZE_ROUTE, {}
             await self._authorize(scope, receive, send)
+        elif scope["method"] == "POST" and _sized_body(scope) and lean_changes.route_of(scope["path"]):
+            await self._change(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _change(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Suspend or unsuspend (`lean_changes`); a request FastAPI should see goes on with its body replayed."""
+        ctx: AppContext = scope["app"].state.ctx
+        try:
+            raw = await _read_body(receive)
+        except PayloadTooLarge as error:  # more bytes than Content-Length promised: the guard's cap
+            await problem(413, "payload-too-large", "The request body is too large", error.detail)(scope, receive, send)
+            return
+        change = lean_changes.parse(scope["path"], scope["headers"], _bearer(scope["headers"]), raw)
+        if change is None:
+            await self.app(scope, _replay(raw, receive), send)
+            return
+        account_id, action = scope["path"][len(ACCOUNTS) :].split("/")
+        scope["route"], scope["path_params"] = CHANGE_ROUTES[action], {"account_id": account_id}
+        try:
+            answer: Response = await run_in_threadpool(lean_changes.run, ctx, change)
+        except DomainError as error:
+            answer = domain_problem(error)
+        except Exception:
+            log.exception("unhandled error", path=scope["path"])
+            answer = problem(
+                500, "internal-error", "Internal error", "an unexpected error occurred; nothing was changed"
+            )
+        await answer(scope, receive, send)
 
     async def _lookup(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -166,6 +195,20 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    """`receive` for the FastAPI route after the lean path has read the body: the body once more, then the rest."""
+    replayed = False
+
+    async def again() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return again
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

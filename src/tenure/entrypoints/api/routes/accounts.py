@@ -15,7 +15,7 @@ from tenure.domain.access import Caller
 from tenure.domain.errors import ValidationFailed
 from tenure.domain.model import Account, Contact, Kind, Status
 from tenure.entrypoints.api import idempotency, problems
-from tenure.entrypoints.api.changes import Change
+from tenure.entrypoints.api.changes import Change, ChangeRequest
 from tenure.entrypoints.api.deps import AccountId, Ctx, CurrentCaller, ExpectedVersion, IdempotencyKey
 from tenure.entrypoints.api.presenters import account_out, event_out
 from tenure.entrypoints.api.schemas import (
@@ -173,6 +173,13 @@ def suspend(
     version: ExpectedVersion,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    return suspend_answer(change, account_id, body, version, key)
+
+
+def suspend_answer(
+    change: ChangeRequest, account_id: str, body: SuspendIn, version: int | None, key: str | None
+) -> JSONResponse:
+    """The suspension and its answer: this route's, and the lean path's (`api/lean.py`)."""
     return change.answer(
         key,
         f"suspend {account_id} {body.model_dump_json()}",
@@ -196,6 +203,13 @@ def unsuspend(
     body: UnsuspendIn | None = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    return unsuspend_answer(change, account_id, body, version, key)
+
+
+def unsuspend_answer(
+    change: ChangeRequest, account_id: str, body: UnsuspendIn | None, version: int | None, key: str | None
+) -> JSONResponse:
+    """The unsuspension and its answer: this route's, and the lean path's (`api/lean.py`)."""
     reason = body.reason if body else None
     return change.answer(
         key,
