@@ -30,8 +30,9 @@ class SiteCache:
     def __init__(self) -> None:
         self._held: tuple[tuple[int, str | None], Site] | None = None
 
-    def current(self, repository: SiteRepository) -> Site:
-        version = repository.version()
+    def current(self, repository: SiteRepository, *, seen: tuple[int, str | None] | None = None) -> Site:
+        """`seen`: the version this transaction already read with another statement (the token check's)."""
+        version = seen if seen is not None else repository.version()
         held = self._held
         if held is not None and held[0] == version:
             return held[1]

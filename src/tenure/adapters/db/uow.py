@@ -83,6 +83,7 @@ class UnitOfWork:
         self.write = write
         self._site: Site | None = None
         self._site_cache = site_cache
+        self._site_seen: tuple[int, str | None] | None = None  # the version the token check read
         self._depth = 0  # how many `with` blocks are open on this unit of work
 
     def __enter__(self) -> Self:
@@ -98,7 +99,8 @@ class UnitOfWork:
         self.audit = AuditRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.cascades = Cascades(connection)
-        self.users = UserRepository(connection)
+        self._site_seen = None
+        self.users = UserRepository(connection, saw_site=self._saw_site)
         self.api_keys = ApiKeyRepository(connection)
         self.site_settings = SiteRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
@@ -165,8 +167,11 @@ class UnitOfWork:
         """The installation's settings, read once per transaction (through the process's cache when given)."""
         if self._site is None:
             cache = self._site_cache
-            self._site = cache.current(self.site_settings) if cache else self.site_settings.load()
+            self._site = cache.current(self.site_settings, seen=self._site_seen) if cache else self.site_settings.load()
         return self._site
+
+    def _saw_site(self, version: tuple[int, str | None]) -> None:
+        self._site_seen = version
 
     def commit(self) -> None:
         """Commit, unless this block joined an outer one: then the outer block commits or rolls back.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from tenure.adapters.db.api_keys import bump_credentials_version
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import api_tokens as T
 from tenure.adapters.db.tables import login_failures as F
+from tenure.adapters.db.tables import site as S
 from tenure.adapters.db.tables import users as U
 from tenure.domain.access import Caller, Role
 from tenure.domain.errors import NotFound, ValidationFailed
@@ -30,6 +32,8 @@ _HOLDER_OF_TOKEN = (
         A.c.name.label("account_name"),
         A.c.stage.label("account_stage"),
         status_sql.status().label("account_status"),
+        select(S.c.version).where(S.c.id == 1).scalar_subquery().label("site_version"),
+        select(S.c.operator_id).where(S.c.id == 1).scalar_subquery().label("site_operator"),
     )
     .join(T, T.c.user_id == U.c.id)
     .where(
@@ -40,9 +44,15 @@ _HOLDER_OF_TOKEN = (
 )
 
 
+SiteVersion = tuple[int, str | None]
+
+
 class UserRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, saw_site: Callable[[SiteVersion], None] | None = None) -> None:
+        """`saw_site`: told the site's version the token check read with the token (the unit of work's
+        settings then need no statement of their own, `SiteCache.current`)."""
         self.conn = connection
+        self._saw_site = saw_site
 
     def _select(self) -> Any:
         return select(U, A.c.kind.label("account_kind"), A.c.is_management.label("account_is_management")).join(
@@ -149,6 +159,8 @@ class UserRepository:
         row = self.conn.execute(_HOLDER_OF_TOKEN, {"token_hash": token_hash, "now": now}).first()
         if row is None:
             return None
+        if self._saw_site is not None and row.site_version is not None:
+            self._saw_site((int(row.site_version), row.site_operator))
         stage, status = Stage(row.account_stage), Status(row.account_status)
         return TokenHolder(_user(row), row.token_id, row.account_name, stage, status, row.expires_at)
 
