@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, Select, Update, bindparam, func, insert,
 from sqlalchemy.exc import IntegrityError
 
 from tenure.adapters.db import counts, sql, status_sql
+from tenure.adapters.db.rows import chunks
 from tenure.adapters.db.tables import account_ancestors as AA
 from tenure.adapters.db.tables import accounts as A
 from tenure.adapters.db.tables import holds as H
@@ -34,7 +35,6 @@ from tenure.services.cursors import sort_key
 
 _ANCESTOR = A.alias("ancestor")  # built once: this runs on every account load
 _PLACER = A.alias("placer")
-_IN_LIST = 500  # values per IN (…) list: well under every driver's parameter limit
 
 
 # The two statements of every account load, built once per dialect (each change request runs
@@ -169,8 +169,7 @@ class AccountRepository:
         """{token: account id} for tokens that are the id or billing ref of an account `caller` sees."""
         found: dict[str, str] = {}
         wanted = sorted(set(tokens))
-        for start in range(0, len(wanted), _IN_LIST):
-            chunk = wanted[start : start + _IN_LIST]
+        for chunk in chunks(wanted):
             query = select(A.c.id, A.c.billing_ref).where(
                 or_(A.c.id.in_(chunk), A.c.billing_ref.in_(chunk)), sql.visible_to(caller)
             )

@@ -2,13 +2,11 @@
 
 Every gathered write is kept per item (`Buffer.mark`/`undo`), so an item
 refused half-way leaves nothing behind, and is written at the end of the batch
-as one statement per table, in the order the items made them: multi-row
-`INSERT … VALUES` for events and outbox rows, one `UPDATE … FROM (VALUES …)`
-for account rows on PostgreSQL, one `UPDATE … WHERE account_id IN (…)` for
-service endings and room releases. An `executemany` would be one statement to
-the driver but still one execution per row in PostgreSQL (SQLAlchemy's
-"insertmanyvalues" only rewrites INSERTs with RETURNING), which is what made
-the worker's batches slow (docs/performance.md, P6).
+as one statement per table, in the order the items made them: events, outbox
+rows and holds as one JSON parameter (`rows.insert_rows`), account rows as one
+`UPDATE … FROM json_populate_recordset(…)` per set of changed columns on
+PostgreSQL, service endings and room releases as one `UPDATE … WHERE account_id
+= ANY(…)` (why not an `executemany`: adapters/db/rows.py).
 """
 
 from __future__ import annotations
@@ -248,10 +246,10 @@ class BufferedOutbox(OutboxRepository):
 
 
 class BufferedCascades(Cascades):
-    """A partner's job is one gathered outbox row; a client's notices wait for the holds when independent.
+    """A partner's job is one gathered outbox row; when independent, clients' notices are gathered too.
 
-    A client's notices are decided in SQL from the holds in force, so while the
-    batch gathers holds (independent) they are written after the holds, at flush.
+    The use case has decided each client's flip already, so the batch's notices
+    go out together at flush: one INSERT and one read of who is online.
     """
 
     def __init__(self, connection: Connection, accounts: PreloadedAccounts, outbox: BufferedOutbox) -> None:
@@ -270,7 +268,7 @@ class BufferedCascades(Cascades):
             super().write_now(cascade, root)
 
     def flush(self) -> None:
-        """After the holds are written: each gathered client's notices, as `write_now` writes them."""
+        """Every gathered client's notices, as `write_now` writes one client's."""
         self.write_many(self.gathered.take())
 
 
