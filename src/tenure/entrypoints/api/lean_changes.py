@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.responses import JSONResponse
@@ -35,7 +36,8 @@ from tenure.services import auth
 ACCOUNTS = "/api/v1/accounts/"
 MAX_ACCOUNT_ID = 64  # `AccountId`'s length
 MAX_IF_MATCH, MAX_KEY = 100, 255  # the headers' documented lengths (deps.py)
-Answer = Callable[[ChangeRequest, str, object, int | None, str | None], JSONResponse]
+# (change, account id, the route's body model or None, expected version, Idempotency-Key) -> answer
+Answer = Callable[[ChangeRequest, str, Any, int | None, str | None], JSONResponse]
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,8 @@ class Action:
 
 
 ACTIONS = {
-    "suspend": Action(SuspendIn, True, suspend_answer),  # type: ignore[arg-type]
-    "unsuspend": Action(UnsuspendIn, False, unsuspend_answer),  # type: ignore[arg-type]
+    "suspend": Action(SuspendIn, True, suspend_answer),
+    "unsuspend": Action(UnsuspendIn, False, unsuspend_answer),
 }
 
 
@@ -88,10 +90,10 @@ def parse(path: str, headers: list[tuple[bytes, bytes]], token: str | None, raw:
         return None
     if (if_match is not None and len(if_match) > MAX_IF_MATCH) or (key is not None and not 0 < len(key) <= MAX_KEY):
         return None
-    body = _body(action, raw, _header(headers, b"content-type"))
-    if body is _REFUSED:
+    accepted, body = _body(action, raw, _header(headers, b"content-type"))
+    if not accepted:
         return None
-    return LeanChange(action, account_id, token, body, if_match, key)  # type: ignore[arg-type]
+    return LeanChange(action, account_id, token, body, if_match, key)
 
 
 def run(ctx: AppContext, change: LeanChange) -> JSONResponse:
@@ -105,19 +107,16 @@ def run(ctx: AppContext, change: LeanChange) -> JSONResponse:
         )
 
 
-_REFUSED = object()
-
-
-def _body(action: Action, raw: bytes, content_type: str | None) -> object:
-    """The validated body, None for an absent optional one, or `_REFUSED` (FastAPI's to answer)."""
+def _body(action: Action, raw: bytes, content_type: str | None) -> tuple[bool, BaseModel | None]:
+    """(accepted, the validated body or None for an absent optional one); not accepted: FastAPI's to answer."""
     if not raw:
-        return _REFUSED if action.body_required else None
+        return not action.body_required, None
     if content_type is None or content_type.split(";")[0].strip().lower() != "application/json":
-        return _REFUSED
+        return False, None
     try:
-        return action.model.model_validate(json.loads(raw))
+        return True, action.model.model_validate(json.loads(raw))
     except (ValueError, ValidationError):  # not JSON (json's ValueError), or not this body
-        return _REFUSED
+        return False, None
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
