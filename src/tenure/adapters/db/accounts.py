@@ -141,6 +141,11 @@ class AccountRepository:
             self._lineages[account_id] = [*reversed(above), account_id]
         return found
 
+    @property
+    def known_lineages(self) -> Mapping[str, list[str]]:
+        """The lineages read with the accounts loaded in this unit of work (root first, the account last)."""
+        return self._lineages
+
     def lineage(self, account_id: str) -> list[str]:
         """The account's ancestors and itself, root first (who may lift its holds, lifecycle.md §3).
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, exists, func, insert, literal, select, update
 
@@ -58,11 +58,17 @@ class CountChanges(Buffer):
             self.rows.append((account_id, after.value, 1))
 
 
-def apply(conn: Connection, changes: Sequence[tuple[str, str, int]]) -> None:
-    """Add the changes to the counters of every ancestor of each client, in one lock order."""
+def apply(conn: Connection, changes: Sequence[tuple[str, str, int]], lineages: Mapping[str, Sequence[str]]) -> None:
+    """Add the changes to the counters of every ancestor of each client, in one lock order.
+
+    `lineages`: those the transaction already read (root first, the account last), so only the
+    clients it never loaded (new ones) have their ancestors read here.
+    """
     if not changes:
         return
-    ancestors = _ancestors(conn, sorted({account_id for account_id, _, _ in changes}))
+    moved = {account_id for account_id, _, _ in changes}
+    ancestors = {account_id: list(lineages[account_id][:-1]) for account_id in moved if account_id in lineages}
+    ancestors |= _ancestors(conn, sorted(moved - set(ancestors)))
     deltas: Counter[tuple[str, str, int]] = Counter()
     for account_id, stage, delta in changes:
         slot = slot_of(account_id)

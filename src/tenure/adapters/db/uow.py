@@ -180,7 +180,7 @@ class UnitOfWork:
         commit itself)."""
         if self._depth > 1:
             return
-        counts.apply(self.connection, self.accounts.count_changes.take())
+        counts.apply(self.connection, self.accounts.count_changes.take(), self.accounts.known_lineages)
         self._transaction.commit()
 
     def rollback(self) -> None:
